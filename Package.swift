@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Data flows: OCI (image model, local transports) -> ImagePatch (plan, agent layer,
+// config/manifest rewrite) -> a destination transport. Each C library is wrapped
+// by exactly one small Swift module; nothing else imports the C module.
+let package = Package(
+    name: "imagepatch",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "imagepatch", targets: ["imagepatch"]),
+        .library(name: "ImagePatch", targets: ["ImagePatch"]),
+        .library(name: "OCI", targets: ["OCI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, found with pkg-config and installed by scripts/setup.
+        .systemLibrary(name: "CArchive", path: "Sources/CLibraries/CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CLibraries/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CLibraries/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CISAL", path: "Sources/CLibraries/CISAL", pkgConfig: "libisal",
+                       providers: [.apt(["libisal-dev"])]),
+
+        // One Swift wrapper per C library.
+        .target(name: "Hashing", dependencies: ["CCrypto"]),
+        .target(name: "Tar", dependencies: ["CArchive"]),
+        .target(name: "GzipDecoding", dependencies: ["CZlib"]),
+        .target(name: "GzipEncoding", dependencies: ["CISAL"]),
+
+        // Order-preserving JSON, so unknown fields survive edits.
+        .target(name: "JSON"),
+
+        .target(name: "OCI", dependencies: [
+            "JSON", "Hashing", "Tar", "GzipDecoding",
+        ]),
+        .target(name: "ImagePatch", dependencies: [
+            "OCI", "JSON", "Hashing", "Tar", "GzipEncoding",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "imagepatch", dependencies: [
+            "ImagePatch", "OCI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,64 @@
+import OCI
+
+/// Paths inside the agent image, relative and normalised ("lib64/libc.so.6"). Agent tar entries
+/// are untrusted: an absolute name or a `..` component is refused rather than cleaned up, because
+/// a well-formed image never has one and guessing what a hostile one meant is how escapes happen.
+enum AgentPath {
+    static func normalize(entry name: String, place: String) throws -> String? {
+        if name.hasPrefix("/") {
+            throw PatchError.hostileAgentEntry(place: place, path: name, reason: "absolute names are not allowed in a layer")
+        }
+        var parts: [Substring] = []
+        for component in name.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == "." { continue }
+            if component == ".." {
+                throw PatchError.hostileAgentEntry(place: place, path: name, reason: "\"..\" would escape the layer's root")
+            }
+            parts.append(component)
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
+    }
+
+    /// Normalises a user-given absolute path (`--install-dir`, `--agent-root`, `--include`).
+    static func normalize(option value: String, name: String) throws -> String {
+        var parts: [Substring] = []
+        for component in value.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == "." { continue }
+            if component == ".." { throw PatchError.invalidOption(name, "\(value.debugDescription) must not contain \"..\"") }
+            parts.append(component)
+        }
+        return parts.joined(separator: "/")
+    }
+
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    static func ancestors(_ path: String) -> [String] {
+        var result: [String] = []
+        var current = parent(path)
+        while !current.isEmpty {
+            result.append(current)
+            current = parent(current)
+        }
+        return result.reversed()
+    }
+
+    /// Whether `path` is `base` or lies under it ("" is the root and contains everything).
+    static func isWithin(_ path: String, _ base: String) -> Bool {
+        base.isEmpty || path == base || path.hasPrefix(base + "/")
+    }
+
+    static func join(_ base: String, _ relative: String) -> String {
+        if base.isEmpty { return relative }
+        if relative.isEmpty { return base }
+        return base + "/" + relative
+    }
+
+    static func relative(_ path: String, to base: String) -> String {
+        if base.isEmpty { return path }
+        if path == base { return "" }
+        return String(path.dropFirst(base.count + 1))
+    }
+}

@@ -1,0 +1,149 @@
+import GzipDecoding
+import Hashing
+import OCI
+import Tar
+
+/// The agent image's layers applied in order, as an overlay filesystem would present them.
+///
+/// Only metadata is kept in memory; regular file contents are spooled to files in a private
+/// directory, so memory does not grow with the agent's size. Whiteouts (`.wh.NAME`) and opaque
+/// directories (`.wh..wh..opq`) hide entries of lower layers only, as the OCI spec says.
+final class UnionFilesystem {
+    struct Node {
+        enum Kind { case directory, regular, symlink }
+        var kind: Kind
+        var mode: UInt32
+        var modificationTime: Int64
+        var layer: Int
+        /// Symlink target as stored.
+        var symlinkTarget: String?
+        /// Spool file holding a regular file's bytes; hardlinked paths share one.
+        var spoolID: Int?
+        var size: Int64
+    }
+
+    private(set) var nodes: [String: Node] = [:]
+    let spool: TemporaryDirectory
+    private var nextSpoolID = 0
+
+    init() throws {
+        spool = try TemporaryDirectory(prefix: "imagepatch-agent-spool")
+    }
+
+    func spoolPath(_ id: Int) -> String { "\(spool.path)/\(id)" }
+
+    /// Applies one layer; `stream` yields its uncompressed tar bytes.
+    func apply(layer index: Int, stream: ByteReader, place: String) throws {
+        let reader: TarReader
+        do {
+            reader = try TarReader(decompressing: false) { try stream.read(into: $0) }
+        } catch let error as TarError {
+            throw PatchError.badAgentLayer(place: place, reason: "\(error)")
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let entry: TarEntry
+            do {
+                guard let next = try reader.nextEntry() else { break }
+                entry = next
+            } catch let error as TarError {
+                throw PatchError.badAgentLayer(place: place, reason: "\(error)")
+            }
+            guard let path = try AgentPath.normalize(entry: entry.path, place: place) else { continue }
+            try refusePathThroughSymlink(path, entry: entry.path, place: place)
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            let directory = AgentPath.parent(path)
+            if name == ".wh..wh..opq" {
+                removeDescendants(of: directory, below: index)
+                continue
+            }
+            if name.hasPrefix(".wh.") {
+                let hidden = AgentPath.join(directory, String(name.dropFirst(4)))
+                remove(hidden, below: index)
+                continue
+            }
+            switch entry.kind {
+            case .directory:
+                if var existing = nodes[path], existing.kind == .directory {
+                    existing.mode = entry.mode
+                    existing.modificationTime = entry.modificationTime
+                    existing.layer = index
+                    nodes[path] = existing
+                } else {
+                    replace(path, below: index)
+                    nodes[path] = Node(kind: .directory, mode: entry.mode, modificationTime: entry.modificationTime,
+                                       layer: index, size: 0)
+                }
+            case .regular:
+                replace(path, below: index)
+                let id = nextSpoolID
+                nextSpoolID += 1
+                let out = try AtomicFileWriter(path: spoolPath(id))
+                var written: Int64 = 0
+                while true {
+                    let n: Int
+                    do { n = try reader.readData(into: buffer) } catch let error as TarError {
+                        throw PatchError.badAgentLayer(place: place, reason: "\(error)")
+                    }
+                    if n == 0 { break }
+                    try out.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    written += Int64(n)
+                }
+                try out.commit()
+                nodes[path] = Node(kind: .regular, mode: entry.mode, modificationTime: entry.modificationTime,
+                                   layer: index, spoolID: id, size: written)
+            case .symlink:
+                replace(path, below: index)
+                nodes[path] = Node(kind: .symlink, mode: 0o777, modificationTime: entry.modificationTime,
+                                   layer: index, symlinkTarget: entry.linkTarget ?? "", size: 0)
+            case .hardlink:
+                guard let targetPath = try AgentPath.normalize(entry: entry.linkTarget ?? "", place: place),
+                      let target = nodes[targetPath], target.kind == .regular else {
+                    throw PatchError.hostileAgentEntry(place: place, path: entry.path,
+                        reason: "it is a hard link to \((entry.linkTarget ?? "").debugDescription), which is not an earlier regular file")
+                }
+                replace(path, below: index)
+                var linked = target
+                linked.layer = index
+                linked.modificationTime = entry.modificationTime
+                nodes[path] = linked
+            case .characterDevice, .blockDevice:
+                throw PatchError.hostileAgentEntry(place: place, path: entry.path, reason: "device nodes are not allowed in an agent")
+            case .fifo, .socket:
+                throw PatchError.hostileAgentEntry(place: place, path: entry.path, reason: "special files are not allowed in an agent")
+            }
+        }
+    }
+
+    /// A name whose parent is a symlink would be written wherever that link points: refuse it.
+    private func refusePathThroughSymlink(_ path: String, entry: String, place: String) throws {
+        for ancestor in AgentPath.ancestors(path) {
+            if let node = nodes[ancestor], node.kind != .directory {
+                let what = node.kind == .symlink ? "symbolic link" : "file"
+                throw PatchError.hostileAgentEntry(place: place, path: entry,
+                    reason: "it passes through the \(what) \(ancestor.debugDescription)")
+            }
+        }
+    }
+
+    /// A new entry replaces what was at its path; a replaced directory takes its lower contents along.
+    private func replace(_ path: String, below layer: Int) {
+        if let existing = nodes[path], existing.kind == .directory {
+            removeDescendants(of: path, below: Int.max)
+        }
+        nodes[path] = nil
+    }
+
+    private func remove(_ path: String, below layer: Int) {
+        if let node = nodes[path], node.layer < layer { nodes[path] = nil }
+        removeDescendants(of: path, below: layer)
+    }
+
+    private func removeDescendants(of directory: String, below layer: Int) {
+        let prefix = directory.isEmpty ? "" : directory + "/"
+        for (path, node) in nodes where path.hasPrefix(prefix) && path != directory && node.layer < layer {
+            nodes[path] = nil
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Logging
+import OCI
+
+/// Patches every selected platform of a source image with the agent of the same platform.
+///
+/// Data flows: source -> plan -> agent layers -> rewritten configs and manifests -> destination.
+/// The engine sees transports only through `ImageSource` and `ImageDestination`.
+public struct PatchEngine: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    public func patch(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
+                      options: PatchOptions) async throws -> PatchResult {
+        let settings = try ResolvedSettings(options)
+        let plan = try await PatchPlan.make(source: source, agent: agent, platforms: options.platforms)
+        plan.notices.forEach { logger.notice("\($0)") }
+        if !destination.canHoldIndex && plan.platforms.count > 1 {
+            throw PatchError.destinationCannotHoldIndex(target: destination.reference,
+                                                        platforms: plan.platforms.map(\.platform.description))
+        }
+
+        let layers = try await buildAgentLayers(plan, agent: agent, settings: settings)
+        let created = settings.created ?? Timestamp.now()
+        var outputs: [PlatformOutput] = []
+        for patch in plan.platforms {
+            outputs.append(try await rewrite(patch, plan: plan, layer: layers[patch.agent.digest]!, settings: settings,
+                                             source: source, agent: agent, created: created))
+        }
+        let root: ManifestBlob
+        if let index = plan.sourceIndex, destination.canHoldIndex {
+            root = IndexRewriter.rewrite(index, replacements: Dictionary(outputs.map { ($0.patch.source.digest, $0.manifest) },
+                                                                          uniquingKeysWith: { first, _ in first }))
+        } else {
+            root = outputs[0].manifest
+        }
+
+        if !options.dryRun {
+            do {
+                try await write(outputs, root: root, source: source, to: destination)
+            } catch {
+                await destination.abort()
+                throw error
+            }
+        }
+        return PatchResult(target: destination.reference, root: root, platforms: outputs.map { output in
+            PatchResult.PlatformResult(platform: output.patch.platform, sourceDigest: output.patch.source.digest,
+                                       digest: output.manifest.digest,
+                                       agentLayer: (output.layer.digest, output.layer.diffID, output.layer.size),
+                                       launcher: output.launcher)
+        }, notices: plan.notices, written: !options.dryRun)
+    }
+
+    /// One agent layer per distinct agent platform image, built concurrently.
+    private func buildAgentLayers(_ plan: PatchPlan, agent: any ImageSource,
+                                  settings: ResolvedSettings) async throws -> [Digest: AgentLayer] {
+        var unique: [Digest: PlatformPatch] = [:]
+        for patch in plan.platforms where unique[patch.agent.digest] == nil { unique[patch.agent.digest] = patch }
+        let builder = AgentLayerBuilder(settings: settings.tree)
+        let logger = self.logger
+        return try await withThrowingTaskGroup(of: (Digest, AgentLayer).self) { group in
+            for (digest, patch) in unique {
+                group.addTask {
+                    let place = "the config of the agent image \(agent.reference) for \(patch.platform)"
+                    let bytes = try await agent.readBlob(patch.agentManifest.config, limit: Limits.configBytes, what: place)
+                    let config = try ImageConfig(bytes: bytes, place: place)
+                    let layer = try await builder.build(agent: patch.agentManifest, config: config, source: agent)
+                    logger.info("built the agent layer for \(patch.platform): \(layer.digest.shortDescription), \(layer.size) bytes")
+                    return (digest, layer)
+                }
+            }
+            var layers: [Digest: AgentLayer] = [:]
+            for try await (digest, layer) in group { layers[digest] = layer }
+            return layers
+        }
+    }
+
+    struct PlatformOutput {
+        var patch: PlatformPatch
+        var layer: AgentLayer
+        var launcher: [String]
+        var config: ManifestBlob
+        var manifest: ManifestBlob
+        var baseLayers: [Descriptor]
+    }
+
+    private func rewrite(_ patch: PlatformPatch, plan: PatchPlan, layer: AgentLayer, settings: ResolvedSettings,
+                         source: any ImageSource, agent: any ImageSource, created: Int64) async throws -> PlatformOutput {
+        let image = "the source image \(source.reference) for \(patch.platform)"
+        let configBytes = try await source.readBlob(patch.sourceManifest.config, limit: Limits.configBytes,
+                                                    what: "the config of \(image)")
+        let config = try ImageConfig(bytes: configBytes, place: "the config of \(image)")
+        guard config.diffIDs.count == patch.sourceManifest.layers.count else {
+            throw OCIError.malformed(image, "its manifest has \(patch.sourceManifest.layers.count) layers but its config has \(config.diffIDs.count) diff_ids")
+        }
+        let launcher = try settings.launcher(for: patch.platform, layer: layer, agent: agent.reference)
+        let rewriter = ConfigRewriter(settings: settings, agentReference: agent.reference, agentDigest: patch.agent.digest,
+                                      launcher: launcher, layer: layer, created: created)
+        let result = try rewriter.rewrite(config, image: image)
+        let family = MediaTypeFamily(manifestOrIndex: patch.sourceManifest.mediaType) ?? plan.family
+        let configBlob = ManifestBlob(bytes: result.config.serialized, mediaType: patch.sourceManifest.config.mediaType)
+        let manifest = ManifestRewriter.rewrite(patch.sourceManifest, family: family, config: configBlob, layer: layer,
+                                                dropTopLayer: result.droppedPreviousAgentLayer, source: patch.source,
+                                                sourceName: source.reference)
+        var baseLayers = patch.sourceManifest.layers
+        if result.droppedPreviousAgentLayer { baseLayers.removeLast() }
+        return PlatformOutput(patch: patch, layer: layer, launcher: launcher, config: configBlob, manifest: manifest,
+                              baseLayers: baseLayers)
+    }
+
+    /// Blobs, then each platform manifest, then the root: the tag moves last.
+    private func write(_ outputs: [PlatformOutput], root: ManifestBlob, source: any ImageSource,
+                       to destination: any ImageDestination) async throws {
+        var transfers: [Digest: BlobTransfer] = [:]
+        for output in outputs {
+            for layer in output.baseLayers where transfers[layer.digest] == nil {
+                transfers[layer.digest] = BlobTransfer(descriptor: layer, origin: BlobOrigin(source: source) {
+                    try await source.openBlob(layer)
+                })
+            }
+            let agentLayer = output.layer
+            let agentDescriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: agentLayer.digest, size: agentLayer.size)
+            transfers[agentLayer.digest] = BlobTransfer(descriptor: agentDescriptor, origin: BlobOrigin(source: nil) {
+                VerifyingReader(try FileReader(path: agentLayer.file), descriptor: agentDescriptor, what: "the built agent layer")
+            })
+            let config = output.config
+            transfers[config.digest] = BlobTransfer(descriptor: config.descriptor, origin: BlobOrigin(source: nil) {
+                MemoryReader(config.bytes)
+            })
+        }
+        let logger = self.logger
+        try await BlobTransfer.run(Array(transfers.values).sorted { $0.descriptor.digest < $1.descriptor.digest },
+                                   to: destination, jobs: 4, logger: logger)
+        for output in outputs { try await destination.putManifest(output.manifest) }
+        try await destination.commit(root: root)
+        logger.info("wrote \(destination.reference) (\(root.digest))")
+    }
+}
+
+/// One blob to put in the destination, unless it is already there.
+struct BlobTransfer: Sendable {
+    let descriptor: Descriptor
+    let origin: BlobOrigin
+
+    static func run(_ transfers: [BlobTransfer], to destination: any ImageDestination, jobs: Int, logger: Logger) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = transfers[...]
+            func startNext() {
+                guard let transfer = pending.popFirst() else { return }
+                group.addTask {
+                    if try await destination.hasBlob(transfer.descriptor) {
+                        logger.debug("blob \(transfer.descriptor.digest.shortDescription) already present")
+                        return
+                    }
+                    try await destination.putBlob(transfer.descriptor, from: transfer.origin)
+                    logger.debug("copied blob \(transfer.descriptor.digest.shortDescription) (\(transfer.descriptor.size) bytes)")
+                }
+            }
+            for _ in 0..<max(1, jobs) { startNext() }
+            while try await group.next() != nil { startNext() }
+        }
+    }
+}

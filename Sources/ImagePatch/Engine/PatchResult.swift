@@ -1,0 +1,41 @@
+import JSON
+import OCI
+
+/// What a patch run produced; `--json` prints it.
+public struct PatchResult: Sendable {
+    public struct PlatformResult: Sendable {
+        public let platform: Platform
+        public let sourceDigest: Digest
+        public let digest: Digest
+        public let agentLayer: (digest: Digest, diffID: Digest, size: Int64)
+        public let launcher: [String]
+    }
+
+    public let target: String
+    public let root: ManifestBlob
+    public let platforms: [PlatformResult]
+    public let notices: [String]
+    public let written: Bool
+
+    public var json: JSONValue {
+        var object = JSONObject()
+        object["target"] = .string(target)
+        object["digest"] = .string(root.digest.description)
+        object["mediaType"] = .string(root.mediaType)
+        object["platforms"] = .array(platforms.map { result in
+            var layer = JSONObject()
+            layer["digest"] = .string(result.agentLayer.digest.description)
+            layer["diffID"] = .string(result.agentLayer.diffID.description)
+            layer["size"] = .integer(result.agentLayer.size)
+            var entry = JSONObject()
+            entry["platform"] = .string(result.platform.description)
+            entry["sourceDigest"] = .string(result.sourceDigest.description)
+            entry["digest"] = .string(result.digest.description)
+            entry["agentLayer"] = .object(layer)
+            entry["launcher"] = .array(result.launcher.map(JSONValue.string))
+            return .object(entry)
+        })
+        if !written { object["dryRun"] = .bool(true) }
+        return .object(object)
+    }
+}

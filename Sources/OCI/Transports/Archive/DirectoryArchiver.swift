@@ -1,0 +1,27 @@
+import Glibc
+import Tar
+
+/// Writes the files of a directory as an uncompressed tar, in sorted order, owned by root, with a
+/// fixed mtime, so the same content always gives the same archive.
+enum DirectoryArchiver {
+    static func archive(directory: String, to writer: AtomicFileWriter) throws {
+        let tar = try TarWriter { try writer.write($0) }
+        try add(directory: directory, relative: nil, tar: tar)
+        try tar.finish()
+    }
+
+    private static func add(directory: String, relative: String?, tar: TarWriter) throws {
+        for name in try FileSystem.listDirectory(directory) {
+            let path = "\(directory)/\(name)"
+            let entryName = relative.map { "\($0)/\(name)" } ?? name
+            if FileSystem.isDirectory(path) {
+                try tar.writeHeader(TarEntry(path: entryName + "/", kind: .directory, mode: 0o755))
+                try add(directory: path, relative: entryName, tar: tar)
+            } else {
+                let size = FileSystem.fileSize(path) ?? 0
+                try tar.writeHeader(TarEntry(path: entryName, kind: .regular, size: size, mode: 0o644))
+                try FileReader(path: path).forEachChunk { try tar.writeData($0) }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Glibc
+
+/// Writes into an OCI image layout directory (`oci:DIR[:TAG]`).
+///
+/// A new layout is built in a hidden directory beside DIR and renamed into place on commit. In an
+/// existing layout, blobs are content-addressed files written under temporary names (harmless to
+/// other tags), and the tag only changes when index.json is atomically replaced at commit; abort
+/// removes the blobs this run added.
+public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
+    public let reference: String
+    public var canHoldIndex: Bool { true }
+    let directory: String
+    private let tag: String?
+    private let staging: String?
+    private var addedBlobs: [String] = []
+    private let lock = Lock()
+
+    public init(directory: String, tag: String?, reference: String) throws {
+        self.directory = directory
+        self.tag = tag
+        self.reference = reference
+        if FileSystem.isDirectory(directory) && FileSystem.exists("\(directory)/oci-layout") {
+            staging = nil
+        } else if FileSystem.exists(directory) && !Self.isEmptyDirectory(directory) {
+            throw OCIError.io("\(reference): \(directory) exists and is not an OCI layout; refusing to write into it")
+        } else {
+            staging = try FileSystem.makeTemporaryDirectory(near: directory, prefix: "imagepatch-layout")
+            try FileSystem.writeFileAtomically("\(staging!)/oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+        }
+        try FileSystem.makeDirectories("\(root)/blobs/sha256")
+    }
+
+    /// Where files go now: the staging directory for a new layout, else the layout itself.
+    var root: String { staging ?? directory }
+
+    public func hasBlob(_ descriptor: Descriptor) async throws -> Bool {
+        FileSystem.exists(OCILayoutIndex.blobPath(root, descriptor.digest))
+    }
+
+    public func putBlob(_ descriptor: Descriptor, from origin: BlobOrigin) async throws {
+        if try await hasBlob(descriptor) { return }
+        let reader = try await origin.open()
+        try FileSystem.makeDirectories("\(root)/blobs/\(descriptor.digest.algorithm.rawValue)")
+        let path = OCILayoutIndex.blobPath(root, descriptor.digest)
+        let writer = try AtomicFileWriter(path: path)
+        try reader.forEachChunk { try writer.write($0) }
+        try writer.commit()
+        lock.withLock { addedBlobs.append(path) }
+    }
+
+    public func putManifest(_ manifest: ManifestBlob) async throws {
+        try await putBlob(manifest.descriptor, from: BlobOrigin(source: nil) { MemoryReader(manifest.bytes) })
+    }
+
+    public func commit(root rootManifest: ManifestBlob) async throws {
+        try await putManifest(rootManifest)
+        var index = staging == nil
+            ? try OCILayoutIndex.read(directory: directory, reference: reference)
+            : OCILayoutIndex.empty()
+        index.setTag(tag, to: rootManifest.descriptor)
+        try FileSystem.writeFileAtomically("\(root)/index.json", index.serialized())
+        if let staging {
+            if FileSystem.exists(directory) { rmdir(directory) }
+            try FileSystem.rename(staging, directory)
+        }
+        lock.withLock { addedBlobs.removeAll() }
+    }
+
+    public func abort() async {
+        if let staging {
+            FileSystem.removeTree(staging)
+        } else {
+            lock.withLock { addedBlobs.forEach { unlink($0) } }
+        }
+    }
+
+    private static func isEmptyDirectory(_ path: String) -> Bool {
+        FileSystem.isDirectory(path) && ((try? FileSystem.listDirectory(path).isEmpty) ?? false)
+    }
+}
+
+/// A minimal mutex for state touched by concurrent blob uploads.
+public final class Lock: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    public init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

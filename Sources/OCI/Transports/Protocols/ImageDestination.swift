@@ -1,0 +1,14 @@
+/// Where patched images are written. Blobs first, then manifests by digest, then `commit` makes
+/// the tag point at the new root; until `commit`, the target as users see it is unchanged, and
+/// `abort` removes whatever was written.
+public protocol ImageDestination: AnyObject, Sendable {
+    var reference: String { get }
+    /// False for formats that hold one image per name (docker-archive): the engine then refuses
+    /// an index before doing any work.
+    var canHoldIndex: Bool { get }
+    func hasBlob(_ descriptor: Descriptor) async throws -> Bool
+    func putBlob(_ descriptor: Descriptor, from origin: BlobOrigin) async throws
+    func putManifest(_ manifest: ManifestBlob) async throws
+    func commit(root: ManifestBlob) async throws
+    func abort() async
+}

@@ -1,0 +1,33 @@
+/// Where images are read from. The patch engine talks only to this protocol; each transport
+/// (`oci:`, `oci-archive:`, `docker-archive:`, `docker://`) implements it once.
+/// Everything a source returns has been verified against its digest.
+public protocol ImageSource: AnyObject, Sendable {
+    /// The reference as the user wrote it, for messages.
+    var reference: String { get }
+    /// The manifest or index the reference names.
+    func rootManifest() async throws -> ManifestBlob
+    /// A manifest named by a descriptor of the root index.
+    func manifest(_ descriptor: Descriptor) async throws -> ManifestBlob
+    /// A blob as a stream that fails unless its bytes match the descriptor's size and digest.
+    func openBlob(_ descriptor: Descriptor) async throws -> ByteReader
+}
+
+extension ImageSource {
+    /// Reads a small blob (a config) whole, bounded by `limit`.
+    public func readBlob(_ descriptor: Descriptor, limit: Int, what: String) async throws -> [UInt8] {
+        guard descriptor.size <= Int64(limit) else { throw OCIError.tooLarge(what: what, limit: Int64(limit)) }
+        return try await openBlob(descriptor).readAll(limit: limit, what: what)
+    }
+}
+
+/// How a destination can get a blob it lacks: by streaming it from `open`, or, for a registry,
+/// perhaps without any transfer because `source` lives in the same registry.
+public struct BlobOrigin: Sendable {
+    public let source: (any ImageSource)?
+    public let open: @Sendable () async throws -> ByteReader
+
+    public init(source: (any ImageSource)?, open: @escaping @Sendable () async throws -> ByteReader) {
+        self.source = source
+        self.open = open
+    }
+}

@@ -1,0 +1,58 @@
+import CArchive
+import Glibc
+
+/// State shared with libarchive's C callbacks. libarchive cannot carry a Swift error across its
+/// C frames, so a thrown error is parked here and rethrown once control is back in Swift.
+final class ReadCallbackContext {
+    let upstream: (UnsafeMutableRawBufferPointer) throws -> Int
+    let buffer: UnsafeMutableRawBufferPointer
+    var error: Error?
+
+    init(bufferSize: Int, upstream: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) {
+        self.upstream = upstream
+        self.buffer = .allocate(byteCount: bufferSize, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Opens `archive` for reading with this context's upstream as its data source.
+    func open(_ archive: OpaquePointer) -> Int32 {
+        archive_read_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { archive, rawContext, bufferOut in
+            let context = Unmanaged<ReadCallbackContext>.fromOpaque(rawContext!).takeUnretainedValue()
+            do {
+                let count = try context.upstream(context.buffer)
+                bufferOut?.pointee = UnsafeRawPointer(context.buffer.baseAddress)
+                return la_ssize_t(count)
+            } catch {
+                context.error = error
+                carchive_set_error(archive, EIO, "upstream read failed")
+                return -1
+            }
+        }, nil)
+    }
+}
+
+final class WriteCallbackContext {
+    let sink: (UnsafeRawBufferPointer) throws -> Void
+    var error: Error?
+
+    init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) { self.sink = sink }
+
+    func open(_ archive: OpaquePointer) -> Int32 {
+        archive_write_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { archive, rawContext, bytes, count in
+            let context = Unmanaged<WriteCallbackContext>.fromOpaque(rawContext!).takeUnretainedValue()
+            do {
+                try context.sink(UnsafeRawBufferPointer(start: bytes, count: count))
+                return la_ssize_t(count)
+            } catch {
+                context.error = error
+                carchive_set_error(archive, EIO, "downstream write failed")
+                return -1
+            }
+        }, nil)
+    }
+}
+
+func archiveErrorMessage(_ archive: OpaquePointer, _ fallback: String) -> String {
+    archive_error_string(archive).map { String(cString: $0) } ?? fallback
+}

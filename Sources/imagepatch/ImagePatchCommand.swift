@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct ImagePatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imagepatch",
+        abstract: "Embed a runtime security agent into container images, for every platform, with no Docker and no QEMU.",
+        subcommands: [PatchCommand.self, InspectCommand.self])
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import ImagePatch
+import JSON
+import OCI
+
+struct InspectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show each platform image: digest, Entrypoint, Cmd, User, Env, layers, and whether it is patched.")
+
+    @Argument(help: "The image reference.")
+    var reference: String
+
+    @Flag(help: "Print JSON on stdout.")
+    var json = false
+
+    func run() async throws {
+        let logger = CommandSupport.makeLogger(verbose: false)
+        try await CommandSupport.run {
+            let report = try await ImageInspector.inspect(try ReferenceResolver.source(reference))
+            report.notices.forEach { logger.notice("\($0)") }
+            if json {
+                CommandSupport.printJSON(report.json.serialized(indent: 2))
+                return
+            }
+            print("\(report.reference)  \(report.root.digest)  \(report.root.mediaType)")
+            for platform in report.platforms {
+                let runtime = platform.config.runtime
+                let text: (String) -> String = { key in
+                    runtime[key].map { String(decoding: $0.serialized(), as: UTF8.self) } ?? "null"
+                }
+                print("")
+                print("\(platform.platform)  \(platform.digest)")
+                print("  Entrypoint: \(text("Entrypoint"))")
+                print("  Cmd:        \(text("Cmd"))")
+                print("  User:       \(platform.config.user.flatMap { $0.isEmpty ? nil : $0 } ?? "(root)")")
+                print("  Env:")
+                platform.config.env.forEach { print("    \($0)") }
+                print("  Layers:")
+                platform.layers.forEach { print("    \($0.mediaType)  \($0.size)  \($0.digest)") }
+                if let agent = platform.patchedWith {
+                    print("  Patched:    yes, with \(agent) (\(platform.config.label(PatchLabels.preset) ?? "?") preset)")
+                } else {
+                    print("  Patched:    no")
+                }
+            }
+        }
+    }
+}

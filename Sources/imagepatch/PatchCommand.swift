@@ -1,0 +1,140 @@
+import ArgumentParser
+import ImagePatch
+import JSON
+import OCI
+
+struct PatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "patch",
+        abstract: "Append the agent's layer to every selected platform of an image and start the agent before the application.",
+        discussion: """
+        References: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME] (reading a .tar.gz/.bz2/.xz/.zst too).
+        falconutil's spellings are accepted: patch-image, --source-image-uri, --target-image-uri, --falcon-image-uri,
+        --image-pull-policy (accepted and ignored: imagepatch never pulls into a local image store).
+        """,
+        aliases: ["patch-image"])
+
+    @Option(name: [.customLong("source"), .customLong("source-image-uri")], help: "The application image.")
+    var source: String
+
+    @Option(name: [.customLong("agent"), .customLong("falcon-image-uri")], help: "The agent image (e.g. the Falcon container sensor).")
+    var agent: String
+
+    @Option(name: [.customLong("target"), .customLong("target-image-uri")], help: "Where to write the patched image.")
+    var target: String
+
+    @Option(name: .customLong("platform"), help: "os/arch[/variant] to patch (repeatable or comma-separated); default: every platform of the source.")
+    var platforms: [String] = []
+
+    @Option(help: "Agent preset: falcon, lacework or none.")
+    var preset: String = "falcon"
+
+    @Option(name: .customLong("install-dir"), help: "Where the agent goes in the application image.")
+    var installDir: String?
+
+    @Option(name: .customLong("agent-root"), help: "The directory of the agent image to take (default: the preset's).")
+    var agentRoot: String?
+
+    @Option(name: .customLong("include"), help: "A path under the agent root to take (repeatable); default: the preset's.")
+    var includes: [String] = []
+
+    @Option(help: "The launcher: a path, or a JSON array such as '[\"/agent/run\",\"--flag\"]'.")
+    var launcher: String?
+
+    @Option(help: "K=V added to the image's environment (repeatable).")
+    var env: [String] = []
+
+    @Option(help: "K=V added to the image's labels (repeatable).")
+    var label: [String] = []
+
+    @Option(help: "Falcon customer ID (falcon preset).")
+    var cid: String?
+
+    @Option(name: .customLong("falconctl-opts"), help: "More falconctl options, appended to FALCONCTL_OPTS.")
+    var falconctlOpts: String?
+
+    @Option(name: .customLong("cloud-service"), help: "CS_CLOUD_SERVICE: ECS_FARGATE (default), ACA, ACI or CLOUDRUN.")
+    var cloudService: String?
+
+    @Option(help: "CS_CONTAINER: the container name the sensor reports.")
+    var container: String?
+
+    @Option(name: .customLong("image-pull-policy"), help: "Accepted for falconutil compatibility; has no effect.")
+    var imagePullPolicy: String?
+
+    @Flag(help: "Replace the agent layer of an image that is already patched.")
+    var repatch = false
+
+    @Flag(name: .customLong("dry-run"), help: "Resolve and build everything, print the result, write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the result as JSON on stdout.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Log every step.")
+    var verbose = false
+
+    func run() async throws {
+        let logger = CommandSupport.makeLogger(verbose: verbose)
+        try await CommandSupport.run {
+            let options = try makeOptions()
+            let sourceImage = try ReferenceResolver.source(source)
+            let agentImage = try ReferenceResolver.source(agent)
+            let destination = try ReferenceResolver.destination(target)
+            let result = try await PatchEngine(logger: logger).patch(source: sourceImage, agent: agentImage,
+                                                                     destination: destination, options: options)
+            if json {
+                CommandSupport.printJSON(result.json.serialized(indent: 2))
+            } else {
+                for platform in result.platforms {
+                    print("\(platform.platform)\t\(platform.sourceDigest) -> \(platform.digest)")
+                }
+                print("\(dryRun ? "would write" : "wrote") \(result.target) \(result.root.digest)")
+            }
+        }
+    }
+
+    func makeOptions() throws -> PatchOptions {
+        var options = PatchOptions()
+        guard let preset = AgentPreset(rawValue: preset) else {
+            throw PatchError.invalidOption("--preset", "\(preset.debugDescription) is not one of falcon, lacework, none")
+        }
+        options.preset = preset
+        options.platforms = try platforms.flatMap { $0.split(separator: ",") }.map { try Platform(parsing: String($0)) }
+        options.installDirectory = installDir
+        options.agentRoot = agentRoot
+        options.includes = includes
+        options.launcher = try launcher.map(Self.parseLauncher)
+        options.env = try env.map { try Self.keyValue($0, option: "--env") }
+        options.labels = try label.map { try Self.keyValue($0, option: "--label") }
+        options.cid = cid
+        options.falconctlOptions = falconctlOpts
+        options.cloudService = cloudService
+        options.container = container
+        options.repatch = repatch
+        options.dryRun = dryRun
+        if let epoch = CommandSupport.environment("SOURCE_DATE_EPOCH"), !epoch.isEmpty {
+            guard let seconds = Int64(epoch), seconds >= 0 else {
+                throw PatchError.invalidOption("SOURCE_DATE_EPOCH", "\(epoch.debugDescription) is not a number of seconds")
+            }
+            options.sourceDateEpoch = seconds
+        }
+        return options
+    }
+
+    static func parseLauncher(_ text: String) throws -> [String] {
+        guard text.hasPrefix("[") else { return [text] }
+        guard let array = (try? JSONValue(parsing: Array(text.utf8)))?.arrayValue,
+              array.allSatisfy({ $0.stringValue != nil }) else {
+            throw PatchError.invalidOption("--launcher", "\(text) is not a JSON array of strings")
+        }
+        return array.compactMap(\.stringValue)
+    }
+
+    static func keyValue(_ text: String, option: String) throws -> (String, String) {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+            throw PatchError.invalidOption(option, "\(text.debugDescription) is not KEY=VALUE")
+        }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+    }
+}

@@ -47,8 +47,14 @@ public final class TarWriter {
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFREG))
             archive_entry_set_hardlink(header, entry.linkTarget ?? "")
             archive_entry_set_size(header, 0)
-        case .characterDevice, .blockDevice, .fifo, .socket:
-            throw TarError("refusing to write special file \(entry.path)")
+        case .characterDevice:
+            archive_entry_set_filetype(header, UInt32(CARCHIVE_IFCHR))
+        case .blockDevice:
+            archive_entry_set_filetype(header, UInt32(CARCHIVE_IFBLK))
+        case .fifo:
+            archive_entry_set_filetype(header, UInt32(CARCHIVE_IFIFO))
+        case .socket:
+            throw TarError("tar cannot hold the socket \(entry.path)")
         }
         guard archive_write_header(archive, header) == ARCHIVE_OK else {
             throw failure("cannot write the tar header of \(entry.path)")

@@ -7,9 +7,7 @@ import Logging
 enum CommandSupport {
     static func makeLogger(verbose: Bool, quiet: Bool = false) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .debug : (quiet ? .warning : .info)
-            return handler
+            StderrLogHandler(logLevel: verbose ? .debug : (quiet ? .warning : .info))
         }
         return Logger(label: "imagepatch")
     }

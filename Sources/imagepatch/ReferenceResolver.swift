@@ -17,8 +17,11 @@ enum ReferenceResolver {
 
     private static func unsupported(_ text: String) -> OCIError {
         let prefix = text.split(separator: ":", maxSplits: 1).first.map(String.init) ?? text
-        if unsupportedTransports.contains(prefix) {
-            return .invalidReference(text, "the \(prefix): transport is not supported (use oci:, oci-archive:, docker-archive: or docker://)")
+        // "name:tag" is a registry reference; "word:/path" or "word:./path" can only be a transport.
+        let rest = text.dropFirst(prefix.count + 1)
+        let looksLikeTransport = rest.hasPrefix("/") || rest.hasPrefix(".") || text.contains("://")
+        if unsupportedTransports.contains(prefix) || (looksLikeTransport && !text.hasPrefix("docker://")) {
+            return .invalidReference(text, "unknown or unsupported transport \(prefix): (use oci:, oci-archive:, docker-archive: or docker://)")
         }
         return .invalidReference(text, "registry references (docker://) are not supported by this build yet; use oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME]")
     }

@@ -12,6 +12,19 @@ public struct PatchEngine: Sendable {
 
     public func patch(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
                       options: PatchOptions) async throws -> PatchResult {
+        do {
+            let result = try await run(source: source, agent: agent, destination: destination, options: options)
+            // A dry run writes nothing, not even the empty staging area a destination may have prepared.
+            if options.dryRun { await destination.abort() }
+            return result
+        } catch {
+            await destination.abort()
+            throw error
+        }
+    }
+
+    private func run(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
+                     options: PatchOptions) async throws -> PatchResult {
         let settings = try ResolvedSettings(options)
         let plan = try await PatchPlan.make(source: source, agent: agent, platforms: options.platforms)
         plan.notices.forEach { logger.notice("\($0)") }
@@ -20,6 +33,11 @@ public struct PatchEngine: Sendable {
                                                         platforms: plan.platforms.map(\.platform.description))
         }
 
+        // Refuse what cannot be patched before spending time on agent layers.
+        for patch in plan.platforms {
+            try ConfigRewriter.check(patch.sourceConfig, repatch: settings.repatch,
+                                     image: "the source image \(source.reference) for \(patch.platform)")
+        }
         let layers = try await buildAgentLayers(plan, agent: agent, settings: settings)
         let created = settings.created ?? Timestamp.now()
         var outputs: [PlatformOutput] = []
@@ -36,12 +54,7 @@ public struct PatchEngine: Sendable {
         }
 
         if !options.dryRun {
-            do {
-                try await write(outputs, root: root, source: source, to: destination)
-            } catch {
-                await destination.abort()
-                throw error
-            }
+            try await write(outputs, root: root, source: source, to: destination)
         }
         return PatchResult(target: destination.reference, root: root, platforms: outputs.map { output in
             PatchResult.PlatformResult(platform: output.patch.platform, sourceDigest: output.patch.source.digest,
@@ -87,12 +100,7 @@ public struct PatchEngine: Sendable {
     private func rewrite(_ patch: PlatformPatch, plan: PatchPlan, layer: AgentLayer, settings: ResolvedSettings,
                          source: any ImageSource, agent: any ImageSource, created: Int64) async throws -> PlatformOutput {
         let image = "the source image \(source.reference) for \(patch.platform)"
-        let configBytes = try await source.readBlob(patch.sourceManifest.config, limit: Limits.configBytes,
-                                                    what: "the config of \(image)")
-        let config = try ImageConfig(bytes: configBytes, place: "the config of \(image)")
-        guard config.diffIDs.count == patch.sourceManifest.layers.count else {
-            throw OCIError.malformed(image, "its manifest has \(patch.sourceManifest.layers.count) layers but its config has \(config.diffIDs.count) diff_ids")
-        }
+        let config = patch.sourceConfig
         let launcher = try settings.launcher(for: patch.platform, layer: layer, agent: agent.reference)
         let rewriter = ConfigRewriter(settings: settings, agentReference: agent.reference, agentDigest: patch.agent.digest,
                                       launcher: launcher, layer: layer, created: created)

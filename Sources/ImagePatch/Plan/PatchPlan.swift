@@ -6,6 +6,7 @@ public struct PlatformPatch: Sendable {
     public let platform: Platform
     public let source: ManifestBlob
     public let sourceManifest: ImageManifest
+    public let sourceConfig: ImageConfig
     public let agent: ManifestBlob
     public let agentManifest: ImageManifest
 }
@@ -47,8 +48,14 @@ public struct PatchPlan: Sendable {
                 missing.append(image.platform.description)
                 continue
             }
+            let place = "the source image \(source.reference) for \(image.platform)"
+            let bytes = try await source.readBlob(image.manifest.config, limit: Limits.configBytes, what: "the config of \(place)")
+            let config = try ImageConfig(bytes: bytes, place: "the config of \(place)")
+            guard config.diffIDs.count == image.manifest.layers.count else {
+                throw OCIError.malformed(place, "its manifest has \(image.manifest.layers.count) layers but its config has \(config.diffIDs.count) diff_ids")
+            }
             pairs.append(PlatformPatch(platform: image.platform, source: image.blob, sourceManifest: image.manifest,
-                                       agent: match.blob, agentManifest: match.manifest))
+                                       sourceConfig: config, agent: match.blob, agentManifest: match.manifest))
         }
         guard missing.isEmpty else {
             throw PatchError.missingAgentPlatforms(agent: agent.reference, missing: missing,

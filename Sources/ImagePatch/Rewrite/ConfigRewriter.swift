@@ -18,12 +18,27 @@ struct ConfigRewriter {
         var droppedPreviousAgentLayer: Bool
     }
 
+    /// The checks that need no agent layer: a command to wrap, and not patched already (or
+    /// patched with the agent layer still on top, for --repatch).
+    static func check(_ config: ImageConfig, repatch: Bool, image: String) throws {
+        if let agent = config.label(PatchLabels.agent) {
+            guard repatch else { throw PatchError.alreadyPatched(image: image, agent: agent) }
+            guard let layer = config.label(PatchLabels.agentLayer), config.diffIDs.last == layer else {
+                throw PatchError.cannotRepatch(image: image, reason: topLayerReason)
+            }
+            return
+        }
+        guard !(config.entrypoint ?? []).isEmpty || !(config.cmd ?? []).isEmpty else { throw PatchError.noEntrypoint(image: image) }
+    }
+
+    static let topLayerReason = "its top layer is not the earlier agent layer (layers were added after patching); rebuild it from the unpatched image"
+
     func rewrite(_ original: ImageConfig, image: String) throws -> Result {
+        try Self.check(original, repatch: settings.repatch, image: image)
         var config = original
         var runtime = config.runtime
         var dropped = false
-        if let previousAgent = original.label(PatchLabels.agent) {
-            guard settings.repatch else { throw PatchError.alreadyPatched(image: image, agent: previousAgent) }
+        if original.label(PatchLabels.agent) != nil {
             try undoPreviousPatch(&config, &runtime, image: image)
             dropped = true
         }
@@ -69,12 +84,9 @@ struct ConfigRewriter {
         return Result(config: config, droppedPreviousAgentLayer: dropped)
     }
 
-    /// `--repatch`: the earlier agent layer can be removed only if nothing was built on top of it.
+    /// `--repatch` (`check` made sure the earlier agent layer is the top one).
     private func undoPreviousPatch(_ config: inout ImageConfig, _ runtime: inout JSONObject, image: String) throws {
         var diffIDs = config.json["rootfs"]?["diff_ids"]?.arrayValue ?? []
-        guard let previousLayer = config.label(PatchLabels.agentLayer), diffIDs.last?.stringValue == previousLayer else {
-            throw PatchError.cannotRepatch(image: image, reason: "its top layer is not the earlier agent layer (layers were added after patching); rebuild it from the unpatched image")
-        }
         guard let originalText = config.label(PatchLabels.originalEntrypoint),
               let original = try? JSONValue(parsing: Array(originalText.utf8)) else {
             throw PatchError.cannotRepatch(image: image, reason: "its \(PatchLabels.originalEntrypoint) label is missing or malformed")

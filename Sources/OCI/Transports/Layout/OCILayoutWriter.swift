@@ -11,7 +11,8 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
     public var canHoldIndex: Bool { true }
     let directory: String
     private let tag: String?
-    private let staging: String?
+    /// Removed with the writer unless commit renamed it into place.
+    private let staging: TemporaryDirectory?
     private var addedBlobs: [String] = []
     private let lock = Lock()
 
@@ -24,14 +25,15 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
         } else if FileSystem.exists(directory) && !Self.isEmptyDirectory(directory) {
             throw OCIError.io("\(reference): \(directory) exists and is not an OCI layout; refusing to write into it")
         } else {
-            staging = try FileSystem.makeTemporaryDirectory(near: directory, prefix: "imagepatch-layout")
-            try FileSystem.writeFileAtomically("\(staging!)/oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+            let staging = try TemporaryDirectory(near: directory, prefix: "imagepatch-layout")
+            try FileSystem.writeFileAtomically("\(staging.path)/oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+            self.staging = staging
         }
         try FileSystem.makeDirectories("\(root)/blobs/sha256")
     }
 
     /// Where files go now: the staging directory for a new layout, else the layout itself.
-    var root: String { staging ?? directory }
+    var root: String { staging?.path ?? directory }
 
     public func hasBlob(_ descriptor: Descriptor) async throws -> Bool {
         FileSystem.exists(OCILayoutIndex.blobPath(root, descriptor.digest))
@@ -61,14 +63,15 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
         try FileSystem.writeFileAtomically("\(root)/index.json", index.serialized())
         if let staging {
             if FileSystem.exists(directory) { rmdir(directory) }
-            try FileSystem.rename(staging, directory)
+            chmod(staging.path, 0o755)  // mkdtemp made it private
+            try FileSystem.rename(staging.path, directory)
         }
         lock.withLock { addedBlobs.removeAll() }
     }
 
     public func abort() async {
         if let staging {
-            FileSystem.removeTree(staging)
+            FileSystem.removeTree(staging.path)
         } else {
             lock.withLock { addedBlobs.forEach { unlink($0) } }
         }

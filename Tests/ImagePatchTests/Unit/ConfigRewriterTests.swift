@@ -1,0 +1,77 @@
+@testable import ImagePatch
+import JSON
+import OCI
+import Testing
+
+@Suite("Config rewrite")
+struct ConfigRewriterTests {
+    static let original = #"{"architecture":"amd64","x-first":{"n":1.50,"z":[1e3,-0]},"config":{"Env":["PATH=/bin","FALCONCTL_OPTS=old"],"Entrypoint":["/app"],"Cmd":["run"],"x-inner":true,"Labels":{"a":"b"}},"rootfs":{"type":"layers","diff_ids":["sha256:1111111111111111111111111111111111111111111111111111111111111111"]},"history":[{"created_by":"base"}],"os":"linux","x-last":"kept"}"#
+
+    func rewriter(repatch: Bool = false, launcher: [String] = ["/agent/run", "--flag"]) throws -> ConfigRewriter {
+        var options = PatchOptions()
+        options.cid = "0123456789abcdef0123456789abcdef-12"
+        options.repatch = repatch
+        let layer = AgentLayer(file: "/nonexistent", digest: Digest(hex: String(repeating: "a", count: 64)),
+                               diffID: Digest(hex: String(repeating: "b", count: 64)), size: 1, paths: [],
+                               storage: try TemporaryDirectory())
+        return ConfigRewriter(settings: try ResolvedSettings(options), agentReference: "oci:agent:7",
+                              agentDigest: Digest(hex: String(repeating: "c", count: 64)), launcher: launcher,
+                              layer: layer, created: 1_700_000_000)
+    }
+
+    func config(_ text: String) throws -> ImageConfig { try ImageConfig(bytes: Array(text.utf8), place: "test config") }
+
+    @Test func untouchedFieldsSurviveExactly() throws {
+        let result = try rewriter().rewrite(try config(Self.original), image: "app")
+        let text = String(decoding: result.config.serialized, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"architecture":"amd64","x-first":{"n":1.50,"z":[1e3,-0]},"config":{"Env":"#))
+        #expect(text.contains(#""x-inner":true"#))
+        #expect(text.contains(#""os":"linux","x-last":"kept","created":"2023-11-14T22:13:20Z"}"#))
+        #expect(result.config.runtime["Labels"]?["a"]?.stringValue == "b")
+    }
+
+    @Test func launcherIsPrependedAndCmdKept() throws {
+        let result = try rewriter().rewrite(try config(Self.original), image: "app")
+        #expect(result.config.entrypoint == ["/agent/run", "--flag", "/app"])
+        #expect(result.config.cmd == ["run"])
+        #expect(result.config.diffIDs.count == 2)
+        #expect(result.config.diffIDs.last == "sha256:" + String(repeating: "b", count: 64))
+        #expect(result.config.json["history"]?.arrayValue?.count == 2)
+    }
+
+    @Test func presetEnvReplacesSameNameAndAppendsOthers() throws {
+        let env = try rewriter().rewrite(try config(Self.original), image: "app").config.env
+        #expect(env.first == "PATH=/bin")
+        #expect(env[1] == "FALCONCTL_OPTS=--cid=0123456789abcdef0123456789abcdef-12")
+        #expect(env.filter { $0.hasPrefix("FALCONCTL_OPTS=") }.count == 1)
+        #expect(env.contains("CS_CLOUD_SERVICE=ECS_FARGATE"))
+        #expect(env.contains("__CS_FALCON_SENSOR_ROOT=/opt/CrowdStrike/rootfs"))
+    }
+
+    @Test func patchedImageIsRefusedThenRepatchedWithoutDoubling() throws {
+        let once = try rewriter().rewrite(try config(Self.original), image: "app").config
+        #expect(throws: PatchError.self) { try rewriter().rewrite(once, image: "app") }
+        let twice = try rewriter(repatch: true, launcher: ["/new"]).rewrite(once, image: "app")
+        #expect(twice.droppedPreviousAgentLayer)
+        #expect(twice.config.entrypoint == ["/new", "/app"])
+        #expect(twice.config.diffIDs.count == 2)
+        #expect(twice.config.json["history"]?.arrayValue?.count == 2)
+    }
+
+    @Test("an image with nothing to run is refused", arguments: [
+        #"{"config":{"Env":[]},"rootfs":{"type":"layers","diff_ids":[]}}"#,
+        #"{"config":{"Entrypoint":[],"Cmd":null},"rootfs":{"type":"layers","diff_ids":[]}}"#,
+        #"{"rootfs":{"type":"layers","diff_ids":[]}}"#,
+    ])
+    func nothingToRun(text: String) throws {
+        #expect(throws: PatchError.noEntrypoint(image: "app")) { try rewriter().rewrite(try config(text), image: "app") }
+    }
+
+    @Test func cmdOnlyImageGetsTheLauncherAsEntrypoint() throws {
+        let text = #"{"config":{"Cmd":["/app/run.sh","hello"],"User":"1000:1000"},"rootfs":{"type":"layers","diff_ids":[]}}"#
+        let result = try rewriter().rewrite(try config(text), image: "app").config
+        #expect(result.entrypoint == ["/agent/run", "--flag"])
+        #expect(result.cmd == ["/app/run.sh", "hello"])
+        #expect(result.user == "1000:1000")
+    }
+}

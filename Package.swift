@@ -26,12 +26,15 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CISAL", path: "Sources/CLibraries/CISAL", pkgConfig: "libisal",
                        providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CLibraries/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // One Swift wrapper per C library.
         .target(name: "Hashing", dependencies: ["CCrypto"]),
         .target(name: "Tar", dependencies: ["CArchive"]),
         .target(name: "GzipDecoding", dependencies: ["CZlib"]),
         .target(name: "GzipEncoding", dependencies: ["CISAL"]),
+        .target(name: "HTTP", dependencies: ["CCurl"]),
 
         // Order-preserving JSON, so unknown fields survive edits.
         .target(name: "JSON"),
@@ -39,18 +42,23 @@ let package = Package(
         .target(name: "OCI", dependencies: [
             "JSON", "Hashing", "Tar", "GzipDecoding",
         ]),
+        .target(name: "Registry", dependencies: [
+            "OCI", "JSON", "Hashing", "HTTP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ImagePatch", dependencies: [
             "OCI", "JSON", "Hashing", "Tar", "GzipEncoding",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "imagepatch", dependencies: [
-            "ImagePatch", "OCI",
+            "ImagePatch", "OCI", "Registry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON"]),
     ],
     swiftLanguageModes: [.v5]
 )

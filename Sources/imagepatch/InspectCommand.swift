@@ -14,10 +14,13 @@ struct InspectCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON on stdout.")
     var json = false
 
+    @OptionGroup var registryFlags: RegistryFlags
+
     func run() async throws {
         let logger = CommandSupport.makeLogger(verbose: false)
         try await CommandSupport.run {
-            let report = try await ImageInspector.inspect(try ReferenceResolver.source(reference))
+            let resolver = ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger))
+            let report = try await ImageInspector.inspect(try await resolver.source(reference))
             report.notices.forEach { logger.notice("\($0)") }
             if json {
                 CommandSupport.printJSON(report.json.serialized(indent: 2))

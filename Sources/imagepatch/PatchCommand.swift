@@ -8,7 +8,8 @@ struct PatchCommand: AsyncParsableCommand {
         commandName: "patch",
         abstract: "Append the agent's layer to every selected platform of an image and start the agent before the application.",
         discussion: """
-        References: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME] (reading a .tar.gz/.bz2/.xz/.zst too).
+        References: [docker://]HOST/REPO[:TAG][@DIGEST] (a registry; the default), oci:DIR[:TAG], oci-archive:FILE[:TAG],
+        docker-archive:FILE[:NAME] (reading a .tar.gz/.bz2/.xz/.zst too).
         falconutil's spellings are accepted: patch-image, --source-image-uri, --target-image-uri, --falcon-image-uri,
         --image-pull-policy (accepted and ignored: imagepatch never pulls into a local image store).
         """,
@@ -62,6 +63,11 @@ struct PatchCommand: AsyncParsableCommand {
     @Option(name: .customLong("image-pull-policy"), help: "Accepted for falconutil compatibility; has no effect.")
     var imagePullPolicy: String?
 
+    @OptionGroup var registryFlags: RegistryFlags
+
+    @Option(help: "How many blobs to transfer at once.")
+    var jobs: Int = 4
+
     @Flag(help: "Replace the agent layer of an image that is already patched.")
     var repatch = false
 
@@ -78,9 +84,10 @@ struct PatchCommand: AsyncParsableCommand {
         let logger = CommandSupport.makeLogger(verbose: verbose)
         try await CommandSupport.run {
             let options = try makeOptions()
-            let sourceImage = try ReferenceResolver.source(source)
-            let agentImage = try ReferenceResolver.source(agent)
-            let destination = try ReferenceResolver.destination(target)
+            let resolver = ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger))
+            let sourceImage = try await resolver.source(source)
+            let agentImage = try await resolver.source(agent)
+            let destination = try await resolver.destination(target)
             let result = try await PatchEngine(logger: logger).patch(source: sourceImage, agent: agentImage,
                                                                      destination: destination, options: options)
             if json {
@@ -113,6 +120,8 @@ struct PatchCommand: AsyncParsableCommand {
         options.container = container
         options.repatch = repatch
         options.dryRun = dryRun
+        guard (1...32).contains(jobs) else { throw PatchError.invalidOption("--jobs", "must be between 1 and 32") }
+        options.jobs = jobs
         if let epoch = CommandSupport.environment("SOURCE_DATE_EPOCH"), !epoch.isEmpty {
             guard let seconds = Int64(epoch), seconds >= 0 else {
                 throw PatchError.invalidOption("SOURCE_DATE_EPOCH", "\(epoch.debugDescription) is not a number of seconds")

@@ -5,18 +5,13 @@ import OCI
 /// a well-formed image never has one and guessing what a hostile one meant is how escapes happen.
 enum AgentPath {
     static func normalize(entry name: String, place: String) throws -> String? {
-        if name.hasPrefix("/") {
+        switch ArchivePath.components(name, allowInnerParent: false) {
+        case .success(let path): return path
+        case .failure(.absolute):
             throw PatchError.hostileAgentEntry(place: place, path: name, reason: "absolute names are not allowed in a layer")
+        case .failure:
+            throw PatchError.hostileAgentEntry(place: place, path: name, reason: "\"..\" would escape the layer's root")
         }
-        var parts: [Substring] = []
-        for component in name.split(separator: "/", omittingEmptySubsequences: true) {
-            if component == "." { continue }
-            if component == ".." {
-                throw PatchError.hostileAgentEntry(place: place, path: name, reason: "\"..\" would escape the layer's root")
-            }
-            parts.append(component)
-        }
-        return parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
     /// Normalises a user-given absolute path (`--install-dir`, `--agent-root`, `--include`).

@@ -54,7 +54,7 @@ public struct PatchEngine: Sendable {
         }
 
         if !options.dryRun {
-            try await write(outputs, root: root, source: source, to: destination)
+            try await write(outputs, root: root, source: source, to: destination, jobs: options.jobs)
         }
         return PatchResult(target: destination.reference, root: root, platforms: outputs.map { output in
             PatchResult.PlatformResult(platform: output.patch.platform, sourceDigest: output.patch.source.digest,
@@ -118,7 +118,7 @@ public struct PatchEngine: Sendable {
 
     /// Blobs, then each platform manifest, then the root: the tag moves last.
     private func write(_ outputs: [PlatformOutput], root: ManifestBlob, source: any ImageSource,
-                       to destination: any ImageDestination) async throws {
+                       to destination: any ImageDestination, jobs: Int) async throws {
         var transfers: [Digest: BlobTransfer] = [:]
         for output in outputs {
             for layer in output.baseLayers where transfers[layer.digest] == nil {
@@ -138,7 +138,7 @@ public struct PatchEngine: Sendable {
         }
         let logger = self.logger
         try await BlobTransfer.run(Array(transfers.values).sorted { $0.descriptor.digest < $1.descriptor.digest },
-                                   to: destination, jobs: 4, logger: logger)
+                                   to: destination, jobs: jobs, logger: logger)
         for output in outputs { try await destination.putManifest(output.manifest) }
         try await destination.commit(root: root)
         logger.info("wrote \(destination.reference) (\(root.digest))")

@@ -16,6 +16,8 @@ public struct PatchOptions: Sendable {
     public var container: String?
     public var repatch = false
     public var dryRun = false
+    /// Blobs in flight at once.
+    public var jobs = 4
     public var sourceDateEpoch: Int64?
 
     public init() {}

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// What a finished command returned.
 struct ProcessResult: Sendable, CustomStringConvertible {
@@ -79,6 +80,7 @@ enum ProcessRunner {
             group.leave()
         }
         if let stdin {
+            _ = ignoreSIGPIPE
             group.enter()
             DispatchQueue.global().async {
                 let handle = inPipe.fileHandleForWriting
@@ -117,6 +119,9 @@ enum ProcessRunner {
     }
 
     static func isInstalled(_ name: String) -> Bool { (try? resolve(name)) != nil }
+
+    /// Writing to a child that already exited must fail with EPIPE, not kill the test process.
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 }
 
 struct ToolMissing: Error, CustomStringConvertible {

@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 
 /// Where the repository and the binary under test are.
 enum RepositoryPaths {
@@ -14,16 +13,19 @@ enum RepositoryPaths {
     static var makeFixturesScript: String { root + "/scripts/make-fixtures" }
 
     /// `$IMAGEPATCH_BIN` if set, else `<root>/.build/debug/imagepatch`; it must exist.
-    static func binary(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    static func binary() throws -> String {
         let path: String
         if let configured = ProcessInfo.processInfo.environment["IMAGEPATCH_BIN"], !configured.isEmpty {
             path = configured
         } else {
             path = root + "/.build/debug/imagepatch"
         }
-        try #require(FileManager.default.isExecutableFile(atPath: path),
-                     "imagepatch binary not found at \(path): run `swift build` first (or set IMAGEPATCH_BIN)",
-                     sourceLocation: sourceLocation)
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw BinaryMissing(path: path) }
         return path
+    }
+
+    struct BinaryMissing: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "imagepatch binary not found at \(path): run `swift build` first (or set IMAGEPATCH_BIN)" }
     }
 }

@@ -4,10 +4,18 @@ import Tar
 /// Writes the files of a directory as an uncompressed tar, in sorted order, owned by root, with a
 /// fixed mtime, so the same content always gives the same archive.
 enum DirectoryArchiver {
-    static func archive(directory: String, to writer: AtomicFileWriter) throws {
-        let tar = try TarWriter { try writer.write($0) }
-        try add(directory: directory, relative: nil, tar: tar)
-        try tar.finish()
+    /// Packs `directory` into `file`, which appears only once it is complete.
+    static func archive(directory: String, toFile file: String) throws {
+        let writer = try AtomicFileWriter(path: file)
+        do {
+            let tar = try TarWriter { try writer.write($0) }
+            try add(directory: directory, relative: nil, tar: tar)
+            try tar.finish()
+            try writer.commit()
+        } catch {
+            writer.abandon()
+            throw error
+        }
     }
 
     private static func add(directory: String, relative: String?, tar: TarWriter) throws {

@@ -44,14 +44,7 @@ public final class DockerArchiveWriter: ImageDestination, @unchecked Sendable {
         entry["RepoTags"] = .array(name.map { [.string($0)] } ?? [])
         entry["Layers"] = .array(manifest.layers.map { .string("blobs/sha256/\($0.digest.hex)") })
         try FileSystem.writeFileAtomically("\(staging.path)/manifest.json", JSONValue.array([.object(entry)]).serialized())
-        let writer = try AtomicFileWriter(path: file)
-        do {
-            try DirectoryArchiver.archive(directory: staging.path, to: writer)
-            try writer.commit()
-        } catch {
-            writer.abandon()
-            throw error
-        }
+        try DirectoryArchiver.archive(directory: staging.path, toFile: file)
     }
 
     public func abort() async {}

@@ -36,14 +36,7 @@ public final class OCIArchiveWriter: ImageDestination, @unchecked Sendable {
 
     public func commit(root: ManifestBlob) async throws {
         try await layout.commit(root: root)
-        let writer = try AtomicFileWriter(path: file)
-        do {
-            try DirectoryArchiver.archive(directory: layout.directory, to: writer)
-            try writer.commit()
-        } catch {
-            writer.abandon()
-            throw error
-        }
+        try DirectoryArchiver.archive(directory: layout.directory, toFile: file)
     }
 
     public func abort() async { await layout.abort() }

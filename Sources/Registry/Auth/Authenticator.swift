@@ -1,0 +1,117 @@
+import Foundation
+import HTTP
+import JSON
+import OCI
+
+/// Answers a registry's 401 challenge and remembers the result for the run: Basic with the
+/// credential, or a Bearer token fetched from the challenge's realm for the scopes needed
+/// (`repository:NAME:pull` or `pull,push`), cached per scope set until shortly before it expires.
+/// Tokens and credentials stay inside this type: they never reach logs or errors.
+final class Authenticator: @unchecked Sendable {
+    private let registry: String
+    private let credential: Credential?
+    private let http: any HTTPClient
+    private let verifyTLS: Bool
+    private let lock = Lock()
+    private var challenge: AuthChallenge?
+    private var tokens: [String: (token: String, expires: Date)] = [:]
+
+    init(registry: String, credential: Credential?, http: any HTTPClient, verifyTLS: Bool) {
+        self.registry = registry
+        self.credential = credential
+        self.http = http
+        self.verifyTLS = verifyTLS
+    }
+
+    /// The Authorization header for a request needing `scopes`, if one is known already.
+    func authorization(for scopes: [String]) -> String? {
+        lock.withLock {
+            switch challenge?.scheme {
+            case .basic?: return basicHeader()
+            case .bearer?:
+                guard let cached = tokens[key(scopes)], cached.expires > Date() else { return nil }
+                return "Bearer \(cached.token)"
+            case nil: return nil
+            }
+        }
+    }
+
+    /// Handles a 401: learns the challenge and obtains a fresh authorization for `scopes`.
+    /// Returns nil when there is nothing new to try (the caller then reports the 401).
+    func respond(to header: String?, scopes: [String], operation: String) async throws -> String? {
+        guard let header, let parsed = AuthChallenge.parse(header) else {
+            throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "no usable WWW-Authenticate challenge")
+        }
+        lock.withLock {
+            challenge = parsed
+            tokens[key(scopes)] = nil
+        }
+        switch parsed.scheme {
+        case .basic:
+            guard let header = basicHeader() else {
+                throw RegistryError.unauthorized(registry: registry, operation: operation,
+                                                 detail: "the registry wants a user name and password; none were found for it")
+            }
+            return header
+        case .bearer:
+            let token = try await fetchToken(parsed, scopes: scopes, operation: operation)
+            return "Bearer \(token)"
+        }
+    }
+
+    private func basicHeader() -> String? {
+        guard let credential, credential.kind == .password else { return nil }
+        return "Basic " + Data("\(credential.username):\(credential.secret)".utf8).base64EncodedString()
+    }
+
+    private func key(_ scopes: [String]) -> String { scopes.sorted().joined(separator: " ") }
+
+    private func fetchToken(_ challenge: AuthChallenge, scopes: [String], operation: String) async throws -> String {
+        guard let realm = challenge.realm, realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
+            throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "the Bearer challenge has no realm URL")
+        }
+        var scopeList = scopes
+        if scopeList.isEmpty, let scope = challenge.scope { scopeList = [scope] }
+        let service = challenge.service
+        var request: HTTPRequest
+        if let credential, credential.kind == .identityToken {
+            // OAuth2 refresh-token grant, as docker does with an identity token.
+            var form = ["grant_type=refresh_token", "client_id=imagepatch",
+                        "refresh_token=\(Self.formEncode(credential.secret))"]
+            if let service { form.append("service=\(Self.formEncode(service))") }
+            if !scopeList.isEmpty { form.append("scope=\(Self.formEncode(scopeList.joined(separator: " ")))") }
+            request = HTTPRequest(method: "POST", url: realm,
+                                  headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                  body: .bytes(Array(form.joined(separator: "&").utf8)), verifyTLS: verifyTLS)
+        } else {
+            var query: [String] = []
+            if let service { query.append("service=\(Self.formEncode(service))") }
+            query += scopeList.map { "scope=\(Self.formEncode($0))" }
+            let separator = realm.contains("?") ? "&" : "?"
+            request = HTTPRequest(method: "GET", url: realm + (query.isEmpty ? "" : separator + query.joined(separator: "&")),
+                                  verifyTLS: verifyTLS)
+            if let basic = basicHeader() { request.headers.append(("Authorization", basic)) }
+        }
+        let response = try await http.send(request, bodyLimit: 1 << 20, sink: nil)
+        guard response.status == 200 else {
+            let detail = response.status == 401 || response.status == 403
+                ? "the token server rejected the credentials (HTTP \(response.status))"
+                : "the token server answered HTTP \(response.status)"
+            throw RegistryError.unauthorized(registry: registry, operation: operation, detail: detail)
+        }
+        guard let value = try? JSONValue(parsing: response.body),
+              let token = value["token"]?.stringValue ?? value["access_token"]?.stringValue, !token.isEmpty else {
+            throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "the token server's answer has no token")
+        }
+        // Tokens default to 60 s (distribution spec); refresh a little early.
+        let lifetime = Double(value["expires_in"]?.int64Value ?? 60)
+        lock.withLock { tokens[key(scopes)] = (token, Date().addingTimeInterval(max(lifetime - 10, 5))) }
+        return token
+    }
+
+    static func formEncode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import JSON
+
+/// A user name and secret for one registry. `description` never shows the secret.
+public struct Credential: Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case password, identityToken }
+    public let username: String
+    public let secret: String
+    public let kind: Kind
+
+    public init(username: String, secret: String, kind: Kind = .password) {
+        self.username = username
+        self.secret = secret
+        self.kind = kind
+    }
+
+    public var description: String { "credential for \(username.isEmpty ? "(token)" : username)" }
+}
+
+/// Where credentials come from, first match wins, as skopeo and docker look them up:
+/// `--creds`, `--authfile`, `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+/// `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, and falconutil's `--pull-token`.
+/// Auth files may name credential helpers (`credHelpers`, `credsStore`), run with the
+/// `docker-credential-NAME get` protocol. Nothing matching means anonymous.
+public struct CredentialStore: Sendable {
+    public enum Source: Sendable {
+        case explicit(Credential)
+        case authFile(String)
+        case pullToken(JSONObject, origin: String)
+    }
+
+    public let sources: [Source]
+
+    public init(sources: [Source]) { self.sources = sources }
+
+    /// The lookup order for a run, from the flags and the environment.
+    public static func standard(creds: Credential?, authFile: String?, pullToken: String?,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CredentialStore {
+        var sources: [Source] = []
+        if let creds { sources.append(.explicit(creds)) }
+        if let authFile { sources.append(.authFile(authFile)) }
+        if let token = pullToken {
+            guard let data = Data(base64Encoded: token.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  let value = try? JSONValue(parsing: Array(data)), let object = value.objectValue else {
+                throw RegistryError.credentials("--pull-token is not a base64-encoded Docker config JSON")
+            }
+            sources.append(.pullToken(object, origin: "--pull-token"))
+        }
+        if let file = environment["REGISTRY_AUTH_FILE"], !file.isEmpty { sources.append(.authFile(file)) }
+        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
+            sources.append(.authFile("\(runtime)/containers/auth.json"))
+        }
+        if let dockerConfig = environment["DOCKER_CONFIG"], !dockerConfig.isEmpty {
+            sources.append(.authFile("\(dockerConfig)/config.json"))
+        } else if let home = environment["HOME"], !home.isEmpty {
+            sources.append(.authFile("\(home)/.docker/config.json"))
+        }
+        return CredentialStore(sources: sources)
+    }
+
+    /// The credential for `registry`, or nil for anonymous access.
+    public func credential(for registry: String) throws -> Credential? {
+        for source in sources {
+            switch source {
+            case .explicit(let credential):
+                return credential
+            case .authFile(let path):
+                guard FileManager.default.fileExists(atPath: path) else {
+                    continue
+                }
+                let data: Data
+                do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                    throw RegistryError.credentials("cannot read the auth file \(path)")
+                }
+                guard data.count <= 4 << 20, let value = try? JSONValue(parsing: Array(data)), let object = value.objectValue else {
+                    throw RegistryError.credentials("the auth file \(path) is not valid JSON")
+                }
+                if let found = try Self.lookup(object, registry: registry, origin: path) { return found }
+            case .pullToken(let object, let origin):
+                if let found = try Self.lookup(object, registry: registry, origin: origin) { return found }
+            }
+        }
+        return nil
+    }
+
+    /// The keys a Docker config may use for a registry: Docker Hub has several spellings.
+    static func keys(for registry: String) -> [String] {
+        if registry == RegistryReference.dockerHub {
+            return ["https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io",
+                    "https://registry-1.docker.io"]
+        }
+        return [registry, "https://\(registry)", "http://\(registry)", "https://\(registry)/v1/", "https://\(registry)/v2/"]
+    }
+
+    static func lookup(_ config: JSONObject, registry: String, origin: String) throws -> Credential? {
+        let keys = keys(for: registry)
+        if let helpers = config["credHelpers"]?.objectValue {
+            for key in keys {
+                if let helper = helpers[key]?.stringValue {
+                    return try CredentialHelper(name: helper).get(serverURL: key, registry: registry)
+                }
+            }
+        }
+        if let auths = config["auths"]?.objectValue {
+            for key in keys {
+                guard let entry = auths[key]?.objectValue else { continue }
+                if let credential = try decode(entry, registry: registry, origin: origin) { return credential }
+            }
+        }
+        if let store = config["credsStore"]?.stringValue, !store.isEmpty {
+            return try CredentialHelper(name: store).get(serverURL: keys[0], registry: registry)
+        }
+        return nil
+    }
+
+    static func decode(_ entry: JSONObject, registry: String, origin: String) throws -> Credential? {
+        if let token = entry["identitytoken"]?.stringValue, !token.isEmpty {
+            return Credential(username: entry["username"]?.stringValue ?? "", secret: token, kind: .identityToken)
+        }
+        if let auth = entry["auth"]?.stringValue, !auth.isEmpty {
+            guard let data = Data(base64Encoded: auth), let text = String(data: data, encoding: .utf8),
+                  let colon = text.firstIndex(of: ":") else {
+                throw RegistryError.credentials("the auth entry for \(registry) in \(origin) is not base64 of user:password")
+            }
+            return Credential(username: String(text[..<colon]), secret: String(text[text.index(after: colon)...]))
+        }
+        if let user = entry["username"]?.stringValue, let password = entry["password"]?.stringValue {
+            return Credential(username: user, secret: password)
+        }
+        return nil
+    }
+}

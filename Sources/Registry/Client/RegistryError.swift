@@ -1,0 +1,37 @@
+import JSON
+
+/// Errors from a registry, worded for the CI log: which registry, which operation, what it said.
+/// Nothing here ever holds a credential, a token or an Authorization header.
+public enum RegistryError: Error, CustomStringConvertible, Sendable {
+    case status(registry: String, operation: String, status: Int, codes: String)
+    case unauthorized(registry: String, operation: String, detail: String)
+    case badResponse(registry: String, operation: String, reason: String)
+    case insecureNotAllowed(registry: String)
+    case credentials(String)
+    case mismatch(String)
+
+    public var description: String {
+        switch self {
+        case .status(let registry, let operation, let status, let codes):
+            "\(registry) refused to \(operation): HTTP \(status)" + (codes.isEmpty ? "" : " \(codes)")
+        case .unauthorized(let registry, let operation, let detail):
+            "\(registry) refused to \(operation): authentication failed (\(detail))"
+        case .badResponse(let registry, let operation, let reason): "\(registry) gave a bad answer to \(operation): \(reason)"
+        case .insecureNotAllowed(let registry):
+            "\(registry) cannot be reached over verified HTTPS; name it with --insecure-registry \(registry) to allow plain HTTP or an unverified certificate"
+        case .credentials(let message): message
+        case .mismatch(let message): message
+        }
+    }
+
+    /// The registry's own error codes and messages ("MANIFEST_INVALID: manifest invalid"), bounded.
+    static func codes(from body: [UInt8]) -> String {
+        guard let value = try? JSONValue(parsing: body), let errors = value["errors"]?.arrayValue else { return "" }
+        let text = errors.prefix(3).compactMap { error -> String? in
+            guard let code = error["code"]?.stringValue else { return nil }
+            let message = error["message"]?.stringValue ?? ""
+            return message.isEmpty ? code : "\(code): \(message)"
+        }.joined(separator: "; ")
+        return String(text.prefix(300))
+    }
+}

@@ -1,0 +1,102 @@
+import OCI
+
+/// A registry image reference in Docker's grammar, normalised as Docker does:
+/// `nginx` is `docker.io/library/nginx:latest`; `host:port/repo:tag`, `repo@sha256:…` and
+/// `repo:tag@sha256:…` (the digest wins and is verified).
+public struct RegistryReference: Sendable, Hashable, CustomStringConvertible {
+    public let registry: String     // "docker.io", "127.0.0.1:5000", "ghcr.io"
+    public let repository: String   // "library/nginx"
+    public let tag: String?
+    public let digest: Digest?
+
+    public static let dockerHub = "docker.io"
+
+    public init(parsing input: String) throws(OCIError) {
+        var text = input
+        if text.hasPrefix("docker://") { text.removeFirst("docker://".count) }
+        guard !text.isEmpty, text.utf8.count <= 1024 else { throw .invalidReference(input, "it is empty or too long") }
+        var digest: Digest?
+        if let at = text.firstIndex(of: "@") {
+            do { digest = try Digest(parsing: String(text[text.index(after: at)...])) } catch {
+                throw .invalidReference(input, "\(error)")
+            }
+            text = String(text[..<at])
+        }
+        var tag: String?
+        if let colon = text.lastIndex(of: ":"), !text[colon...].contains("/") {
+            tag = String(text[text.index(after: colon)...])
+            text = String(text[..<colon])
+        }
+        var components = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var registry = Self.dockerHub
+        if components.count > 1, let first = components.first,
+           first.contains(".") || first.contains(":") || first == "localhost" || first.hasPrefix("[") {
+            registry = first
+            components.removeFirst()
+        }
+        if registry == "index.docker.io" || registry == "registry-1.docker.io" { registry = Self.dockerHub }
+        if registry == Self.dockerHub && components.count == 1 { components.insert("library", at: 0) }
+        guard !components.isEmpty, components.allSatisfy(Self.isValidComponent) else {
+            throw .invalidReference(input, "the repository name must be lowercase letters, digits and separators (. _ - /)")
+        }
+        if let tag, !Self.isValidTag(tag) {
+            throw .invalidReference(input, "\(tag.debugDescription) is not a valid tag (letters, digits, _ . -, at most 128)")
+        }
+        guard Self.isValidRegistry(registry) else { throw .invalidReference(input, "\(registry.debugDescription) is not a valid registry host") }
+        self.registry = registry
+        self.repository = components.joined(separator: "/")
+        self.tag = digest == nil ? (tag ?? "latest") : tag
+        self.digest = digest
+    }
+
+    public init(registry: String, repository: String, tag: String?, digest: Digest?) {
+        self.registry = registry
+        self.repository = repository
+        self.tag = tag
+        self.digest = digest
+    }
+
+    /// What to ask the registry for: the digest when there is one.
+    public var manifestReference: String { digest?.description ?? tag ?? "latest" }
+
+    public var description: String {
+        var text = "\(registry)/\(repository)"
+        if let tag { text += ":\(tag)" }
+        if let digest { text += "@\(digest)" }
+        return text
+    }
+
+    /// The host the API is served from (Docker Hub's API lives elsewhere than its name).
+    public var apiHost: String { registry == Self.dockerHub ? "registry-1.docker.io" : registry }
+
+    /// Loopback registries may be reached over plain HTTP, as Docker allows.
+    public var isLoopback: Bool {
+        let host = Self.hostWithoutPort(registry)
+        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    static func hostWithoutPort(_ registry: String) -> String {
+        if registry.hasPrefix("["), let end = registry.firstIndex(of: "]") { return String(registry[...end]) }
+        return String(registry.split(separator: ":").first ?? Substring(registry))
+    }
+
+    private static func isValidComponent(_ component: String) -> Bool {
+        guard let first = component.first, let last = component.last, !component.isEmpty,
+              first.isLowercaseAlphanumeric, last.isLowercaseAlphanumeric else { return false }
+        return component.allSatisfy { $0.isLowercaseAlphanumeric || $0 == "." || $0 == "_" || $0 == "-" }
+    }
+
+    private static func isValidTag(_ tag: String) -> Bool {
+        guard let first = tag.first, tag.count <= 128, first.isASCIIWord else { return false }
+        return tag.allSatisfy { $0.isASCIIWord || $0 == "." || $0 == "-" }
+    }
+
+    private static func isValidRegistry(_ host: String) -> Bool {
+        !host.isEmpty && host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) }
+    }
+}
+
+extension Character {
+    var isLowercaseAlphanumeric: Bool { isASCII && (isNumber || (isLetter && isLowercase)) }
+    var isASCIIWord: Bool { isASCII && (isLetter || isNumber || self == "_") }
+}

@@ -1,0 +1,172 @@
+import HTTP
+import OCI
+
+/// Pushes to a registry, moving only what is missing: a blob already in the target repository is
+/// skipped (HEAD), one in another repository of the same registry is mounted, and only a blob from
+/// elsewhere is uploaded. Manifests go by digest; the tag is written last, by `commit`, so a
+/// failure at any point leaves the tag where it was.
+public final class RegistryDestination: ImageDestination, @unchecked Sendable {
+    public let reference: String
+    public let name: RegistryReference
+    public var canHoldIndex: Bool { true }
+    let client: RegistryClient
+    private let statistics = TransferStatistics()
+
+    init(reference: String, name: RegistryReference, client: RegistryClient) {
+        self.reference = reference
+        self.name = name
+        self.client = client
+    }
+
+    var pushScope: String { "repository:\(name.repository):pull,push" }
+    var blobsPath: String { "/v2/\(name.repository)/blobs" }
+
+    public func hasBlob(_ descriptor: Descriptor) async throws -> Bool {
+        let call = RegistryClient.Call(operation: "check blob \(descriptor.digest) in \(name.repository)", method: "HEAD",
+                                       target: "\(blobsPath)/\(descriptor.digest)", scopes: [pushScope])
+        let response = try await client.send(call)
+        switch response.status {
+        case 200: return true
+        case 404: return false
+        default: throw client.failure(call, response)
+        }
+    }
+
+    public func putBlob(_ descriptor: Descriptor, from origin: BlobOrigin) async throws {
+        var location: String?
+        if let source = origin.source as? RegistrySource, source.client === client, source.name.repository != name.repository {
+            location = try await mount(descriptor, from: source.name.repository)
+            if location == nil {
+                statistics.record(.mounted, descriptor)
+                client.logger.info("mounted \(descriptor.digest.shortDescription) from \(source.name.repository) (\(descriptor.size) bytes not transferred)")
+                return
+            }
+        }
+        try await upload(descriptor, from: origin, location: location)
+        statistics.record(.uploaded, descriptor)
+    }
+
+    /// Cross-repository mount: 201 means done (nil); 202 means the registry declined and opened
+    /// an upload session instead, whose location is returned.
+    private func mount(_ descriptor: Descriptor, from repository: String) async throws -> String? {
+        let call = RegistryClient.Call(operation: "mount blob \(descriptor.digest) from \(repository)", method: "POST",
+                                       target: "\(blobsPath)/uploads/?mount=\(descriptor.digest)&from=\(repository)",
+                                       scopes: [pushScope, "repository:\(repository):pull"])
+        let response = try await client.send(call)
+        switch response.status {
+        case 201: return nil
+        case 202:
+            guard let location = response.header("Location") else {
+                throw RegistryError.badResponse(registry: client.registry, operation: call.operation, reason: "202 without Location")
+            }
+            return location
+        default: throw client.failure(call, response)
+        }
+    }
+
+    /// POST for a session, then one streaming PUT with the digest. A failed attempt starts over
+    /// with a new session, since a stream cannot be resumed.
+    private func upload(_ descriptor: Descriptor, from origin: BlobOrigin, location given: String?) async throws {
+        var location = given
+        var attempt = 0
+        while true {
+            do {
+                try await uploadOnce(descriptor, from: origin, location: location)
+                return
+            } catch let error as HTTPError {
+                guard case .transport(_, _, true) = error, attempt + 1 < client.retry.attempts else { throw error }
+                attempt += 1
+                location = nil
+                client.logger.info("\(client.registry): \(error); uploading \(descriptor.digest.shortDescription) again")
+            }
+        }
+    }
+
+    private func uploadOnce(_ descriptor: Descriptor, from origin: BlobOrigin, location given: String?) async throws {
+        let operation = "accept blob \(descriptor.digest) in \(name.repository)"
+        var location = given
+        if location == nil {
+            let start = RegistryClient.Call(operation: "start an upload to \(name.repository)", method: "POST",
+                                            target: "\(blobsPath)/uploads/", scopes: [pushScope])
+            let response = try await client.send(start)
+            guard response.status == 202, let header = response.header("Location") else {
+                throw response.status == 202
+                    ? RegistryError.badResponse(registry: client.registry, operation: start.operation, reason: "202 without Location")
+                    : client.failure(start, response)
+            }
+            location = header
+        }
+        let sessionURL = RegistrySource.resolve(location!, against: client.baseURL + "/v2/")
+        let separator = sessionURL.contains("?") ? "&" : "?"
+        let reader = try await origin.open()
+        var opened = false
+        let call = RegistryClient.Call(
+            operation: operation, method: "PUT", target: "\(sessionURL)\(separator)digest=\(descriptor.digest)",
+            headers: [("Content-Type", "application/octet-stream")], scopes: [pushScope],
+            body: {
+                // The stream can be sent once; a retry inside send() must fail rather than send nothing.
+                guard !opened else { throw HTTPError.transport(host: "", message: "upload stream interrupted", retryable: true) }
+                opened = true
+                return .stream(length: descriptor.size) { try reader.read(into: $0) }
+            }, authorize: client.isSameHost(sessionURL))
+        let response = try await client.send(call)
+        guard response.status == 201 else { throw client.failure(call, response) }
+        if let header = response.header("Docker-Content-Digest"), header != descriptor.digest.description {
+            throw RegistryError.mismatch("\(client.registry) stored blob \(descriptor.digest) under the digest \(header)")
+        }
+    }
+
+    public func putManifest(_ manifest: ManifestBlob) async throws {
+        try await put(manifest, reference: manifest.digest.description)
+    }
+
+    public func commit(root: ManifestBlob) async throws {
+        if let pinned = name.digest {
+            guard pinned == root.digest else {
+                throw RegistryError.mismatch("the patched image has the digest \(root.digest), not the \(pinned) named by the target \(reference)")
+            }
+            try await put(root, reference: root.digest.description)
+        } else {
+            try await put(root, reference: name.tag ?? "latest")
+        }
+        client.logger.info("\(statistics.summary)")
+    }
+
+    private func put(_ manifest: ManifestBlob, reference: String) async throws {
+        let call = RegistryClient.Call(operation: "accept manifest \(reference) in \(name.repository)", method: "PUT",
+                                       target: "/v2/\(name.repository)/manifests/\(reference)",
+                                       headers: [("Content-Type", manifest.mediaType)], scopes: [pushScope],
+                                       body: { .bytes(manifest.bytes) })
+        let response = try await client.send(call)
+        guard response.status == 201 || response.status == 200 else { throw client.failure(call, response) }
+        if let header = response.header("Docker-Content-Digest"), header != manifest.digest.description {
+            throw RegistryError.mismatch("\(client.registry) stored manifest \(manifest.digest) under the digest \(header)")
+        }
+    }
+
+    /// Nothing to undo: blobs and manifests pushed by digest are unreferenced until the tag moves.
+    public func abort() async {}
+}
+
+/// Counts what was mounted and uploaded, for the closing summary line.
+final class TransferStatistics: @unchecked Sendable {
+    enum Kind { case mounted, uploaded }
+    private let lock = Lock()
+    private var mounted: (count: Int, bytes: Int64) = (0, 0)
+    private var uploaded: (count: Int, bytes: Int64) = (0, 0)
+
+    func record(_ kind: Kind, _ descriptor: Descriptor) {
+        lock.withLock {
+            switch kind {
+            case .mounted: mounted = (mounted.count + 1, mounted.bytes + descriptor.size)
+            case .uploaded: uploaded = (uploaded.count + 1, uploaded.bytes + descriptor.size)
+            }
+        }
+    }
+
+    var summary: String {
+        lock.withLock {
+            "uploaded \(uploaded.count) blobs (\(uploaded.bytes) bytes), mounted \(mounted.count) (\(mounted.bytes) bytes)"
+        }
+    }
+}

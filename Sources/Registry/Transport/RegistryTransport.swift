@@ -1,0 +1,50 @@
+import HTTP
+import Logging
+import OCI
+
+/// Opens `docker://` references (and bare ones). One client per registry for the run, so the
+/// source and the target on the same registry share connections, tokens, and can mount.
+public final class RegistryTransport: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var insecureRegistries: Set<String> = []
+        public var caFile: String?
+        public var credentials = CredentialStore(sources: [])
+        public var retry = RetryPolicy()
+        public init() {}
+    }
+
+    private let options: Options
+    private let http: any HTTPClient
+    private let logger: Logger
+    private var clients: [String: RegistryClient] = [:]
+    private let lock = Lock()
+
+    public init(options: Options, logger: Logger, http: (any HTTPClient)? = nil) {
+        self.options = options
+        self.logger = logger
+        self.http = http ?? CurlHTTPClient(configuration: .init(caFile: options.caFile))
+    }
+
+    public func source(_ text: String) async throws -> RegistrySource {
+        let name = try RegistryReference(parsing: text)
+        return RegistrySource(reference: text, name: name, client: try await client(for: name))
+    }
+
+    public func destination(_ text: String) async throws -> RegistryDestination {
+        let name = try RegistryReference(parsing: text)
+        return RegistryDestination(reference: text, name: name, client: try await client(for: name))
+    }
+
+    private func client(for name: RegistryReference) async throws -> RegistryClient {
+        if let existing = lock.withLock({ clients[name.registry] }) { return existing }
+        let credential = try options.credentials.credential(for: name.registry)
+        let client = try await RegistryClient.connect(reference: name,
+                                                      insecure: options.insecureRegistries.contains(name.registry),
+                                                      http: http, credential: credential, retry: options.retry, logger: logger)
+        return lock.withLock {
+            if let raced = clients[name.registry] { return raced }
+            clients[name.registry] = client
+            return client
+        }
+    }
+}

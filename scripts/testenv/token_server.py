@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A small Docker registry token server (the "Bearer" half of distribution's token auth), for tests.
 
-    token_server.py --port N --key KEY.pem --cert CERT.pem --users USERS.json --log TOKEN.log
-                    [--service imagepatch-test-registry] [--issuer imagepatch-test-issuer]
-                    [--token-ttl 300]
+    token_server.py --key KEY.pem --cert CERT.pem --users USERS.json --log TOKEN.log
+                    [--port N] [--service imagepatch-test-registry] [--issuer imagepatch-test-issuer]
+                    [--token-ttl 300] [--ready-file FILE]
 
 Endpoints (all on 127.0.0.1):
 
@@ -272,8 +272,13 @@ def serve(args):
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
 
-    print(json.dumps({"event": "listening", "port": server.server_address[1], "pid": os.getpid()}),
-          flush=True)
+    info = {"port": server.server_address[1], "pid": os.getpid()}
+    if args.ready_file:  # how the launcher learns the port: bind to 0 first, no port race
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(info, f)
+        os.replace(tmp, args.ready_file)
+    print(json.dumps({"event": "listening", **info}), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
@@ -290,6 +295,7 @@ def main(argv=None):
     p.add_argument("--service", default="imagepatch-test-registry")
     p.add_argument("--issuer", default="imagepatch-test-issuer")
     p.add_argument("--token-ttl", type=int, default=300, help="seconds; exp = iat + ttl")
+    p.add_argument("--ready-file", help="written (atomically) with the port once listening")
     serve(p.parse_args(argv))
 
 

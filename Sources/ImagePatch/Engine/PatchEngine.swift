@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import OCI
 
@@ -53,7 +54,10 @@ public struct PatchEngine: Sendable {
             root = outputs[0].manifest
         }
 
-        if !options.dryRun {
+        var planned: [PatchResult.PlannedBlob] = []
+        if options.dryRun {
+            planned = try await dryRunPlan(outputs, source: source, destination: destination)
+        } else {
             try await write(outputs, root: root, source: source, to: destination, jobs: options.jobs)
         }
         return PatchResult(target: destination.reference, root: root, platforms: outputs.map { output in
@@ -61,7 +65,7 @@ public struct PatchEngine: Sendable {
                                        digest: output.manifest.digest,
                                        agentLayer: (output.layer.digest, output.layer.diffID, output.layer.size),
                                        launcher: output.launcher)
-        }, notices: plan.notices, written: !options.dryRun)
+        }, notices: plan.notices, written: !options.dryRun, plannedBlobs: planned)
     }
 
     /// One agent layer per distinct agent platform image, built concurrently.
@@ -116,9 +120,8 @@ public struct PatchEngine: Sendable {
                               baseLayers: baseLayers)
     }
 
-    /// Blobs, then each platform manifest, then the root: the tag moves last.
-    private func write(_ outputs: [PlatformOutput], root: ManifestBlob, source: any ImageSource,
-                       to destination: any ImageDestination, jobs: Int) async throws {
+    /// Every blob the target needs, once each even when platforms share it.
+    private func transfers(_ outputs: [PlatformOutput], source: any ImageSource) -> [BlobTransfer] {
         var transfers: [Digest: BlobTransfer] = [:]
         for output in outputs {
             for layer in output.baseLayers where transfers[layer.digest] == nil {
@@ -136,12 +139,28 @@ public struct PatchEngine: Sendable {
                 MemoryReader(config.bytes)
             })
         }
-        let logger = self.logger
-        try await BlobTransfer.run(Array(transfers.values).sorted { $0.descriptor.digest < $1.descriptor.digest },
-                                   to: destination, jobs: jobs, logger: logger)
+        return transfers.values.sorted { $0.descriptor.digest < $1.descriptor.digest }
+    }
+
+    /// Blobs, then each platform manifest, then the root: the tag moves last.
+    private func write(_ outputs: [PlatformOutput], root: ManifestBlob, source: any ImageSource,
+                       to destination: any ImageDestination, jobs: Int) async throws {
+        try await BlobTransfer.run(transfers(outputs, source: source), to: destination, jobs: jobs, logger: logger)
         for output in outputs { try await destination.putManifest(output.manifest) }
         try await destination.commit(root: root)
         logger.info("wrote \(destination.reference) (\(root.digest))")
+    }
+
+    /// `--dry-run`: what each blob would need, without moving any.
+    private func dryRunPlan(_ outputs: [PlatformOutput], source: any ImageSource,
+                      destination: any ImageDestination) async throws -> [PatchResult.PlannedBlob] {
+        var planned: [PatchResult.PlannedBlob] = []
+        for transfer in transfers(outputs, source: source) {
+            let action = try await destination.plannedAction(for: transfer.descriptor, from: transfer.origin)
+            logger.info("would \(action == .present ? "skip (present)" : action.rawValue) \(transfer.descriptor.digest.shortDescription) (\(transfer.descriptor.size) bytes)")
+            planned.append(.init(digest: transfer.descriptor.digest, size: transfer.descriptor.size, action: action))
+        }
+        return planned
     }
 }
 
@@ -156,12 +175,16 @@ struct BlobTransfer: Sendable {
             func startNext() {
                 guard let transfer = pending.popFirst() else { return }
                 group.addTask {
+                    let blob = "\(transfer.descriptor.digest.shortDescription) (\(transfer.descriptor.size) bytes)"
                     if try await destination.hasBlob(transfer.descriptor) {
-                        logger.debug("blob \(transfer.descriptor.digest.shortDescription) already present")
+                        logger.info("skipped \(blob): already in \(destination.reference)")
                         return
                     }
+                    let started = ContinuousClock.now
                     try await destination.putBlob(transfer.descriptor, from: transfer.origin)
-                    logger.debug("copied blob \(transfer.descriptor.digest.shortDescription) (\(transfer.descriptor.size) bytes)")
+                    let seconds = max((ContinuousClock.now - started) / .milliseconds(1), 1) / 1000
+                    let rate = Double(transfer.descriptor.size) / seconds / 1_048_576
+                    logger.info("stored \(blob) in \(String(format: "%.2f", seconds)) s, \(String(format: "%.1f", rate)) MiB/s")
                 }
             }
             for _ in 0..<max(1, jobs) { startNext() }

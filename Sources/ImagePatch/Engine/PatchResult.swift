@@ -16,6 +16,14 @@ public struct PatchResult: Sendable {
     public let platforms: [PlatformResult]
     public let notices: [String]
     public let written: Bool
+    /// For `--dry-run`: what each blob would need.
+    public let plannedBlobs: [PlannedBlob]
+
+    public struct PlannedBlob: Sendable {
+        public let digest: Digest
+        public let size: Int64
+        public let action: BlobAction
+    }
 
     public var json: JSONValue {
         var object = JSONObject()
@@ -35,7 +43,13 @@ public struct PatchResult: Sendable {
             entry["launcher"] = .array(result.launcher.map(JSONValue.string))
             return .object(entry)
         })
-        if !written { object["dryRun"] = .bool(true) }
+        if !written {
+            object["dryRun"] = .bool(true)
+            object["blobs"] = .array(plannedBlobs.map { blob in
+                .object(JSONObject([("digest", .string(blob.digest.description)), ("size", .integer(blob.size)),
+                                    ("action", .string(blob.action.rawValue))]))
+            })
+        }
         return .object(object)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import JSON
 
 /// A user name and secret for one registry. `description` never shows the secret.
-public struct Credential: Sendable, CustomStringConvertible {
+public struct Credential: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public enum Kind: Sendable { case password, identityToken }
     public let username: String
     public let secret: String
@@ -15,6 +15,9 @@ public struct Credential: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "credential for \(username.isEmpty ? "(token)" : username)" }
+    public var debugDescription: String { description }
+    /// Keeps the secret out of `dump` and test failure output too.
+    public var customMirror: Mirror { Mirror(self, children: ["username": username]) }
 }
 
 /// Where credentials come from, first match wins, as skopeo and docker look them up:

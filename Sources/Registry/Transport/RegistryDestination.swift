@@ -32,9 +32,21 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
         }
     }
 
+    public func plannedAction(for descriptor: Descriptor, from origin: BlobOrigin) async throws -> BlobAction {
+        if try await hasBlob(descriptor) { return .present }
+        return mountSource(origin) != nil ? .mount : .upload
+    }
+
+    /// The repository to mount from: a registry source on this same registry, in another repository.
+    private func mountSource(_ origin: BlobOrigin) -> RegistrySource? {
+        guard let source = origin.source as? RegistrySource, source.client === client,
+              source.name.repository != name.repository else { return nil }
+        return source
+    }
+
     public func putBlob(_ descriptor: Descriptor, from origin: BlobOrigin) async throws {
         var location: String?
-        if let source = origin.source as? RegistrySource, source.client === client, source.name.repository != name.repository {
+        if let source = mountSource(origin) {
             location = try await mount(descriptor, from: source.name.repository)
             if location == nil {
                 statistics.record(.mounted, descriptor)

@@ -7,8 +7,20 @@ public protocol ImageDestination: AnyObject, Sendable {
     /// an index before doing any work.
     var canHoldIndex: Bool { get }
     func hasBlob(_ descriptor: Descriptor) async throws -> Bool
+    /// What `putBlob` would do, for `--dry-run`, without doing it.
+    func plannedAction(for descriptor: Descriptor, from origin: BlobOrigin) async throws -> BlobAction
     func putBlob(_ descriptor: Descriptor, from origin: BlobOrigin) async throws
     func putManifest(_ manifest: ManifestBlob) async throws
     func commit(root: ManifestBlob) async throws
     func abort() async
+}
+
+public enum BlobAction: String, Sendable {
+    case present, mount, upload
+}
+
+extension ImageDestination {
+    public func plannedAction(for descriptor: Descriptor, from origin: BlobOrigin) async throws -> BlobAction {
+        try await hasBlob(descriptor) ? .present : .upload
+    }
 }

@@ -1,0 +1,98 @@
+import Foundation
+@testable import Registry
+import Testing
+
+@Suite("Credential lookup")
+struct CredentialStoreTests {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("imagepatch-creds-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func write(_ name: String, _ text: String, executable: Bool = false) throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path) }
+        return url.path
+    }
+
+    static func basic(_ user: String, _ password: String) -> String { Data("\(user):\(password)".utf8).base64EncodedString() }
+
+    @Test func explicitCredentialsWinOverFiles() throws {
+        let file = try write("auth.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("file", "x"))"}}}"#)
+        let store = try CredentialStore.standard(creds: Credential(username: "flag", secret: "y"), authFile: file,
+                                                 pullToken: nil, environment: [:])
+        #expect(try store.credential(for: "r.example")?.username == "flag")
+    }
+
+    @Test func orderOfFilesFromTheEnvironment() throws {
+        let registryAuth = try write("registry-auth.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("first", "1"))"}}}"#)
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("docker"), withIntermediateDirectories: true)
+        _ = try write("docker/config.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("second", "2"))"},"other.example":{"auth":"\#(Self.basic("docker", "3"))"}}}"#)
+        let environment = ["REGISTRY_AUTH_FILE": registryAuth, "DOCKER_CONFIG": directory.appendingPathComponent("docker").path]
+        let store = try CredentialStore.standard(creds: nil, authFile: nil, pullToken: nil, environment: environment)
+        let first = try #require(try store.credential(for: "r.example"))
+        #expect(first.username == "first" && first.secret == "1")
+        #expect(try store.credential(for: "other.example")?.username == "docker")
+        #expect(try store.credential(for: "nobody.example") == nil)
+    }
+
+    @Test func dockerHubSpellings() throws {
+        let file = try write("hub.json", #"{"auths":{"https://index.docker.io/v1/":{"auth":"\#(Self.basic("hub", "pw"))"}}}"#)
+        let store = try CredentialStore.standard(creds: nil, authFile: file, pullToken: nil, environment: [:])
+        #expect(try store.credential(for: "docker.io")?.username == "hub")
+    }
+
+    @Test func identityToken() throws {
+        let file = try write("id.json", #"{"auths":{"r.example":{"identitytoken":"refresh-me"}}}"#)
+        let credential = try #require(try CredentialStore.standard(creds: nil, authFile: file, pullToken: nil, environment: [:])
+            .credential(for: "r.example"))
+        #expect(credential.kind == .identityToken)
+        #expect(credential.secret == "refresh-me")
+    }
+
+    @Test func pullTokenIsABase64DockerConfig() throws {
+        let config = #"{"auths":{"123.dkr.ecr.us-east-1.amazonaws.com":{"auth":"\#(Self.basic("AWS", "ecr-password"))"}}}"#
+        let token = Data(config.utf8).base64EncodedString()
+        let store = try CredentialStore.standard(creds: nil, authFile: nil, pullToken: token, environment: [:])
+        let credential = try #require(try store.credential(for: "123.dkr.ecr.us-east-1.amazonaws.com"))
+        #expect(credential.username == "AWS" && credential.secret == "ecr-password")
+        #expect(throws: RegistryError.self) {
+            try CredentialStore.standard(creds: nil, authFile: nil, pullToken: "not base64 json", environment: [:])
+        }
+    }
+
+    /// A real program speaking the docker-credential-helpers protocol, found on PATH.
+    @Test func credentialHelpersAreRun() throws {
+        let helper = try write("docker-credential-imagepatchtest", """
+        #!/bin/sh
+        [ "$1" = get ] || exit 1
+        read server
+        if [ "$server" = "helper.example" ]; then
+          printf '{"ServerURL":"%s","Username":"from-helper","Secret":"helper-secret"}' "$server"
+        else
+          echo "credentials not found in native keychain"; exit 1
+        fi
+        """, executable: true)
+        let file = try write("helpers.json", #"{"credHelpers":{"helper.example":"imagepatchtest"},"credsStore":"imagepatchtest"}"#)
+        let oldPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        setenv("PATH", "\((helper as NSString).deletingLastPathComponent):\(oldPath)", 1)
+        defer { setenv("PATH", oldPath, 1) }
+        let store = try CredentialStore.standard(creds: nil, authFile: file, pullToken: nil, environment: [:])
+        let credential = try #require(try store.credential(for: "helper.example"))
+        #expect(credential.username == "from-helper" && credential.secret == "helper-secret")
+        #expect(try store.credential(for: "unknown.example") == nil)
+    }
+
+    @Test func descriptionsNeverShowSecrets() throws {
+        let credential = Credential(username: "user", secret: "hunter2-secret")
+        #expect(!"\(credential)".contains("hunter2"))
+        #expect(!String(reflecting: credential).contains("hunter2"))
+        var dumped = ""
+        dump(credential, to: &dumped)
+        #expect(!dumped.contains("hunter2"))
+        #expect(!String(reflecting: RegistryError.unauthorized(registry: "r", operation: "x", detail: "d")).contains("hunter2"))
+    }
+}

@@ -28,7 +28,7 @@ for arch in amd64 arm64; do
       b copy -q --from "agent-$arch" "app-$arch" "/$p" "$install/$p" >/dev/null
     fi
   done
-  old=$(b inspect --type container --format '{{json .OCIv1.Config.Entrypoint}}' "app-$arch")
+  old=$(b inspect --type container "app-$arch" | jq -c .OCIv1.config.Entrypoint)
   entrypoint=$(jq -c -n --argjson old "$old" --arg i "$install" --arg l "${loader[$arch]}" \
     '[$i + "/lib64/" + $l, "--library-path", $i + "/lib64", $i + "/bin/bash", $i + "/entrypoint-ecs.sh"] + ($old // [])')
   b config --entrypoint "$entrypoint" \

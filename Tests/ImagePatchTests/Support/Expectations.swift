@@ -20,14 +20,18 @@ enum Expect {
         }
     }
 
-    /// A refused run: non-zero exit, stderr exactly one `imagepatch: error:` line containing every
-    /// one of `mentions`, and no stdout result.
+    /// A refused run: non-zero exit, exactly one `imagepatch: error:` line on stderr, last, containing
+    /// every one of `mentions`, and no stdout result. Progress lines that came before it (stderr is
+    /// also the progress channel) are allowed.
     static func oneLineError(_ run: ProcessResult, mentions: [String],
                              sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(run.exitCode != 0, "expected a failure: \(run)", sourceLocation: sourceLocation)
         let lines = run.stderrLines
-        #expect(lines.count == 1, "stderr must be exactly one line, got \(lines.count):\n\(run.stderrText)",
+        #expect(lines.last?.hasPrefix("imagepatch: error:") == true, "the error must be the last line:\n\(run.stderrText)",
                 sourceLocation: sourceLocation)
+        #expect(lines.allSatisfy { $0.hasPrefix("imagepatch: ") }, "every stderr line comes from imagepatch:\n\(run.stderrText)",
+                sourceLocation: sourceLocation)
+        #expect(run.stdoutLines.isEmpty, "a refused run prints no result:\n\(run.stdoutLines)", sourceLocation: sourceLocation)
         let errorLines = lines.filter { $0.hasPrefix("imagepatch: error:") }
         #expect(errorLines.count == 1, "stderr must have one `imagepatch: error:` line:\n\(run.stderrText)",
                 sourceLocation: sourceLocation)

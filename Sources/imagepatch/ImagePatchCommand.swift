@@ -5,5 +5,5 @@ struct ImagePatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imagepatch",
         abstract: "Embed a runtime security agent into container images, for every platform, with no Docker and no QEMU.",
-        subcommands: [PatchCommand.self, InspectCommand.self])
+        subcommands: [PatchCommand.self, InspectCommand.self, TaskdefCommand.self])
 }

@@ -408,6 +408,7 @@ class BaseHandler(BaseHTTPRequestHandler):
                 cut = declared // 2 if fault == "drop_mid_body" else max(0, declared - 1)
 
         self.send_response_only(resp.status, resp.reason)
+        self.sent_status = resp.status
         for k, v in headers:
             self.send_header(k, v)
         if chunked_out:
@@ -427,6 +428,7 @@ class BaseHandler(BaseHTTPRequestHandler):
                 data = data.translate(FLIP)
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked_out else data)
             sent += len(data)
+            self.sent_bytes = sent  # kept current: a client that hangs up still gets counted
         if cut is not None:
             self.wfile.flush()
             self.close_connection = True
@@ -493,6 +495,9 @@ class ProxyHandler(BaseHandler):
                 except OSError:
                     pass
         finally:
+            # After an exception the relay's running totals are the truth.
+            status = status or self.sent_status
+            resp_bytes = resp_bytes or self.sent_bytes
             path = urlsplit(self.path).path
             self.stats.record(via="proxy", method=self.command, path=path, status=status,
                               request_bytes=body.received, response_bytes=resp_bytes,
@@ -508,6 +513,7 @@ class ProxyHandler(BaseHandler):
 
     def handle_one_request(self):
         self._sent_headers = False
+        self.sent_status, self.sent_bytes = 0, 0
         super().handle_one_request()
 
     def forward(self, body, rule):
@@ -563,6 +569,10 @@ class RedirectHostHandler(BaseHandler):
     def do_GET(self): self.serve_redirected()
     def do_HEAD(self): self.serve_redirected()
 
+    def handle_one_request(self):
+        self.sent_status, self.sent_bytes = 0, 0
+        super().handle_one_request()
+
     def serve_redirected(self):
         if self.headers.get("Authorization") is not None:
             self.stats.saw_authorization_on_redirect_host()
@@ -582,6 +592,7 @@ class RedirectHostHandler(BaseHandler):
             self.close_connection = True
             note = f"error={type(e).__name__}"
         finally:
+            status, sent = status or self.sent_status, sent or self.sent_bytes
             self.stats.record(via="redirect_host", method=self.command,
                               path=urlsplit(self.path).path, status=status, request_bytes=0,
                               response_bytes=sent, fault=None)

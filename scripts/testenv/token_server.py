@@ -100,7 +100,8 @@ class AccessPolicy:
 
     @staticmethod
     def parse_scope(scope):
-        """`repository:NAME:pull,push` -> (type, name, [actions]); the name may hold ':' (a port)."""
+        """`repository:NAME:pull,push` -> (type, name, [actions]); split at the first and last
+        ':' so a name holding ':' still parses."""
         parts = scope.split(":")
         if len(parts) < 3:
             return None
@@ -243,7 +244,8 @@ class TokenHandler(BaseHTTPRequestHandler):
             "token": token,
             "access_token": token,
             "expires_in": self.signer.ttl,
-            "issued_at": datetime.fromtimestamp(issued, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "issued_at": datetime.fromtimestamp(issued, timezone.utc)
+                                 .strftime("%Y-%m-%dT%H:%M:%SZ"),
         })
 
     def _log(self, method, path, service, scopes, given, user, status, access):

@@ -74,11 +74,12 @@ enum Oracles {
     /// Any reference skopeo reads (oci:, oci-archive:, docker-archive:) into a runtime bundle.
     /// `recompressToGzip`: umoci 0.4.7 cannot unpack zstd layers ("blob is not correct mediatype");
     /// skopeo then decompresses and re-gzips them (checking their digests) on the way.
-    static func unpack(reference: String, bundle: String, arch: String, recompressToGzip: Bool = false) async throws {
+    static func unpack(reference: String, bundle: String, arch: String, recompressToGzip: Bool = false,
+                       extraSkopeoFlags: [String] = []) async throws {
         try await TempDirectory.with("umoci") { tmp in
             let single = tmp.appending("single")
             try await skopeoCopy(from: reference, to: "oci:\(single):x", overrideArch: arch,
-                                 extra: recompressToGzip ? ["--dest-compress", "--dest-compress-format", "gzip"] : [])
+                                 extra: (recompressToGzip ? ["--dest-compress", "--dest-compress-format", "gzip"] : []) + extraSkopeoFlags)
             try await ProcessRunner.check("umoci", ["unpack", "--image", "\(single):x", bundle])
         }
     }

@@ -1,0 +1,51 @@
+import OCI
+
+/// Image names as task definitions write them (`httpd:2.4`, `123.dkr.ecr…/app:1`, `repo@sha256:…`).
+/// Only what the patchers need: comparing two spellings of the same name, and pinning by digest.
+/// (The registry module has the full parser; this library does not depend on it.)
+enum ImageName {
+    /// Docker's normal form, so `httpd` matches `docker.io/library/httpd:latest`.
+    static func normalized(_ text: String) -> String {
+        var (name, tag, digest) = split(text)
+        var components = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let first = components.first ?? ""
+        let hasRegistry = components.count > 1 && (first.contains(".") || first.contains(":") || first == "localhost")
+        if !hasRegistry { components.insert("docker.io", at: 0) }
+        if ["index.docker.io", "registry-1.docker.io"].contains(components[0]) { components[0] = "docker.io" }
+        if components[0] == "docker.io" && components.count == 2 { components.insert("library", at: 1) }
+        name = components.joined(separator: "/")
+        if digest == nil && tag == nil { tag = "latest" }
+        return name + (tag.map { ":" + $0 } ?? "") + (digest.map { "@" + $0 } ?? "")
+    }
+
+    /// `name@digest`: the tag goes, since the digest is what ECS pulls.
+    static func pinned(_ text: String, digest: Digest) -> String {
+        split(text).name + "@" + digest.description
+    }
+
+    /// The digest a reference is pinned to, if any.
+    static func digest(of text: String) -> Digest? {
+        split(text).digest.flatMap { try? Digest(parsing: $0) }
+    }
+
+    /// Name, tag and digest; a `docker://` prefix is dropped (task definitions never carry one).
+    static func split(_ input: String) -> (name: String, tag: String?, digest: String?) {
+        var text = input.hasPrefix("docker://") ? String(input.dropFirst("docker://".count)) : input
+        var digest: String?
+        if let at = text.firstIndex(of: "@") {
+            digest = String(text[text.index(after: at)...])
+            text = String(text[..<at])
+        }
+        var tag: String?
+        if let colon = text.lastIndex(of: ":"), !text[colon...].contains("/") {
+            tag = String(text[text.index(after: colon)...])
+            text = String(text[..<colon])
+        }
+        return (text, tag, digest)
+    }
+
+    /// References of the local transports, which ECS cannot pull.
+    static func isLocalTransport(_ text: String) -> Bool {
+        ["oci:", "oci-archive:", "docker-archive:", "dir:", "containers-storage:", "docker-daemon:"].contains { text.hasPrefix($0) }
+    }
+}

@@ -1,0 +1,195 @@
+import JSON
+import OCI
+
+/// What `taskdef --mode sidecar` was asked to do.
+public struct SidecarOptions: Sendable {
+    public var preset: AgentPreset = .falcon
+    /// The image the init container runs (the agent's image, e.g. the Falcon container sensor).
+    public var agentImage: String?
+    public var cid: String?
+    public var falconctlOptions: String?
+    /// A Secrets Manager ARN for pulling the agent image from a private registry.
+    public var secretArn: String?
+    /// More environment for every patched application container.
+    public var env: [(String, String)] = []
+
+    public init() {}
+}
+
+/// The task definition after patching, and what was done that the user should hear about.
+public struct TaskPatchResult: Sendable {
+    public var document: TaskDefinitionDocument
+    public var notices: [String]
+}
+
+/// The init-container pattern: a non-essential container delivers the agent (falcon: copies it into
+/// a task volume; lacework: exposes its own volume), and every application container waits for it,
+/// then starts through the agent's launcher. No image is rebuilt.
+public struct SidecarPatcher: Sendable {
+    let options: SidecarOptions
+    let sidecar: SidecarPreset
+    let agentImage: String
+    let resolver: any ImageCommandResolver
+
+    public init(options: SidecarOptions, resolver: any ImageCommandResolver) throws {
+        guard let sidecar = options.preset.sidecar else {
+            throw TaskDefinitionError.invalidOption("--preset none", "has no sidecar form (no known agent layout); use --mode embedded with images patched by `imagepatch patch`")
+        }
+        guard let agentImage = options.agentImage, !agentImage.isEmpty else {
+            throw TaskDefinitionError.invalidOption("--agent-image", "is required with --mode sidecar (the image the \(sidecar.containerName) container runs)")
+        }
+        guard !ImageName.isLocalTransport(agentImage) else {
+            throw TaskDefinitionError.invalidOption("--agent-image", "\(agentImage) is not a registry image ECS can pull")
+        }
+        try Self.checkAgentSettings(options.preset, cid: options.cid, falconctlOptions: options.falconctlOptions, required: true)
+        self.options = options
+        self.sidecar = sidecar
+        self.agentImage = agentImage
+        self.resolver = resolver
+    }
+
+    /// Falcon needs a valid CID (`required`), other presets take none.
+    static func checkAgentSettings(_ preset: AgentPreset, cid: String?, falconctlOptions: String?, required: Bool) throws {
+        guard preset == .falcon else {
+            if cid != nil { throw TaskDefinitionError.invalidOption("--cid", "is only for the falcon preset") }
+            if falconctlOptions != nil { throw TaskDefinitionError.invalidOption("--falconctl-opts", "is only for the falcon preset") }
+            return
+        }
+        guard let cid else {
+            if required { throw TaskDefinitionError.invalidOption("--cid", "is required with the falcon preset (your Falcon customer ID)") }
+            if falconctlOptions != nil { throw TaskDefinitionError.invalidOption("--falconctl-opts", "needs --cid") }
+            return
+        }
+        guard AgentPreset.isValidFalconCID(cid) else {
+            throw TaskDefinitionError.invalidOption("--cid", "is not a Falcon CID (32 hex digits, optionally -XX)")
+        }
+    }
+
+    public func patch(_ input: TaskDefinitionDocument) async throws -> TaskPatchResult {
+        var document = input
+        var notices = input.notices
+        let platform = try TaskPlatform.of(document.object)
+        let launcher = try sidecar.launcher(for: platform)
+        let resolver = CachingResolver(resolver)
+        var containers = document.containers
+
+        let sidecarIndex = containers.firstIndex { $0["name"]?.stringValue == sidecar.containerName }
+        if let sidecarIndex { try checkOurs(containers[sidecarIndex]) }
+
+        var patched: [String] = []
+        for i in containers.indices where i != sidecarIndex {
+            var editor = ContainerEditor(container: containers[i])
+            if editor.isOptedOut {
+                notices.append("skipping container \(editor.name.debugDescription): it is labelled \(ContainerEditor.optOutLabel)=disabled")
+                continue
+            }
+            try await patchApplication(&editor, launcher: launcher, platform: platform, resolver: resolver, notices: &notices)
+            containers[i] = editor.container
+            patched.append(editor.name)
+        }
+        guard !patched.isEmpty else {
+            throw TaskDefinitionError.nothingToPatch("every container is opted out with \(ContainerEditor.optOutLabel)=disabled")
+        }
+
+        // The init container keeps its place on a second run, so the output does not change.
+        if let sidecarIndex {
+            containers[sidecarIndex] = try initContainer(updating: containers[sidecarIndex])
+        } else {
+            containers.append(try initContainer(updating: nil))
+        }
+        document.setContainers(containers)
+        if let volume = sidecar.volumeName { try addVolume(volume, to: &document) }
+        notices.append("\(options.preset.rawValue) sidecar \(sidecar.containerName) (\(agentImage)) added for \(platform): patched \(patched.map(\.debugDescription).joined(separator: ", "))")
+        return TaskPatchResult(document: document, notices: notices)
+    }
+
+    /// A container with the sidecar's name is ours only if it does what ours does; anything else is
+    /// the user's, and silently rewriting it would break their task.
+    private func checkOurs(_ container: JSONObject) throws {
+        if let copy = sidecar.copyCommand {
+            let entryPoint = container["entryPoint"]?.arrayValue?.compactMap(\.stringValue)
+            guard entryPoint == copy else {
+                throw TaskDefinitionError.foreignSidecarContainer(name: sidecar.containerName, reason: "its entryPoint is not the agent copy command")
+            }
+        } else if container["essential"]?.boolValue != false {
+            throw TaskDefinitionError.foreignSidecarContainer(name: sidecar.containerName, reason: "it is essential, so it is not an agent sidecar")
+        }
+    }
+
+    private func patchApplication(_ editor: inout ContainerEditor, launcher: [String], platform: Platform,
+                                  resolver: CachingResolver, notices: inout [String]) async throws {
+        let name = editor.name
+        if let volume = sidecar.volumeName, let path = sidecar.mountPath {
+            try editor.mount(volume: volume, at: path)
+        } else {
+            try editor.takeVolumes(from: sidecar.containerName)
+        }
+        try editor.depend(on: sidecar.containerName, condition: sidecar.dependencyCondition)
+        if let cid = options.cid {
+            try editor.setEnvironment("FALCONCTL_OPTS", AgentPreset.falconctlOptions(cid: cid, extra: options.falconctlOptions))
+        }
+        for (key, value) in options.env { try editor.setEnvironment(key, value) }
+        if sidecar.needsPtrace { try editor.addCapability("SYS_PTRACE") }
+
+        if let entryPoint = try editor.strings("entryPoint") {
+            editor.setStrings("entryPoint", ContainerEditor.wrap(entryPoint, with: launcher, known: sidecar.knownLaunchers))
+            return
+        }
+        // ECS would run the image's Entrypoint (and its Cmd when the task gives no command). Setting
+        // entryPoint in the task drops the image's Cmd, so both are written out explicitly: the
+        // launcher then wraps exactly what the image would have run.
+        guard let image = editor.image, !image.isEmpty else {
+            throw TaskDefinitionError.badField(field: "image of container \(name.debugDescription)", reason: "is missing")
+        }
+        let resolved = try await resolver.resolve(image: image, platform: platform, container: name,
+                                                  purpose: "to find its Entrypoint and Cmd (the container has no entryPoint)")
+        let command = try editor.strings("command")
+        let imageEntrypoint = resolved.entrypoint ?? []
+        if imageEntrypoint.isEmpty && command == nil && (resolved.cmd ?? []).isEmpty {
+            throw TaskDefinitionError.nothingToRun(container: name, image: image)
+        }
+        if let agent = resolved.labels[PatchLabels.agent] {
+            notices.append("container \(name.debugDescription): its image \(image) already embeds \(agent); the agent would start twice")
+        }
+        editor.setStrings("entryPoint", launcher + imageEntrypoint)
+        var detail = "Entrypoint \(Self.text(resolved.entrypoint))"
+        if command == nil, let cmd = resolved.cmd, !cmd.isEmpty {
+            editor.setStrings("command", cmd)
+            detail += " and Cmd \(Self.text(cmd))"
+        }
+        notices.append("container \(name.debugDescription) had no entryPoint: wrote its image's \(detail) (\(image), \(platform)) explicitly")
+    }
+
+    /// Our init container: created, or (second run) updated in place so user additions such as a
+    /// logConfiguration survive.
+    private func initContainer(updating existing: JSONObject?) throws -> JSONObject {
+        var container = existing ?? JSONObject([("name", .string(sidecar.containerName))])
+        container["image"] = .string(agentImage)
+        container["essential"] = .bool(false)
+        if existing == nil { container["cpu"] = .integer(0) }
+        if let user = sidecar.initUser { container["user"] = .string(user) }
+        if let copy = sidecar.copyCommand { container["entryPoint"] = .array(copy.map(JSONValue.string)) }
+        if let volume = sidecar.volumeName, let path = sidecar.mountPath {
+            var editor = ContainerEditor(container: container)
+            try editor.mount(volume: volume, at: path)
+            container = editor.container
+        }
+        if let secret = options.secretArn {
+            container["repositoryCredentials"] = .object(JSONObject([("credentialsParameter", .string(secret))]))
+        }
+        return container
+    }
+
+    private func addVolume(_ name: String, to document: inout TaskDefinitionDocument) throws {
+        var volumes = document.object["volumes"]?.arrayValue ?? []
+        if !volumes.contains(where: { $0["name"]?.stringValue == name }) {
+            volumes.append(.object(JSONObject([("name", .string(name))])))
+        }
+        document.object["volumes"] = .array(volumes)
+    }
+
+    static func text(_ strings: [String]?) -> String {
+        guard let strings else { return "null" }
+        return String(decoding: JSONValue.array(strings.map(JSONValue.string)).serialized(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// One plain registry per test process, holding the app (`app:1`) and agent (`agent:7`) fixtures,
+/// shared by the suites that only read from it (each writes to its own repository).
+actor SharedRegistry {
+    static let shared = SharedRegistry()
+    private var server: Task<RegistryServer, Error>?
+
+    func plain() async throws -> RegistryServer {
+        if server == nil {
+            server = Task {
+                let fixtures = try await Fixtures.ready()
+                let server = try await RegistryServer.start(.plain, label: "shared")
+                try await server.push(layout: fixtures.oci("app-oci", "1"), as: "app:1")
+                try await server.push(layout: fixtures.oci("agent-oci", "7"), as: "agent:7")
+                atexit { SharedRegistry.stopAtExit() }
+                SharedRegistry.directories.withLock { $0.append(server.directory) }
+                return server
+            }
+        }
+        return try await server!.value
+    }
+
+    /// Registries are separate processes: stop them when the test process ends.
+    static let directories = Mutex<[String]>([])
+
+    nonisolated static func stopAtExit() {
+        for directory in directories.withLock({ $0 }) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: RegistryServer.script)
+            process.arguments = ["stop", "--dir", directory]
+            try? process.run()
+            process.waitUntilExit()
+        }
+    }
+
+    /// Base-layer digests of the app fixture, for checking that none of them moved.
+    static func baseLayerDigests() async throws -> Set<String> {
+        let tag = try await Fixtures.ready().summary.tag("app-oci", "1")
+        return Set((tag.manifests ?? [:]).values.flatMap { $0.layers.map(\.digest) })
+    }
+}
+
+/// A small lock for shared test state.
+final class Mutex<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}
+
+/// Each test writes to a repository of its own, so tests can run in parallel on one registry.
+func uniqueRepository(_ label: String) -> String { "\(label)-\(UUID().uuidString.prefix(8).lowercased())" }

@@ -68,6 +68,9 @@ struct TaskdefCommand: AsyncParsableCommand {
     @Option(name: .customLong("from-patch-result"), help: "The `imagepatch patch --json` output naming the patched image (embedded; repeatable).")
     var patchResults: [String] = []
 
+    @Option(help: "Embedded: the launcher to put before entryPoint overrides, a path or a JSON array (default: the patch result's, or the patched image's label).")
+    var launcher: String?
+
     @Option(help: "K=V added to every patched container's environment (repeatable).")
     var env: [String] = []
 
@@ -87,6 +90,7 @@ struct TaskdefCommand: AsyncParsableCommand {
             case "sidecar":
                 try refuse(!imageMap.isEmpty, "--image-map", "is for --mode embedded")
                 try refuse(!patchResults.isEmpty, "--from-patch-result", "is for --mode embedded")
+                try refuse(launcher != nil, "--launcher", "is for --mode embedded (the sidecar preset knows its launcher)")
                 var options = SidecarOptions()
                 options.preset = try parsePreset()
                 options.agentImage = agentImage
@@ -107,6 +111,7 @@ struct TaskdefCommand: AsyncParsableCommand {
                 options.cid = cid
                 options.falconctlOptions = falconctlOpts
                 options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
+                options.launcher = try launcher.map(PatchCommand.parseLauncher)
                 result = try await EmbeddedPatcher(options: options, resolver: resolver).patch(document)
             default:
                 throw PatchError.invalidOption("--mode", "\(mode.debugDescription) is not sidecar or embedded")

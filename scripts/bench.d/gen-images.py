@@ -303,8 +303,8 @@ def main() -> None:
     # A summary for the report (and for whoever wonders what the inputs are).
     with open(out / "layers.txt", "w") as summary:
         for (kind, arch, i), r in sorted(layers.items()):
-            summary.write(f"{kind.split('_')[0]:5} linux/{arch} layer {i}: {r['raw_size'] / MB:6.1f} MB tar"
-                          f" -> {r['size'] / MB:5.1f} MB gzip\n")
+            summary.write(f"{kind.split('_')[0]:5} linux/{arch} layer {i}: {r['raw_size'] / MB:6.1f} MiB tar"
+                          f" -> {r['size'] / MB:5.1f} MiB gzip\n")
 
     env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
     app.tag_index("1", [app.image(a, [layers[("app_layer", a, i)] for i in range(3)],

@@ -13,6 +13,9 @@ public struct EmbeddedOptions: Sendable {
     public var cid: String?
     public var falconctlOptions: String?
     public var env: [(String, String)] = []
+    /// The launcher to prepend to entryPoint overrides; without it, the patch result's or the
+    /// patched image's own (read from its `io.imagepatch.launcher` label).
+    public var launcher: [String]?
 
     public init() {}
 }
@@ -38,6 +41,9 @@ public struct EmbeddedPatcher: Sendable {
             }
         }
         try SidecarPatcher.checkAgentSettings(options.preset, cid: options.cid, falconctlOptions: options.falconctlOptions, required: false)
+        if let launcher = options.launcher, launcher.first?.isEmpty ?? true {
+            throw TaskDefinitionError.invalidOption("--launcher", "must name a program")
+        }
         self.options = options
         self.resolver = resolver
     }
@@ -120,8 +126,9 @@ public struct EmbeddedPatcher: Sendable {
                                                                    available: result.platforms.map(\.platform.description))
             }
             let preset = options.preset
+            let explicit = options.launcher
             return Target(reference: ImageName.pinned(result.target, digest: result.digest)) {
-                if let launcher = entry.launcher { return (launcher, nil) }
+                if let launcher = explicit ?? entry.launcher { return (launcher, nil) }
                 return (try Self.defaultLauncher(preset, platform: platform, container: container),
                         "the patch result \(result.file) names no launcher; using the \(preset.rawValue) preset's")
             }
@@ -146,7 +153,9 @@ public struct EmbeddedPatcher: Sendable {
             reference = ImageName.pinned(new, digest: digest)
         }
         let preset = options.preset
+        let explicit = options.launcher
         return Target(reference: reference) {
+            if let explicit { return (explicit, nil) }
             let resolved = try await resolver.resolve(image: reference, platform: platform, container: container,
                                                       purpose: "to find the launcher its entryPoint override must start with")
             if let text = resolved.labels[PatchLabels.launcher],

@@ -55,18 +55,6 @@ public struct InspectingImageResolver: ImageCommandResolver {
     }
 }
 
-/// Used when no resolver was given: any attempt to read an image is an error naming the container.
-public struct NoImageResolver: ImageCommandResolver {
-    public init() {}
-    public func resolve(image: String, platform: Platform) async throws -> ResolvedImage {
-        throw Unavailable()
-    }
-
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String { "no registry access was configured" }
-    }
-}
-
 /// Reads each (image, platform) once per run, however many containers share it.
 actor CachingResolver {
     private let base: any ImageCommandResolver

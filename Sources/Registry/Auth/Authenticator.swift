@@ -23,6 +23,8 @@ final class Authenticator: @unchecked Sendable {
         self.verifyTLS = verifyTLS
     }
 
+    var hasCredential: Bool { credential != nil }
+
     /// The Authorization header for a request needing `scopes`, if one is known already.
     func authorization(for scopes: [String]) -> String? {
         lock.withLock {

@@ -72,6 +72,9 @@ public final class RegistryClient: @unchecked Sendable {
         var sink: (() throws -> ((UnsafeRawBufferPointer) throws -> Void))?
         /// Whether to send Authorization: not to another host a registry redirected us to.
         var authorize = true
+        /// False for a streaming upload: its body cannot be sent twice, so its caller retries the
+        /// whole upload instead, and `send` hands back a retryable status as it is.
+        var retryable = true
     }
 
     func url(_ target: String) -> String {
@@ -92,7 +95,7 @@ public final class RegistryClient: @unchecked Sendable {
             do {
                 response = try await http.send(request, bodyLimit: call.bodyLimit, sink: try call.sink?())
             } catch let error as HTTPError {
-                guard case .transport(_, _, true) = error, attempt + 1 < retry.attempts else { throw error }
+                guard case .transport(_, _, true) = error, call.retryable, attempt + 1 < retry.attempts else { throw error }
                 let wait = retry.delay(after: attempt, retryAfter: nil)
                 logger.info("\(registry): \(error); retrying \(call.operation) in \(String(format: "%.1f", wait)) s")
                 attempt += 1
@@ -103,9 +106,10 @@ public final class RegistryClient: @unchecked Sendable {
                 reauthenticated = true
                 authorization = try await authenticator.respond(to: response.header("WWW-Authenticate"),
                                                                 scopes: call.scopes, operation: call.operation)
+                if !call.retryable { return response }  // the caller starts over, with the fresh token cached
                 continue
             }
-            if RetryPolicy.isRetryable(status: response.status) && attempt + 1 < retry.attempts {
+            if RetryPolicy.isRetryable(status: response.status) && call.retryable && attempt + 1 < retry.attempts {
                 let wait = retry.delay(after: attempt, retryAfter: response.header("Retry-After"))
                 logger.info("\(registry): HTTP \(response.status) to \(call.operation); retrying in \(String(format: "%.1f", wait)) s")
                 attempt += 1
@@ -113,8 +117,10 @@ public final class RegistryClient: @unchecked Sendable {
                 continue
             }
             if response.status == 401 {
-                throw RegistryError.unauthorized(registry: registry, operation: call.operation,
-                                                 detail: "the registry refused the credentials (HTTP 401)")
+                let detail = authenticator.hasCredential
+                    ? "the registry refused the credentials (HTTP 401)"
+                    : "no credentials were found for \(registry); pass --creds or --authfile, or log in with docker or skopeo"
+                throw RegistryError.unauthorized(registry: registry, operation: call.operation, detail: detail)
             }
             return response
         }

@@ -76,22 +76,39 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
         }
     }
 
-    /// POST for a session, then one streaming PUT with the digest. A failed attempt starts over
-    /// with a new session, since a stream cannot be resumed.
+    /// POST for a session, then one streaming PUT with the digest. A failed attempt (connection
+    /// error, 408, 429, 5xx) starts over with a new session, since a stream cannot be resumed.
     private func upload(_ descriptor: Descriptor, from origin: BlobOrigin, location given: String?) async throws {
         var location = given
         var attempt = 0
         while true {
+            let failure: Error
+            var retryAfter: String?
             do {
                 try await uploadOnce(descriptor, from: origin, location: location)
                 return
             } catch let error as HTTPError {
-                guard case .transport(_, _, true) = error, attempt + 1 < client.retry.attempts else { throw error }
-                attempt += 1
-                location = nil
-                client.logger.info("\(client.registry): \(error); uploading \(descriptor.digest.shortDescription) again")
+                guard case .transport(_, _, true) = error else { throw error }
+                failure = error
+            } catch let error as UploadRefused {
+                // 401: the token expired during the run; it has been renewed, so try once more.
+                guard RetryPolicy.isRetryable(status: error.response.status) || error.response.status == 401 else { throw error.error }
+                failure = error.error
+                retryAfter = error.response.header("Retry-After")
             }
+            guard attempt + 1 < client.retry.attempts else { throw (failure as? UploadRefused)?.error ?? failure }
+            let wait = client.retry.delay(after: attempt, retryAfter: retryAfter)
+            client.logger.info("\(client.registry): \(failure); uploading \(descriptor.digest.shortDescription) again in \(String(format: "%.1f", wait)) s")
+            attempt += 1
+            location = nil
+            try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
         }
+    }
+
+    /// A status the upload PUT got, kept with the response so that `upload` can decide to retry.
+    private struct UploadRefused: Error {
+        let error: RegistryError
+        let response: HTTPResponse
     }
 
     private func uploadOnce(_ descriptor: Descriptor, from origin: BlobOrigin, location given: String?) async throws {
@@ -111,18 +128,13 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
         let sessionURL = RegistrySource.resolve(location!, against: client.baseURL + "/v2/")
         let separator = sessionURL.contains("?") ? "&" : "?"
         let reader = try await origin.open()
-        var opened = false
         let call = RegistryClient.Call(
             operation: operation, method: "PUT", target: "\(sessionURL)\(separator)digest=\(descriptor.digest)",
             headers: [("Content-Type", "application/octet-stream")], scopes: [pushScope],
-            body: {
-                // The stream can be sent once; a retry inside send() must fail rather than send nothing.
-                guard !opened else { throw HTTPError.transport(host: "", message: "upload stream interrupted", retryable: true) }
-                opened = true
-                return .stream(length: descriptor.size) { try reader.read(into: $0) }
-            }, authorize: client.isSameHost(sessionURL))
+            body: { .stream(length: descriptor.size) { try reader.read(into: $0) } },
+            authorize: client.isSameHost(sessionURL), retryable: false)
         let response = try await client.send(call)
-        guard response.status == 201 else { throw client.failure(call, response) }
+        guard response.status == 201 else { throw UploadRefused(error: client.failure(call, response), response: response) }
         if let header = response.header("Docker-Content-Digest"), header != descriptor.digest.description {
             throw RegistryError.mismatch("\(client.registry) stored blob \(descriptor.digest) under the digest \(header)")
         }

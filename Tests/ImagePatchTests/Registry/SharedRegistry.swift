@@ -24,13 +24,16 @@ actor SharedRegistry {
     /// Registries are separate processes: stop them when the test process ends.
     static let directories = Mutex<[String]>([])
 
+    /// Plain posix_spawn and waitpid: Foundation's Process relies on threads that are gone at exit.
     nonisolated static func stopAtExit() {
         for directory in directories.withLock({ $0 }) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: RegistryServer.script)
-            process.arguments = ["stop", "--dir", directory]
-            try? process.run()
-            process.waitUntilExit()
+            let arguments = [RegistryServer.script, "stop", "--dir", directory]
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var pid: pid_t = 0
+            guard posix_spawn(&pid, RegistryServer.script, nil, nil, &argv, environ) == 0 else { continue }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
     }
 

@@ -7,10 +7,10 @@ enum ImagePatchCLI {
 
     /// `imagepatch ARGS...`. SOURCE_DATE_EPOCH is unset unless `environment` sets it, so the
     /// caller's shell cannot change what a test sees.
-    static func run(_ arguments: [String], environment: [String: String?] = [:]) async throws -> ProcessResult {
+    static func run(_ arguments: [String], environment: [String: String?] = [:], stdin: Data? = nil) async throws -> ProcessResult {
         var env: [String: String?] = ["SOURCE_DATE_EPOCH": nil]
         for (key, value) in environment { env[key] = value }
-        return try await ProcessRunner.run(try RepositoryPaths.binary(), arguments, environment: env)
+        return try await ProcessRunner.run(try RepositoryPaths.binary(), arguments, environment: env, stdin: stdin)
     }
 
     /// `imagepatch patch --source S --agent A --target T --cid CID [extra...]`; `cid: nil` leaves it out.

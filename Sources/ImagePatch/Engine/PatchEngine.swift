@@ -60,7 +60,7 @@ public struct PatchEngine: Sendable {
         } else {
             try await write(outputs, root: root, source: source, to: destination, jobs: options.jobs)
         }
-        return PatchResult(target: destination.reference, root: root, platforms: outputs.map { output in
+        return PatchResult(source: source.reference, target: destination.reference, root: root, platforms: outputs.map { output in
             PatchResult.PlatformResult(platform: output.patch.platform, sourceDigest: output.patch.source.digest,
                                        digest: output.manifest.digest,
                                        agentLayer: (output.layer.digest, output.layer.diffID, output.layer.size),

@@ -11,6 +11,7 @@ public struct PatchResult: Sendable {
         public let launcher: [String]
     }
 
+    public let source: String
     public let target: String
     public let root: ManifestBlob
     public let platforms: [PlatformResult]
@@ -27,6 +28,7 @@ public struct PatchResult: Sendable {
 
     public var json: JSONValue {
         var object = JSONObject()
+        object["source"] = .string(source)
         object["target"] = .string(target)
         object["digest"] = .string(root.digest.description)
         object["mediaType"] = .string(root.mediaType)

@@ -3,7 +3,7 @@ import OCI
 import Testing
 
 @Suite("Registry references")
-struct RegistryReferenceTests {
+struct DockerReferenceTests {
     @Test("Docker's normalisation", arguments: [
         ("nginx", "docker.io/library/nginx:latest"),
         ("docker://nginx:1.25", "docker.io/library/nginx:1.25"),
@@ -14,15 +14,15 @@ struct RegistryReferenceTests {
         ("index.docker.io/library/busybox:1", "docker.io/library/busybox:1"),
     ])
     func normalisation(text: String, expected: String) throws {
-        #expect(try RegistryReference(parsing: text).description == expected)
+        #expect(try DockerReference(parsing: text).description == expected)
     }
 
     @Test func digestWinsOverTag() throws {
         let digest = "sha256:" + String(repeating: "a", count: 64)
-        let reference = try RegistryReference(parsing: "ghcr.io/org/app:1@\(digest)")
+        let reference = try DockerReference(parsing: "ghcr.io/org/app:1@\(digest)")
         #expect(reference.manifestReference == digest)
         #expect(reference.tag == "1")
-        let byDigest = try RegistryReference(parsing: "ghcr.io/org/app@\(digest)")
+        let byDigest = try DockerReference(parsing: "ghcr.io/org/app@\(digest)")
         #expect(byDigest.tag == nil)
     }
 
@@ -30,7 +30,7 @@ struct RegistryReferenceTests {
         "", "UPPER/case", "app:", "app:-bad", "app@sha256:123", "a//b", "app:" + String(repeating: "x", count: 129), "-app",
     ])
     func invalid(text: String) {
-        #expect(throws: OCIError.self) { try RegistryReference(parsing: text) }
+        #expect(throws: OCIError.self) { try DockerReference(parsing: text) }
     }
 
     @Test("loopback registries", arguments: [
@@ -38,7 +38,7 @@ struct RegistryReferenceTests {
         ("10.0.0.1:5000/a", false), ("example.com/a", false),
     ])
     func loopback(text: String, expected: Bool) throws {
-        #expect(try RegistryReference(parsing: text).isLoopback == expected)
+        #expect(try DockerReference(parsing: text).isLoopback == expected)
     }
 
     @Test("WWW-Authenticate challenges", arguments: [

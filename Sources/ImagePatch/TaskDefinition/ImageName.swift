@@ -2,20 +2,11 @@ import OCI
 
 /// Image names as task definitions write them (`httpd:2.4`, `123.dkr.ecr…/app:1`, `repo@sha256:…`).
 /// Only what the patchers need: comparing two spellings of the same name, and pinning by digest.
-/// (The registry module has the full parser; this library does not depend on it.)
+/// Normalisation is `DockerReference`'s; this adds the splitting that keeps a name as written.
 enum ImageName {
     /// Docker's normal form, so `httpd` matches `docker.io/library/httpd:latest`.
     static func normalized(_ text: String) -> String {
-        var (name, tag, digest) = split(text)
-        var components = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        let first = components.first ?? ""
-        let hasRegistry = components.count > 1 && (first.contains(".") || first.contains(":") || first == "localhost")
-        if !hasRegistry { components.insert("docker.io", at: 0) }
-        if ["index.docker.io", "registry-1.docker.io"].contains(components[0]) { components[0] = "docker.io" }
-        if components[0] == "docker.io" && components.count == 2 { components.insert("library", at: 1) }
-        name = components.joined(separator: "/")
-        if digest == nil && tag == nil { tag = "latest" }
-        return name + (tag.map { ":" + $0 } ?? "") + (digest.map { "@" + $0 } ?? "")
+        DockerReference.normalized(text)
     }
 
     /// `name@digest`: the tag goes, since the digest is what ECS pulls.

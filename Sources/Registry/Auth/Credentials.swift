@@ -1,3 +1,4 @@
+import OCI
 import Foundation
 import JSON
 
@@ -88,7 +89,7 @@ public struct CredentialStore: Sendable {
 
     /// The keys a Docker config may use for a registry: Docker Hub has several spellings.
     static func keys(for registry: String) -> [String] {
-        if registry == RegistryReference.dockerHub {
+        if registry == DockerReference.dockerHub {
             return ["https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io",
                     "https://registry-1.docker.io"]
         }

@@ -1,3 +1,4 @@
+import OCI
 import Foundation
 import HTTP
 import Logging
@@ -27,7 +28,7 @@ public final class RegistryClient: @unchecked Sendable {
     /// Finds how to reach the registry: verified HTTPS; for loopback or `--insecure-registry`
     /// hosts, plain HTTP when the port does not speak TLS; for insecure hosts, HTTPS without
     /// verification. Never a silent downgrade for any other host.
-    static func connect(reference: RegistryReference, insecure: Bool, http: any HTTPClient, credential: Credential?,
+    static func connect(reference: DockerReference, insecure: Bool, http: any HTTPClient, credential: Credential?,
                         retry: RetryPolicy, logger: Logger) async throws -> RegistryClient {
         let host = reference.apiHost
         var attempts: [(String, Bool)] = [("https://\(host)", true)]

@@ -7,12 +7,12 @@ import OCI
 /// failure at any point leaves the tag where it was.
 public final class RegistryDestination: ImageDestination, @unchecked Sendable {
     public let reference: String
-    public let name: RegistryReference
+    public let name: DockerReference
     public var canHoldIndex: Bool { true }
     let client: RegistryClient
     private let statistics = TransferStatistics()
 
-    init(reference: String, name: RegistryReference, client: RegistryClient) {
+    init(reference: String, name: DockerReference, client: RegistryClient) {
         self.reference = reference
         self.name = name
         self.client = client

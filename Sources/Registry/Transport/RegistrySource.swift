@@ -9,14 +9,14 @@ import OCI
 /// temporary file while being hashed, and are handed over only once verified.
 public final class RegistrySource: ImageSource, @unchecked Sendable {
     public let reference: String
-    public let name: RegistryReference
+    public let name: DockerReference
     let client: RegistryClient
 
     static let manifestAccept = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList,
                                  MediaType.dockerManifest, MediaType.dockerSchema1Signed, MediaType.dockerSchema1]
         .joined(separator: ", ")
 
-    init(reference: String, name: RegistryReference, client: RegistryClient) {
+    init(reference: String, name: DockerReference, client: RegistryClient) {
         self.reference = reference
         self.name = name
         self.client = client

@@ -26,16 +26,16 @@ public final class RegistryTransport: @unchecked Sendable {
     }
 
     public func source(_ text: String) async throws -> RegistrySource {
-        let name = try RegistryReference(parsing: text)
+        let name = try DockerReference(parsing: text)
         return RegistrySource(reference: text, name: name, client: try await client(for: name))
     }
 
     public func destination(_ text: String) async throws -> RegistryDestination {
-        let name = try RegistryReference(parsing: text)
+        let name = try DockerReference(parsing: text)
         return RegistryDestination(reference: text, name: name, client: try await client(for: name))
     }
 
-    private func client(for name: RegistryReference) async throws -> RegistryClient {
+    private func client(for name: DockerReference) async throws -> RegistryClient {
         if let existing = lock.withLock({ clients[name.registry] }) { return existing }
         let credential = try options.credentials.credential(for: name.registry)
         let client = try await RegistryClient.connect(reference: name,

@@ -65,6 +65,6 @@ struct PlatformAndReferenceTests {
         ("localhost:5000/a:2", "localhost:5000/a:2"),
     ])
     func dockerName(name: String, expected: String) {
-        #expect(DockerName.normalize(name) == expected)
+        #expect(DockerReference.normalized(name) == expected)
     }
 }

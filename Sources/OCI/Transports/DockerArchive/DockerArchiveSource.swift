@@ -108,27 +108,13 @@ struct DockerArchiveManifest {
 
     func select(name: String?) throws -> Entry {
         if let name {
-            let wanted = DockerName.normalize(name)
-            guard let match = entries.first(where: { $0.repoTags.contains { DockerName.normalize($0) == wanted } }) else {
+            let wanted = DockerReference.normalized(name)
+            guard let match = entries.first(where: { $0.repoTags.contains { DockerReference.normalized($0) == wanted } }) else {
                 throw OCIError.tagNotFound(reference: reference, tag: name, available: entries.flatMap(\.repoTags))
             }
             return match
         }
         guard entries.count == 1 else { throw OCIError.ambiguousTag(reference: reference, available: entries.flatMap(\.repoTags)) }
         return entries[0]
-    }
-}
-
-/// Docker's name normalisation, enough to compare RepoTags: `nginx` is `docker.io/library/nginx:latest`.
-public enum DockerName {
-    public static func normalize(_ name: String) -> String {
-        var name = name
-        let firstSlash = name.firstIndex(of: "/")
-        let firstComponent = firstSlash.map { String(name[..<$0]) } ?? ""
-        let hasRegistry = firstSlash != nil && (firstComponent.contains(".") || firstComponent.contains(":") || firstComponent == "localhost")
-        if !hasRegistry { name = (firstSlash == nil ? "docker.io/library/" : "docker.io/") + name }
-        let lastComponent = name.split(separator: "/").last.map(String.init) ?? name
-        if !lastComponent.contains(":") && !lastComponent.contains("@") { name += ":latest" }
-        return name
     }
 }

@@ -13,7 +13,7 @@ public final class DockerArchiveWriter: ImageDestination, @unchecked Sendable {
 
     public init(file: String, name: String?, reference: String) throws {
         self.file = file
-        self.name = name.map(DockerName.normalize)
+        self.name = name.map(DockerReference.normalized)
         self.reference = reference
         staging = try TemporaryDirectory(near: file, prefix: "imagepatch-docker-archive")
         try FileSystem.makeDirectories("\(staging.path)/blobs/sha256")

@@ -1,9 +1,8 @@
-import OCI
-
-/// A registry image reference in Docker's grammar, normalised as Docker does:
+/// An image reference in Docker's grammar, normalised as Docker does (registries, `docker-archive`
+/// names, task definitions' `image` fields all use it):
 /// `nginx` is `docker.io/library/nginx:latest`; `host:port/repo:tag`, `repo@sha256:…` and
 /// `repo:tag@sha256:…` (the digest wins and is verified).
-public struct RegistryReference: Sendable, Hashable, CustomStringConvertible {
+public struct DockerReference: Sendable, Hashable, CustomStringConvertible {
     public let registry: String     // "docker.io", "127.0.0.1:5000", "ghcr.io"
     public let repository: String   // "library/nginx"
     public let tag: String?
@@ -66,18 +65,9 @@ public struct RegistryReference: Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
-    /// The host the API is served from (Docker Hub's API lives elsewhere than its name).
-    public var apiHost: String { registry == Self.dockerHub ? "registry-1.docker.io" : registry }
-
-    /// Loopback registries may be reached over plain HTTP, as Docker allows.
-    public var isLoopback: Bool {
-        let host = Self.hostWithoutPort(registry)
-        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
-
-    static func hostWithoutPort(_ registry: String) -> String {
-        if registry.hasPrefix("["), let end = registry.firstIndex(of: "]") { return String(registry[...end]) }
-        return String(registry.split(separator: ":").first ?? Substring(registry))
+    /// Docker's normal form of a name, or the text as it is when it is not a valid reference.
+    public static func normalized(_ text: String) -> String {
+        (try? DockerReference(parsing: text))?.description ?? text
     }
 
     private static func isValidComponent(_ component: String) -> Bool {

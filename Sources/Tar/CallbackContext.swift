@@ -56,3 +56,10 @@ final class WriteCallbackContext {
 func archiveErrorMessage(_ archive: OpaquePointer, _ fallback: String) -> String {
     archive_error_string(archive).map { String(cString: $0) } ?? fallback
 }
+
+/// libarchive converts names between UTF-8 and the locale's charset, and its pax writer fails on a
+/// name the "C" locale cannot represent. Agent images carry such names (CA bundles with accented
+/// file names), so the character type is made UTF-8 once, before any archive is opened.
+let utf8Locale: Void = {
+    if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "en_US.UTF-8") }
+}()

@@ -9,6 +9,7 @@ public final class Decompressor {
     private var atEnd = false
 
     public init(bufferSize: Int = 1 << 18, upstream: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        utf8Locale
         guard let archive = archive_read_new() else { throw TarError("libarchive could not allocate a reader") }
         self.archive = archive
         context = ReadCallbackContext(bufferSize: bufferSize, upstream: upstream)

@@ -12,6 +12,7 @@ public final class TarReader {
 
     public init(decompressing: Bool, bufferSize: Int = 1 << 18,
                 upstream: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        utf8Locale
         guard let archive = archive_read_new() else { throw TarError("libarchive could not allocate a reader") }
         self.archive = archive
         context = ReadCallbackContext(bufferSize: bufferSize, upstream: upstream)
@@ -58,13 +59,16 @@ public final class TarReader {
     }
 
     private static func decode(_ header: OpaquePointer) throws -> TarEntry {
-        guard let rawPath = archive_entry_pathname(header) else { throw TarError("a tar entry has no name") }
+        // The UTF-8 view first (pax headers carry UTF-8 whatever the locale); the stored bytes otherwise.
+        guard let rawPath = archive_entry_pathname_utf8(header) ?? archive_entry_pathname(header) else {
+            throw TarError("a tar entry has no name")
+        }
         guard let path = String(validatingCString: rawPath) else {
             throw TarError("tar entry name is not valid UTF-8: \(String(cString: rawPath).debugDescription)")
         }
         let kind: TarEntry.Kind
         var linkTarget: String?
-        if let hardlink = archive_entry_hardlink(header) {
+        if let hardlink = archive_entry_hardlink_utf8(header) ?? archive_entry_hardlink(header) {
             kind = .hardlink
             linkTarget = String(cString: hardlink)
         } else {
@@ -73,7 +77,7 @@ public final class TarReader {
             case UInt32(CARCHIVE_IFDIR): kind = .directory
             case UInt32(CARCHIVE_IFLNK):
                 kind = .symlink
-                linkTarget = archive_entry_symlink(header).map { String(cString: $0) } ?? ""
+                linkTarget = (archive_entry_symlink_utf8(header) ?? archive_entry_symlink(header)).map { String(cString: $0) } ?? ""
             case UInt32(CARCHIVE_IFCHR): kind = .characterDevice
             case UInt32(CARCHIVE_IFBLK): kind = .blockDevice
             case UInt32(CARCHIVE_IFIFO): kind = .fifo

@@ -1,5 +1,7 @@
 import CArchive
 
+/// Names are handed over as UTF-8 (never through the process locale, which is "C" in a CLI that
+/// does not call setlocale), so non-ASCII file names survive.
 /// Writes a POSIX tar stream (pax extensions only where ustar cannot hold a value, so the output is
 /// byte-for-byte reproducible) to a sink.
 public final class TarWriter {
@@ -8,6 +10,7 @@ public final class TarWriter {
     private let header: OpaquePointer
 
     public init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+        utf8Locale
         guard let archive = archive_write_new(), let header = archive_entry_new() else {
             throw TarError("libarchive could not allocate a writer")
         }
@@ -29,7 +32,7 @@ public final class TarWriter {
 
     public func writeHeader(_ entry: TarEntry) throws {
         archive_entry_clear(header)
-        archive_entry_set_pathname(header, entry.path)
+        archive_entry_set_pathname_utf8(header, entry.path)
         archive_entry_set_perm(header, mode_t(entry.mode))
         archive_entry_set_uid(header, entry.uid)
         archive_entry_set_gid(header, entry.gid)
@@ -42,10 +45,10 @@ public final class TarWriter {
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFDIR))
         case .symlink:
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFLNK))
-            archive_entry_set_symlink(header, entry.linkTarget ?? "")
+            archive_entry_set_symlink_utf8(header, entry.linkTarget ?? "")
         case .hardlink:
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFREG))
-            archive_entry_set_hardlink(header, entry.linkTarget ?? "")
+            archive_entry_set_hardlink_utf8(header, entry.linkTarget ?? "")
             archive_entry_set_size(header, 0)
         case .characterDevice:
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFCHR))

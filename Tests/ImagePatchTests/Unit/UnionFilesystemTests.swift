@@ -118,3 +118,17 @@ struct UnionFilesystemTests {
         #expect(entries.allSatisfy { $0.tar.uid == 0 && $0.tar.gid == 0 })
     }
 }
+
+@Suite("Tar names")
+struct TarNameTests {
+    /// Real agents carry names such as CA bundles' "Főtanúsítvány.crt"; the CLI runs in the C locale.
+    @Test func nonASCIINamesSurviveWritingAndReading() throws {
+        let names = ["usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt", "usr/share/日本語/ファイル"]
+        let union = try UnionFilesystem()
+        try union.apply(layer: 0, stream: UnionFilesystemTests.layer(names.map { UnionFilesystemTests.file($0, "x") }
+            + [UnionFilesystemTests.link("usr/share/lien-é", "/usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt")]),
+                        place: "layer 1")
+        for name in names { #expect(union.nodes[name]?.kind == .regular) }
+        #expect(union.nodes["usr/share/lien-é"]?.symlinkTarget == "/usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt")
+    }
+}

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Describe one tool's output (untimed), so the report can say whether the peers did the same work.
 
-Usage: check-output.py OUT_LAYOUT TAG SOURCE_LAYOUT SOURCE_TAG LISTING_PREFIX
+Usage: check-output.py OUT_LAYOUT TAG SOURCE_LAYOUT SOURCE_TAG LISTING_PREFIX [EXPECTED_DIR]
 
 Prints one JSON line per platform: the layer count, whether the app's layers were
 kept byte for byte, the Entrypoint, and a summary of the top (agent) layer. Writes
 the top layer's entries under the install dir, one `name type mode [-> link]` per
-line, to LISTING_PREFIX-ARCH.txt, so the caller can diff them between tools.
+line, to LISTING_PREFIX-ARCH.txt, so the caller can diff them between tools. With
+EXPECTED_DIR (gen-images.py's output), also counts which of the non-ASCII paths listed in
+EXPECTED_DIR/agent-non-ascii-ARCH.txt the top layer holds.
 """
 
 import gzip
@@ -64,6 +66,7 @@ def describe(entry: tarfile.TarInfo) -> str:
 
 def main() -> None:
     out, tag, src, src_tag, prefix = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4], sys.argv[5]
+    expected_dir = Path(sys.argv[6]) if len(sys.argv) > 6 else None
     source = manifests(src, src_tag)
     for arch, manifest in sorted(manifests(out, tag).items()):
         config = json.loads(blob(out, manifest["config"]["digest"]).read_bytes())
@@ -71,6 +74,13 @@ def main() -> None:
         all_entries, truncated = entries(blob(out, top["digest"]), top["mediaType"])
         agent = [e for e in all_entries if norm(e.name).startswith(INSTALL + "/")]
         Path(f"{prefix}-{arch}.txt").write_text("".join(sorted(describe(e) + "\n" for e in agent)))
+        non_ascii = None
+        if expected_dir is not None:
+            want = (expected_dir / f"agent-non-ascii-{arch}.txt").read_text().splitlines()
+            have = {norm(e.name) for e in agent}
+            missing = [w for w in want if w not in have]
+            non_ascii = {"expected": len(want), "found": len(want) - len(missing), "missing": missing[:5],
+                         "in_layer": sum(1 for e in agent if not norm(e.name).isascii())}
         print(json.dumps({
             "arch": arch, "layers": len(layers),
             "app_layers_kept": [l["digest"] for l in layers[:-1]] == [l["digest"] for l in source[arch]["layers"]],
@@ -84,7 +94,8 @@ def main() -> None:
                 "not_a_rX": sum(1 for e in agent if (e.isdir() or e.isreg()) and e.mode & 0o7777 not in (0o444, 0o555)),
                 "absolute_symlinks_not_rerooted": sum(1 for e in agent if e.issym() and e.linkname.startswith("/")
                                                       and not e.linkname.startswith("/" + INSTALL)),
-                "tar_ends_early": truncated}}))
+                "tar_ends_early": truncated},
+            "non_ascii": non_ascii}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ Usage: gen-images.py OUTDIR          (writes OUTDIR/app and OUTDIR/agent, OCI la
            in 3 gzip layers (usr/ + etc/, then bin/ + lib64/ + entrypoint-ecs.sh,
            then a small fix-up layer), with whiteouts and an opaque directory in
            the later layers, hard links, relative and absolute symlinks, and
-           private modes (0700) so a=rX has something to do.
+           private modes (0700) so a=rX has something to do, and non-ASCII names
+           (files, a directory, symlink names and targets, a hard link, a whiteout).
+           OUTDIR/agent-non-ascii-ARCH.txt lists the non-ASCII paths the patched
+           image must hold under the install dir (check-output.py counts them).
 
 Content is "realistic-ish": real files from this machine's /usr/lib and /usr/share
 (ELF, text, already-compressed docs) mixed with seeded random data, so gzip does
@@ -32,6 +35,8 @@ import sys
 import tarfile
 from pathlib import Path
 
+# Part of the cache key (scripts/bench hashes this file): 2 = non-ASCII names in the agent.
+INPUTS_VERSION = 2
 EPOCH = 1700000000
 CREATED = "2023-11-14T22:13:20Z"
 MB = 1024 * 1024
@@ -48,6 +53,12 @@ APP_LAYER_COMPRESSED = 50 * MB
 APP_RANDOM_SHARE = 0.30            # share of the bytes that are incompressible random blobs
 # Agent layers are sized by uncompressed bytes (the brief asks for ~200 MB uncompressed).
 AGENT_LAYER_RAW = [118 * MB, 78 * MB, 4 * MB]
+# The agent's explicit non-ASCII names live here (a directory no host pool file maps to).
+I18N = "usr/share/falcon-i18n"
+CA_NAME = "NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt"
+CA_BYTES = b"-----BEGIN CERTIFICATE-----\n" + bytes(range(65, 91)) * 64 + b"\n-----END CERTIFICATE-----\n"
+INSTALL = "opt/CrowdStrike/rootfs"
+INCLUDE = ("bin", "etc", "lib", "lib64", "usr", "entrypoint-ecs.sh")   # the falcon preset's default
 
 
 def dumps(value) -> bytes:
@@ -71,15 +82,10 @@ class HashingWriter:
 
 
 @functools.lru_cache(maxsize=None)
-def host_pool(root: str, ascii_only: bool = False) -> tuple[str, ...]:
+def host_pool(root: str) -> tuple[str, ...]:
     """Regular files under root, 512 B - 8 MB, sorted: the pool real content is drawn from.
-
-    ascii_only is for the agent's layers: imagepatch (as of this writing) cannot write a
-    tar entry whose name is not ASCII (libarchive's pathname conversion in the C locale,
-    e.g. /usr/share/ca-certificates/mozilla/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt).
-    That is a bug for the tests to pin down; the benchmark measures speed, so it keeps
-    such names out of what imagepatch has to re-write. The app's layers keep them: they
-    are copied as they are."""
+    Non-ASCII names stay in (e.g. /usr/share/ca-certificates/mozilla/
+    NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt), in the agent's layers too."""
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
@@ -90,7 +96,7 @@ def host_pool(root: str, ascii_only: bool = False) -> tuple[str, ...]:
             except OSError:
                 continue
             if os.path.isfile(path) and not os.path.islink(path) and 512 <= st.st_size <= 8 * MB \
-                    and os.access(path, os.R_OK) and not (ascii_only and not path.isascii()):
+                    and os.access(path, os.R_OK):
                 out.append(path)
     return tuple(out)
 
@@ -108,6 +114,11 @@ class LayerWriter:
         self.raw = HashingWriter(self.gz)
         self.tar = tarfile.open(fileobj=self.raw, mode="w|", format=tarfile.PAX_FORMAT)
         self.dirs: set[str] = set()
+        self.names: list[str] = []        # every entry, in order (for the expected-names lists)
+
+    def _add(self, info: tarfile.TarInfo, data=None) -> None:
+        self.names.append(info.name)
+        self.tar.addfile(info, data)
 
     def _info(self, name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
         info = tarfile.TarInfo(name)
@@ -123,7 +134,7 @@ class LayerWriter:
             d = "/".join(parts[:i])
             if d not in self.dirs:
                 self.dirs.add(d)
-                self.tar.addfile(self._info(d, tarfile.DIRTYPE, 0o755))
+                self._add(self._info(d, tarfile.DIRTYPE, 0o755))
 
     def dir(self, name: str, mode: int = 0o755) -> None:
         """A directory with its own mode: call before anything inside it (one entry per path:
@@ -132,13 +143,13 @@ class LayerWriter:
         if name in self.dirs:
             raise ValueError(f"{name} already written")
         self.dirs.add(name)
-        self.tar.addfile(self._info(name, tarfile.DIRTYPE, mode))
+        self._add(self._info(name, tarfile.DIRTYPE, mode))
 
     def file(self, name: str, data: bytes, mode: int = 0o644) -> None:
         self._parents(name)
         info = self._info(name, tarfile.REGTYPE, mode)
         info.size = len(data)
-        self.tar.addfile(info, io.BytesIO(data))
+        self._add(info, io.BytesIO(data))
 
     def host_file(self, name: str, path: str, mode: int = 0o644) -> int:
         with open(path, "rb") as f:
@@ -150,13 +161,13 @@ class LayerWriter:
         self._parents(name)
         info = self._info(name, tarfile.SYMTYPE, 0o777)
         info.linkname = target
-        self.tar.addfile(info)
+        self._add(info)
 
     def hardlink(self, name: str, target: str, mode: int = 0o644) -> None:
         self._parents(name)
         info = self._info(name, tarfile.LNKTYPE, mode)
         info.linkname = target
-        self.tar.addfile(info)
+        self._add(info)
 
     def close(self) -> dict:
         self.tar.close()
@@ -165,7 +176,8 @@ class LayerWriter:
         digest = self.compressed.sha.hexdigest()
         os.replace(self.tmp, self.blobs / digest)
         return {"digest": "sha256:" + digest, "size": self.compressed.size,
-                "diff_id": "sha256:" + self.raw.sha.hexdigest(), "raw_size": self.raw.size}
+                "diff_id": "sha256:" + self.raw.sha.hexdigest(), "raw_size": self.raw.size,
+                "names": self.names}
 
 
 def random_blob(rng: random.Random, lo: int, hi: int) -> bytes:
@@ -231,7 +243,19 @@ def agent_layer(blobs: str, arch: str, index: int) -> dict:
         w.file("usr/share/doc/obsolete/README", b"removed by layer 2\n")
         w.file("usr/lib/falcon-old/old.so", rng.randbytes(200_000))
         w.dir("usr/lib/falcon", 0o700)
-        fill("usr/lib/falcon", host_pool("/usr/share", True), lambda p: p.lstrip("/"), 0.25)
+        # Non-ASCII names, as real agents have (CA bundles): 2-, 3- and 4-byte UTF-8, the same
+        # visible name in NFC and NFD (two entries), a name only a pax header can hold, a
+        # private directory, and a file that layer 1 whites out.
+        w.dir(f"{I18N}/données", 0o700)
+        w.file(f"{I18N}/données/{CA_NAME}", CA_BYTES, 0o600)
+        w.file(f"{I18N}/données/日本語/ファイル.txt", "日本語のテキスト\n".encode())
+        w.file(f"{I18N}/données/falcon-🦅.bin", rng.randbytes(3000))
+        w.file(f"{I18N}/données/caf\u00e9", b"NFC\n")
+        w.file(f"{I18N}/données/cafe\u0301", b"NFD\n")
+        w.file(f"{I18N}/données/{'ű' * 60}.txt", b"a 124-byte name\n")
+        w.file(f"{I18N}/données/obsolète.txt", b"removed by layer 1\n")
+        w.file("etc/falcon/règles.conf", b"[r\xc3\xa8gles]\n", 0o600)
+        fill("usr/lib/falcon", host_pool("/usr/share"), lambda p: p.lstrip("/"), 0.25)
     elif index == 1:
         w.dir("bin", 0o750)
         w.file("bin/falcon-sensor", rng.randbytes(6 * MB), 0o700)
@@ -245,14 +269,20 @@ def agent_layer(blobs: str, arch: str, index: int) -> dict:
         w.symlink("lib64/libfalcon.so", "libfalcon.so.1")
         w.file("entrypoint-ecs.sh", b"#!/bin/bash\nexec /opt/CrowdStrike/rootfs/bin/falcon-sensor \"$@\"\n", 0o700)
         w.file("usr/share/doc/.wh.obsolete", b"")               # whiteout of a layer-0 directory
-        fill("lib64/falcon", host_pool("/usr/lib", True),
+        w.file(f"{I18N}/données/.wh.obsolète.txt", b"")          # whiteout of a non-ASCII name
+        w.symlink(f"{I18N}/lien-é", f"données/{CA_NAME}")        # non-ASCII name and target
+        w.symlink("bin/fålcon", f"/{I18N}/données/{CA_NAME}")    # absolute: re-rooted
+        w.file("lib64/libfalcon-ü.so", rng.randbytes(50_000), 0o755)
+        w.hardlink("lib64/libfalcon-ü.so.1", "lib64/libfalcon-ü.so", 0o755)
+        fill("lib64/falcon", host_pool("/usr/lib"),
              lambda p: "lib64/" + p.replace("/", "_").lstrip("_"), 0.25)
     else:
         w.file("usr/lib/falcon-old/.wh..wh..opq", b"")           # opaque: hides old.so
         w.file("usr/lib/falcon-old/new.so", rng.randbytes(100_000))
         w.file("bin/.wh.old-tool", b"")                          # whiteout of a layer-1 file
         w.file("etc/falcon/falcon.conf", b"[falcon]\nlog=warn\n", 0o600)
-        fill("usr/lib/falcon/update", host_pool("/usr/lib", True), lambda p: "usr/lib/falcon/update" + p, 0.25)
+        w.file("etc/falcon/règles.conf", b"[r\xc3\xa8gles]\nv=2\n", 0o600)  # replaces layer 0's
+        fill("usr/lib/falcon/update", host_pool("/usr/lib"), lambda p: "usr/lib/falcon/update" + p, 0.25)
     return w.close()
 
 
@@ -306,6 +336,12 @@ def main() -> None:
             summary.write(f"{kind.split('_')[0]:5} linux/{arch} layer {i}: {r['raw_size'] / MB:6.1f} MiB tar"
                           f" -> {r['size'] / MB:5.1f} MiB gzip\n")
 
+    # What the patched image must hold with a non-ASCII name (under the install dir).
+    for a in PLATFORMS:
+        tree = union_names([layers[("agent_layer", a, i)]["names"] for i in range(3)])
+        kept = sorted(f"{INSTALL}/{p}" for p in tree if p.split("/")[0] in INCLUDE and not p.isascii())
+        (out / f"agent-non-ascii-{a}.txt").write_text("".join(p + "\n" for p in kept))
+
     env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
     app.tag_index("1", [app.image(a, [layers[("app_layer", a, i)] for i in range(3)],
                                   {"Env": env, "Entrypoint": ["/app/run"], "Cmd": ["x"],
@@ -314,6 +350,22 @@ def main() -> None:
     agent.tag_index("7", [agent.image(a, [layers[("agent_layer", a, i)] for i in range(3)],
                                       {"Env": env, "Entrypoint": ["/bin/falcon-sensor"]}, "agent")
                           for a in PLATFORMS])
+
+
+def union_names(layers: list[list[str]]) -> set[str]:
+    """The paths a stack of layers leaves (whiteouts and opaque directories applied)."""
+    tree: set[str] = set()
+    for names in layers:
+        names = [n.rstrip("/") for n in names]
+        for n in names:
+            d, _, base = n.rpartition("/")
+            if base == ".wh..wh..opq":
+                tree = {p for p in tree if not p.startswith(d + "/")}
+            elif base.startswith(".wh."):
+                gone = (d + "/" if d else "") + base[4:]
+                tree = {p for p in tree if p != gone and not p.startswith(gone + "/")}
+        tree |= {n for n in names if not n.rpartition("/")[2].startswith(".wh.")}
+    return tree
 
 
 def lambda_job(job):

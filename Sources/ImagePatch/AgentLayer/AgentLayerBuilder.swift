@@ -70,8 +70,8 @@ public struct AgentLayerBuilder: Sendable {
         }
         for entry in entries {
             try tar.writeHeader(entry.tar)
-            if entry.tar.kind == .regular, let id = entry.spoolID {
-                try FileReader(path: union.spoolPath(id)).forEachChunk { try tar.writeData($0) }
+            if entry.tar.kind == .regular, let node = entry.node {
+                try union.contents(of: node).forEachChunk { try tar.writeData($0) }
             }
         }
         try tar.finish()

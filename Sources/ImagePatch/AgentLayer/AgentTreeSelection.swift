@@ -8,6 +8,7 @@ struct AgentTreeSelection {
         var path: String          // in the output layer, relative ("opt/CrowdStrike/rootfs/bin/bash")
         var tar: TarEntry
         var spoolID: Int?
+        var node: UnionFilesystem.Node?
     }
 
     let installDirectory: String  // relative, e.g. "opt/CrowdStrike/rootfs"
@@ -21,7 +22,7 @@ struct AgentTreeSelection {
         var entries: [String: Entry] = [:]
         for (path, node) in union.nodes where isSelected(path) {
             let output = outputPath(path)
-            entries[output] = Entry(path: output, tar: tarEntry(output, node), spoolID: node.spoolID)
+            entries[output] = Entry(path: output, tar: tarEntry(output, node), spoolID: node.spoolID, node: node)
         }
         // Parents that the selection implies but the agent does not list (and the install dir's own
         // parents, which must not change the application's /opt): plain root-owned directories.
@@ -29,7 +30,7 @@ struct AgentTreeSelection {
             for ancestor in AgentPath.ancestors(output) where entries[ancestor] == nil {
                 let mode: UInt32 = AgentPath.isWithin(ancestor, installDirectory) && normalizeModes ? 0o555 : 0o755
                 entries[ancestor] = Entry(path: ancestor, tar: TarEntry(path: ancestor + "/", kind: .directory, mode: mode,
-                                                                        modificationTime: defaultTime), spoolID: nil)
+                                                                        modificationTime: defaultTime), spoolID: nil, node: nil)
             }
         }
         var ordered = entries.values.sorted { $0.path < $1.path }

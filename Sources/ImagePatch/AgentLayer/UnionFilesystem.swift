@@ -5,8 +5,8 @@ import Tar
 
 /// The agent image's layers applied in order, as an overlay filesystem would present them.
 ///
-/// Only metadata is kept in memory; regular file contents are spooled to files in a private
-/// directory, so memory does not grow with the agent's size. Whiteouts (`.wh.NAME`) and opaque
+/// Only metadata is kept in memory; regular file contents are appended to one spool file, so
+/// memory does not grow with the agent's size. Whiteouts (`.wh.NAME`) and opaque
 /// directories (`.wh..wh..opq`) hide entries of lower layers only, as the OCI spec says.
 final class UnionFilesystem {
     struct Node {
@@ -17,20 +17,24 @@ final class UnionFilesystem {
         var layer: Int
         /// Symlink target as stored.
         var symlinkTarget: String?
-        /// Spool file holding a regular file's bytes; hardlinked paths share one.
+        /// Identity of a regular file's content in the spool; hardlinked paths share one.
         var spoolID: Int?
+        var spoolOffset: Int64 = 0
         var size: Int64
     }
 
     private(set) var nodes: [String: Node] = [:]
-    let spool: TemporaryDirectory
+    private let spool: SpoolFile
     private var nextSpoolID = 0
 
     init() throws {
-        spool = try TemporaryDirectory(prefix: "imagepatch-agent-spool")
+        spool = try SpoolFile()
     }
 
-    func spoolPath(_ id: Int) -> String { "\(spool.path)/\(id)" }
+    /// The content of a regular file node.
+    func contents(of node: Node) -> ByteReader {
+        spool.reader(offset: node.spoolOffset, count: node.spoolID == nil ? 0 : node.size)
+    }
 
     /// Applies one layer; `stream` yields its uncompressed tar bytes.
     func apply(layer index: Int, stream: ByteReader, place: String) throws {
@@ -79,20 +83,17 @@ final class UnionFilesystem {
                 replace(path, below: index)
                 let id = nextSpoolID
                 nextSpoolID += 1
-                let out = try AtomicFileWriter(path: spoolPath(id))
-                var written: Int64 = 0
+                let start = spool.length
                 while true {
                     let n: Int
                     do { n = try reader.readData(into: buffer) } catch let error as TarError {
                         throw PatchError.badAgentLayer(place: place, reason: "\(error)")
                     }
                     if n == 0 { break }
-                    try out.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                    written += Int64(n)
+                    try spool.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 }
-                try out.commit()
                 nodes[path] = Node(kind: .regular, mode: entry.mode, modificationTime: entry.modificationTime,
-                                   layer: index, spoolID: id, size: written)
+                                   layer: index, spoolID: id, spoolOffset: start, size: spool.length - start)
             case .symlink:
                 replace(path, below: index)
                 nodes[path] = Node(kind: .symlink, mode: 0o777, modificationTime: entry.modificationTime,

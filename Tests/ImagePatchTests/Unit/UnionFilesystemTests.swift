@@ -28,8 +28,8 @@ struct UnionFilesystemTests {
     }
 
     func content(_ union: UnionFilesystem, _ path: String) throws -> String? {
-        guard let id = union.nodes[path]?.spoolID else { return nil }
-        return String(decoding: try FileReader(path: union.spoolPath(id)).readAll(limit: 1 << 20, what: path), as: UTF8.self)
+        guard let node = union.nodes[path], node.spoolID != nil else { return nil }
+        return String(decoding: try union.contents(of: node).readAll(limit: 1 << 20, what: path), as: UTF8.self)
     }
 
     @Test func whiteoutsHideLowerLayersOnly() throws {

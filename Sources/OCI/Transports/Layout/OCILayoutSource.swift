@@ -1,7 +1,7 @@
 import JSON
 
 /// Reads an OCI image layout directory (`oci:DIR[:TAG]`).
-public final class OCILayoutSource: ImageSource, @unchecked Sendable {
+public final class OCILayoutSource: ImageSource, LocalBlobFiles, @unchecked Sendable {
     public let reference: String
     let directory: String
     let root: Descriptor
@@ -27,6 +27,11 @@ public final class OCILayoutSource: ImageSource, @unchecked Sendable {
 
     public func openBlob(_ descriptor: Descriptor) async throws -> ByteReader {
         try openVerified(descriptor, what: "blob \(descriptor.digest) in \(reference)")
+    }
+
+    public func localFile(for descriptor: Descriptor) -> String? {
+        let path = OCILayoutIndex.blobPath(directory, descriptor.digest)
+        return FileSystem.exists(path) ? path : nil
     }
 
     private func readManifest(_ descriptor: Descriptor, what: String) throws -> ManifestBlob {

@@ -41,13 +41,24 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
 
     public func putBlob(_ descriptor: Descriptor, from origin: BlobOrigin) async throws {
         if try await hasBlob(descriptor) { return }
-        let reader = try await origin.open()
         try FileSystem.makeDirectories("\(root)/blobs/\(descriptor.digest.algorithm.rawValue)")
         let path = OCILayoutIndex.blobPath(root, descriptor.digest)
+        if try await linkLocalBlob(descriptor, from: origin, to: path) { return }
+        let reader = try await origin.open()
         let writer = try AtomicFileWriter(path: path)
         try reader.forEachChunk { try writer.write($0) }
         try writer.commit()
         lock.withLock { addedBlobs.append(path) }
+    }
+
+    /// Base layers stay where they are: a blob that is a file on the same filesystem is checked
+    /// (read and hashed, as any blob) and hard-linked rather than copied.
+    private func linkLocalBlob(_ descriptor: Descriptor, from origin: BlobOrigin, to path: String) async throws -> Bool {
+        guard let local = origin.source as? LocalBlobFiles, let file = local.localFile(for: descriptor) else { return false }
+        try await origin.open().drain()
+        guard link(file, path) == 0 else { return false }  // another filesystem: copy instead
+        lock.withLock { addedBlobs.append(path) }
+        return true
     }
 
     public func putManifest(_ manifest: ManifestBlob) async throws {

@@ -31,3 +31,9 @@ public struct BlobOrigin: Sendable {
         self.open = open
     }
 }
+
+/// A source whose blobs are plain files on this machine. A local destination on the same
+/// filesystem can then hard-link a verified blob instead of copying its bytes.
+public protocol LocalBlobFiles {
+    func localFile(for descriptor: Descriptor) -> String?
+}

@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Peer (b): the same patch done with skopeo + umoci, one platform after the other.
-# Usage: peer-umoci.sh IMAGES OUT WORK CID
-#   IMAGES holds the app and agent layouts; OUT is the target layout (tag p = the
-#   two-platform index, plus the per-platform tags amd64/arm64 umoci edited);
-#   WORK is scratch space (agent rootfs), deleted by the caller.
+# Usage: peer-umoci.sh APP AGENT OUT WORK CID [PUSH]
+#   APP, AGENT: skopeo references of the two-platform app and agent images, e.g.
+#   oci:DIR/app:1 (offline) or docker://HOST/app:1 (registry; plain HTTP).
+#   OUT is the work layout (tag p = the two-platform index, plus the per-platform
+#   tags amd64/arm64 umoci edited); WORK is scratch space (agent rootfs), deleted by
+#   the caller. With PUSH (docker://HOST/REPO:TAG), each platform is pushed as
+#   TAG-ARCH as soon as it is done, then the index as TAG: skopeo cannot make a
+#   list, so the hand-made index in OUT is pushed with `skopeo copy --all` (its
+#   blobs and manifests are already there: HEADs, two manifest PUTs, the index).
 set -euo pipefail
-images=$1 out=$2 work=$3 cid=$4
+app=$1 agent=$2 out=$3 work=$4 cid=$5 push=${6:-}
+# Plain-HTTP registries (the benchmark's) need TLS verification off; oci: ignores it.
+src=() dest=()
+[[ $app != docker://* && $agent != docker://* ]] || src=(--src-tls-verify=false)
+[ -z "$push" ] || dest=(--dest-tls-verify=false)
 install=/opt/CrowdStrike/rootfs
 # What imagepatch's falcon preset takes from the agent tree (its --include default).
 include=(bin etc lib lib64 usr entrypoint-ecs.sh)
@@ -17,11 +26,11 @@ tagged() { jq -c --arg t "$1" '.manifests[] | select(.annotations["org.openconta
 
 for arch in amd64 arm64; do
   # The app: copy the platform's blobs as they are (no recompression), as imagepatch does.
-  skopeo copy -q --override-arch "$arch" "oci:$images/app:1" "oci:$out:$arch"
+  skopeo copy -q "${src[@]}" --override-arch "$arch" "$app" "oci:$out:$arch"
   # The agent: one platform to a scratch layout, then its layers applied (whiteouts
   # honoured) into a plain rootfs. `raw unpack` skips the runtime bundle and the
   # mtree `umoci unpack` would also write, which this job does not need.
-  skopeo copy -q --override-arch "$arch" "oci:$images/agent:7" "oci:$work/agent:$arch"
+  skopeo copy -q "${src[@]}" --override-arch "$arch" "$agent" "oci:$work/agent:$arch"
   umoci raw unpack --image "$work/agent:$arch" "$work/rootfs-$arch"
   # Keep only the included top-level paths, in a directory inserted as the install dir.
   mkdir "$work/stage-$arch"
@@ -44,6 +53,7 @@ for arch in amd64 arm64; do
   umoci config --image "$out:$arch" "${args[@]}" \
     --config.env "FALCONCTL_OPTS=--cid=$cid" --config.env CS_CLOUD_SERVICE=ECS_FARGATE \
     --config.env "__CS_FALCON_SENSOR_ROOT=$install"
+  [ -z "$push" ] || skopeo copy -q "${dest[@]}" "oci:$out:$arch" "$push-$arch"
 done
 
 # The multi-arch output: an index of the two edited manifests, tagged p (umoci has no
@@ -60,3 +70,4 @@ jq -c --arg d "sha256:$digest" --argjson s "${#index}" '.manifests += [{
     annotations: {"org.opencontainers.image.ref.name": "p"}}]' "$out/index.json" >"$out/index.json.new"
 mv "$out/index.json.new" "$out/index.json"
 umoci gc --layout "$out"
+[ -z "$push" ] || skopeo copy -q "${dest[@]}" --all "oci:$out:p" "$push"

@@ -55,6 +55,9 @@ final class UnionFilesystem {
                 throw PatchError.badAgentLayer(place: place, reason: "\(error)")
             }
             guard let path = try AgentPath.normalize(entry: entry.path, place: place) else { continue }
+            guard nodes.count < Limits.agentEntries else {
+                throw PatchError.badAgentLayer(place: place, reason: "the agent has more than \(Limits.agentEntries) entries")
+            }
             try refusePathThroughSymlink(path, entry: entry.path, place: place)
             let name = path.split(separator: "/").last.map(String.init) ?? path
             let directory = AgentPath.parent(path)
@@ -91,6 +94,9 @@ final class UnionFilesystem {
                     }
                     if n == 0 { break }
                     try spool.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    guard spool.length <= Limits.agentUncompressedBytes else {
+                        throw OCIError.tooLarge(what: "the agent's files (uncompressed, at \(place))", limit: Limits.agentUncompressedBytes)
+                    }
                 }
                 nodes[path] = Node(kind: .regular, mode: entry.mode, modificationTime: entry.modificationTime,
                                    layer: index, spoolID: id, spoolOffset: start, size: spool.length - start)

@@ -40,6 +40,9 @@ public struct Descriptor: Sendable, Equatable {
         guard let size = object["size"]?.int64Value, size >= 0 else {
             throw .malformed(place, "the descriptor has no valid size")
         }
+        guard size <= Limits.blobBytes else {
+            throw .malformed(place, "the descriptor's size \(size) is beyond the \(Limits.blobBytes)-byte limit")
+        }
         let digest: Digest
         do { digest = try Digest(parsing: digestText) } catch { throw .malformed(place, "\(error)") }
         var platform: Platform?

@@ -7,4 +7,10 @@ public enum Limits {
     public static let dockerArchiveManifestBytes = 4 << 20
     public static let maxIndexEntries = 1024
     public static let maxLayers = 1024
+    /// No layer of a container image comes near this; a descriptor claiming more is hostile or broken.
+    public static let blobBytes: Int64 = 64 << 30
+    /// The agent's files, uncompressed: a gzip bomb in an agent layer stops here, not at a full disk.
+    public static let agentUncompressedBytes: Int64 = 32 << 30
+    /// Entries kept in memory while the agent's layers are merged.
+    public static let agentEntries = 2_000_000
 }

@@ -9,10 +9,10 @@
 #   `buildah manifest push --all`. STORAGE holds buildah's private root and runroot,
 #   so the caller can wipe it between runs and nothing touches the host's storage.
 set -euo pipefail
-app=$1 agent=$2 target=$3 storage=$4 cid=$5
+app_ref=$1 agent_ref=$2 target=$3 storage=$4 cid=$5
 # Plain-HTTP registries (the benchmark's) need TLS verification off.
 tls=()
-[[ $app != docker://* && $agent != docker://* && $target != docker://* ]] || tls=(--tls-verify=false)
+[[ $app_ref != docker://* && $agent_ref != docker://* && $target != docker://* ]] || tls=(--tls-verify=false)
 install=/opt/CrowdStrike/rootfs
 include=(bin etc lib lib64 usr entrypoint-ecs.sh)     # imagepatch's falcon --include default
 declare -A loader=([amd64]=ld-linux-x86-64.so.2 [arm64]=ld-linux-aarch64.so.1)
@@ -23,8 +23,8 @@ b() { buildah --storage-driver vfs --root "$storage/root" --runroot "$storage/ru
 for arch in amd64 arm64; do
   # Pulls the platform into containers-storage: decompresses every layer, and vfs
   # materialises each layer as a full copy of the tree below it.
-  b from -q "${tls[@]}" --arch "$arch" --name "app-$arch" "$app" >/dev/null
-  b from -q "${tls[@]}" --arch "$arch" --name "agent-$arch" "$agent" >/dev/null
+  b from -q "${tls[@]}" --arch "$arch" --name "app-$arch" "$app_ref" >/dev/null
+  b from -q "${tls[@]}" --arch "$arch" --name "agent-$arch" "$agent_ref" >/dev/null
   # a=rX has no `buildah copy` spelling (--chmod gives files and directories one mode),
   # so normalise the agent container's tree in place first; it is scratch.
   agent=$(b mount "agent-$arch")

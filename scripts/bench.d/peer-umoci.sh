@@ -10,10 +10,10 @@
 #   list, so the hand-made index in OUT is pushed with `skopeo copy --all` (its
 #   blobs and manifests are already there: HEADs, two manifest PUTs, the index).
 set -euo pipefail
-app=$1 agent=$2 out=$3 work=$4 cid=$5 push=${6:-}
+app_ref=$1 agent_ref=$2 out=$3 work=$4 cid=$5 push=${6:-}
 # Plain-HTTP registries (the benchmark's) need TLS verification off; oci: ignores it.
 src=() dest=()
-[[ $app != docker://* && $agent != docker://* ]] || src=(--src-tls-verify=false)
+[[ $app_ref != docker://* && $agent_ref != docker://* ]] || src=(--src-tls-verify=false)
 [ -z "$push" ] || dest=(--dest-tls-verify=false)
 install=/opt/CrowdStrike/rootfs
 # What imagepatch's falcon preset takes from the agent tree (its --include default).
@@ -26,11 +26,11 @@ tagged() { jq -c --arg t "$1" '.manifests[] | select(.annotations["org.openconta
 
 for arch in amd64 arm64; do
   # The app: copy the platform's blobs as they are (no recompression), as imagepatch does.
-  skopeo copy -q "${src[@]}" --override-arch "$arch" "$app" "oci:$out:$arch"
+  skopeo copy -q "${src[@]}" --override-arch "$arch" "$app_ref" "oci:$out:$arch"
   # The agent: one platform to a scratch layout, then its layers applied (whiteouts
   # honoured) into a plain rootfs. `raw unpack` skips the runtime bundle and the
   # mtree `umoci unpack` would also write, which this job does not need.
-  skopeo copy -q "${src[@]}" --override-arch "$arch" "$agent" "oci:$work/agent:$arch"
+  skopeo copy -q "${src[@]}" --override-arch "$arch" "$agent_ref" "oci:$work/agent:$arch"
   umoci raw unpack --image "$work/agent:$arch" "$work/rootfs-$arch"
   # Keep only the included top-level paths, in a directory inserted as the install dir.
   mkdir "$work/stage-$arch"

@@ -30,8 +30,12 @@ actor SharedRegistry {
             let arguments = [RegistryServer.script, "stop", "--dir", directory]
             var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
             defer { argv.forEach { free($0) } }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)  // keep the test log clean
             var pid: pid_t = 0
-            guard posix_spawn(&pid, RegistryServer.script, nil, nil, &argv, environ) == 0 else { continue }
+            guard posix_spawn(&pid, RegistryServer.script, &actions, nil, &argv, environ) == 0 else { continue }
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }

@@ -19,7 +19,7 @@ struct InspectCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = CommandSupport.makeLogger(verbose: false)
         try await CommandSupport.run {
-            let resolver = ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger))
+            let resolver = ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger, credsFor: [reference]))
             let report = try await ImageInspector.inspect(try await resolver.source(reference))
             report.notices.forEach { logger.notice("\($0)") }
             if json {

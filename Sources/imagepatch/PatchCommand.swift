@@ -84,7 +84,7 @@ struct PatchCommand: AsyncParsableCommand {
         let logger = CommandSupport.makeLogger(verbose: verbose)
         try await CommandSupport.run {
             let options = try makeOptions()
-            let resolver = ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger))
+            let resolver = ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger, credsFor: [target, source, agent]))
             let sourceImage = try await resolver.source(source)
             let agentImage = try await resolver.source(agent)
             let destination = try await resolver.destination(target)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImagePatch
 import Logging
+import OCI
 import Registry
 
 /// Flags for reaching registries, shared by the commands that read or write images.
@@ -12,7 +13,7 @@ struct RegistryFlags: ParsableArguments {
     @Option(name: .customLong("ca-file"), help: "A PEM file of CA certificates to trust for registries, instead of the system store.")
     var caFile: String?
 
-    @Option(name: .customLong("creds"), help: "USER[:PASSWORD] for every registry of the run (the password from stdin with --password-stdin).")
+    @Option(name: .customLong("creds"), help: "USER[:PASSWORD] for the target's registry (or, with a local target, the source's); other registries use auth files, helpers or --pull-token. With --password-stdin, the password comes from stdin.")
     var creds: String?
 
     @Flag(name: .customLong("password-stdin"), help: "Read the --creds password from standard input.")
@@ -24,12 +25,26 @@ struct RegistryFlags: ParsableArguments {
     @Option(name: [.customLong("pull-token")], help: "A base64-encoded Docker config JSON (falconutil's --pull-token).")
     var pullToken: String?
 
-    func makeTransport(logger: Logger) throws -> RegistryTransport {
+    /// `credsFor`: the references whose first registry gets `--creds` (the target before the
+    /// sources); every other registry gets only what auth files, helpers or the pull token give it.
+    func makeTransport(logger: Logger, credsFor references: [String]) throws -> RegistryTransport {
         var options = RegistryTransport.Options()
         options.insecureRegistries = Set(insecureRegistries)
         options.caFile = caFile
-        options.credentials = try CredentialStore.standard(creds: try credential(), authFile: authFile, pullToken: pullToken)
+        let credsRegistry = references.lazy.compactMap(Self.registry(of:)).first
+        let credential = try credential()
+        if credential != nil && credsRegistry == nil {
+            throw PatchError.invalidOption("--creds", "needs a registry reference to apply to")
+        }
+        options.credentials = try CredentialStore.standard(creds: credential, credsRegistry: credsRegistry,
+                                                           authFile: authFile, pullToken: pullToken)
         return RegistryTransport(options: options, logger: logger)
+    }
+
+    /// The registry of a reference, or nil for a local transport.
+    static func registry(of reference: String) -> String? {
+        if (try? LocalReference(parsing: reference)) != nil { return nil }
+        return (try? DockerReference(parsing: reference))?.registry
     }
 
     private func credential() throws -> Credential? {

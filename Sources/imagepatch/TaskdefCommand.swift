@@ -142,7 +142,9 @@ struct TaskdefCommand: AsyncParsableCommand {
             }
             flags.pullToken = pulltoken
         }
-        let resolver = ReferenceResolver(registry: try flags.makeTransport(logger: logger))
+        // --creds goes to the agent image's registry only: the task definition names the other
+        // registries, and a task definition is input, not a list of hosts to trust.
+        let resolver = ReferenceResolver(registry: try flags.makeTransport(logger: logger, credsFor: [agentImage].compactMap { $0 }))
         // Task definitions name registry images without a transport; say so, so that a name such as
         // `host:5000/app` is never taken for anything else.
         return InspectingImageResolver { image in

@@ -22,9 +22,18 @@ struct CredentialStoreTests {
 
     @Test func explicitCredentialsWinOverFiles() throws {
         let file = try write("auth.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("file", "x"))"}}}"#)
-        let store = try CredentialStore.standard(creds: Credential(username: "flag", secret: "y"), authFile: file,
-                                                 pullToken: nil, environment: [:])
+        let store = try CredentialStore.standard(creds: Credential(username: "flag", secret: "y"), credsRegistry: "r.example",
+                                                 authFile: file, pullToken: nil, environment: [:])
         #expect(try store.credential(for: "r.example")?.username == "flag")
+    }
+
+    /// --creds is for the one registry it was given for; a task definition or a source naming another
+    /// registry must not receive it.
+    @Test func explicitCredentialsStayWithTheirRegistry() throws {
+        let store = try CredentialStore.standard(creds: Credential(username: "flag", secret: "y"), credsRegistry: "r.example",
+                                                 authFile: nil, pullToken: nil, environment: [:])
+        #expect(try store.credential(for: "evil.example") == nil)
+        #expect(try store.credential(for: "docker.io") == nil)
     }
 
     @Test func orderOfFilesFromTheEnvironment() throws {
@@ -32,7 +41,7 @@ struct CredentialStoreTests {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("docker"), withIntermediateDirectories: true)
         _ = try write("docker/config.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("second", "2"))"},"other.example":{"auth":"\#(Self.basic("docker", "3"))"}}}"#)
         let environment = ["REGISTRY_AUTH_FILE": registryAuth, "DOCKER_CONFIG": directory.appendingPathComponent("docker").path]
-        let store = try CredentialStore.standard(creds: nil, authFile: nil, pullToken: nil, environment: environment)
+        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: nil, pullToken: nil, environment: environment)
         let first = try #require(try store.credential(for: "r.example"))
         #expect(first.username == "first" && first.secret == "1")
         #expect(try store.credential(for: "other.example")?.username == "docker")
@@ -41,13 +50,13 @@ struct CredentialStoreTests {
 
     @Test func dockerHubSpellings() throws {
         let file = try write("hub.json", #"{"auths":{"https://index.docker.io/v1/":{"auth":"\#(Self.basic("hub", "pw"))"}}}"#)
-        let store = try CredentialStore.standard(creds: nil, authFile: file, pullToken: nil, environment: [:])
+        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
         #expect(try store.credential(for: "docker.io")?.username == "hub")
     }
 
     @Test func identityToken() throws {
         let file = try write("id.json", #"{"auths":{"r.example":{"identitytoken":"refresh-me"}}}"#)
-        let credential = try #require(try CredentialStore.standard(creds: nil, authFile: file, pullToken: nil, environment: [:])
+        let credential = try #require(try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
             .credential(for: "r.example"))
         #expect(credential.kind == .identityToken)
         #expect(credential.secret == "refresh-me")
@@ -56,11 +65,11 @@ struct CredentialStoreTests {
     @Test func pullTokenIsABase64DockerConfig() throws {
         let config = #"{"auths":{"123.dkr.ecr.us-east-1.amazonaws.com":{"auth":"\#(Self.basic("AWS", "ecr-password"))"}}}"#
         let token = Data(config.utf8).base64EncodedString()
-        let store = try CredentialStore.standard(creds: nil, authFile: nil, pullToken: token, environment: [:])
+        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: nil, pullToken: token, environment: [:])
         let credential = try #require(try store.credential(for: "123.dkr.ecr.us-east-1.amazonaws.com"))
         #expect(credential.username == "AWS" && credential.secret == "ecr-password")
         #expect(throws: RegistryError.self) {
-            try CredentialStore.standard(creds: nil, authFile: nil, pullToken: "not base64 json", environment: [:])
+            try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: nil, pullToken: "not base64 json", environment: [:])
         }
     }
 
@@ -80,7 +89,7 @@ struct CredentialStoreTests {
         let oldPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
         setenv("PATH", "\((helper as NSString).deletingLastPathComponent):\(oldPath)", 1)
         defer { setenv("PATH", oldPath, 1) }
-        let store = try CredentialStore.standard(creds: nil, authFile: file, pullToken: nil, environment: [:])
+        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
         let credential = try #require(try store.credential(for: "helper.example"))
         #expect(credential.username == "from-helper" && credential.secret == "helper-secret")
         #expect(try store.credential(for: "unknown.example") == nil)

@@ -11,6 +11,8 @@ public enum Limits {
     public static let blobBytes: Int64 = 64 << 30
     /// The agent's files, uncompressed: a gzip bomb in an agent layer stops here, not at a full disk.
     public static let agentUncompressedBytes: Int64 = 32 << 30
+    /// What unpacking an `oci-archive:` or `docker-archive:` file may write to disk.
+    public static let archiveBytes: Int64 = 64 << 30
     /// Entries kept in memory while the agent's layers are merged.
     public static let agentEntries = 2_000_000
 }

@@ -28,7 +28,8 @@ public struct Credential: Sendable, CustomStringConvertible, CustomDebugStringCo
 /// `docker-credential-NAME get` protocol. Nothing matching means anonymous.
 public struct CredentialStore: Sendable {
     public enum Source: Sendable {
-        case explicit(Credential)
+        /// `--creds`: for one registry only, so it never reaches another registry's auth server.
+        case explicit(Credential, registry: String)
         case authFile(String)
         case pullToken(JSONObject, origin: String)
     }
@@ -38,10 +39,11 @@ public struct CredentialStore: Sendable {
     public init(sources: [Source]) { self.sources = sources }
 
     /// The lookup order for a run, from the flags and the environment.
-    public static func standard(creds: Credential?, authFile: String?, pullToken: String?,
+    /// `credsRegistry` is the registry `--creds` is for; without one, `--creds` is not used.
+    public static func standard(creds: Credential?, credsRegistry: String?, authFile: String?, pullToken: String?,
                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CredentialStore {
         var sources: [Source] = []
-        if let creds { sources.append(.explicit(creds)) }
+        if let creds, let credsRegistry { sources.append(.explicit(creds, registry: credsRegistry)) }
         if let authFile { sources.append(.authFile(authFile)) }
         if let token = pullToken {
             guard let data = Data(base64Encoded: token.trimmingCharacters(in: .whitespacesAndNewlines)),
@@ -66,8 +68,8 @@ public struct CredentialStore: Sendable {
     public func credential(for registry: String) throws -> Credential? {
         for source in sources {
             switch source {
-            case .explicit(let credential):
-                return credential
+            case .explicit(let credential, let only):
+                if only == registry { return credential }
             case .authFile(let path):
                 guard FileManager.default.fileExists(atPath: path) else {
                     continue

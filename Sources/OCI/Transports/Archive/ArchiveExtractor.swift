@@ -2,20 +2,30 @@ import Glibc
 import Tar
 
 /// Unpacks a (possibly compressed) tar file of a layout or a `docker save` into a private
-/// directory. The archive is untrusted: names must stay inside the directory, only files,
-/// directories and in-archive links are accepted, and links are made after every file so no
-/// write ever passes through one.
+/// directory. The archive is untrusted: names must stay inside the directory, and only regular
+/// files and directories are ever created. Links in the archive (old `docker save` shares a layer
+/// between images with a symlink) are resolved by name inside the archive and become hard links
+/// to the file they reach, so nothing on disk can point anywhere else.
 enum ArchiveExtractor {
+    static let maxEntries = 200_000
+    static let maxLinkDepth = 16
+
     static func extract(file: String, into root: String, reference: String) throws {
         guard FileSystem.exists(file) else { throw OCIError.notFound("archive \(file) (in \(reference))") }
         let input = try FileReader(path: file)
         let reader = try TarReader(decompressing: true) { try input.read(into: $0) }
-        var symlinks: [(path: String, target: String)] = []
-        var hardlinks: [(path: String, target: String)] = []
+        var links: [String: String] = [:]   // member → the member it names (both normalised)
+        var files: Set<String> = []
+        var entries = 0
+        var total: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
         defer { buffer.deallocate() }
         do {
             while let entry = try reader.nextEntry() {
+                entries += 1
+                guard entries <= maxEntries else {
+                    throw OCIError.malformed(reference, "it has more than \(maxEntries) entries")
+                }
                 guard let relative = try ArchivePath.normalize(entry.path, what: reference) else { continue }
                 let path = "\(root)/\(relative)"
                 switch entry.kind {
@@ -23,7 +33,7 @@ enum ArchiveExtractor {
                     try FileSystem.makeDirectories(path)
                 case .regular:
                     try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path))
-                    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
                     guard fd >= 0 else {
                         throw OCIError.unsafePath(what: reference, path: entry.path, reason: "cannot create it (\(systemError())); is it listed twice?")
                     }
@@ -31,22 +41,27 @@ enum ArchiveExtractor {
                     while true {
                         let n = try reader.readData(into: buffer)
                         if n == 0 { break }
+                        total += Int64(n)
+                        guard total <= Limits.archiveBytes else {
+                            throw OCIError.tooLarge(what: "the unpacked content of \(reference)", limit: Limits.archiveBytes)
+                        }
                         guard write(fd, buffer.baseAddress, n) == n else {
                             throw OCIError.io("cannot write \(path) while unpacking \(reference): \(systemError())")
                         }
                     }
+                    files.insert(relative)
                 case .symlink:
                     let target = entry.linkTarget ?? ""
-                    guard !target.hasPrefix("/"),
-                          try ArchivePath.normalize(FileSystem.parentDirectory(of: relative) + "/" + target, what: reference) != nil else {
+                    let parent = relative.contains("/") ? FileSystem.parentDirectory(of: relative) + "/" : ""
+                    guard !target.hasPrefix("/"), let resolved = try? ArchivePath.normalize(parent + target, what: reference) else {
                         throw OCIError.unsafePath(what: reference, path: entry.path, reason: "its link target \(target.debugDescription) leaves the archive")
                     }
-                    symlinks.append((path, target))
+                    links[relative] = resolved
                 case .hardlink:
                     guard let target = try ArchivePath.normalize(entry.linkTarget ?? "", what: reference) else {
                         throw OCIError.unsafePath(what: reference, path: entry.path, reason: "it links to nothing")
                     }
-                    hardlinks.append((path, "\(root)/\(target)"))
+                    links[relative] = target
                 case .characterDevice, .blockDevice, .fifo, .socket:
                     throw OCIError.unsafePath(what: reference, path: entry.path, reason: "special files do not belong in an image archive")
                 }
@@ -54,16 +69,18 @@ enum ArchiveExtractor {
         } catch let error as TarError {
             throw OCIError.malformed(reference, "\(error)")
         }
-        for link in hardlinks {
-            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: link.path))
-            guard Glibc.link(link.target, link.path) == 0 else {
-                throw OCIError.malformed(reference, "hard link \(link.path) to \(link.target): \(systemError())")
+        for (alias, target) in links {
+            // Follow links by name only; a link that does not end at a file in the archive is dropped.
+            var current = target
+            var depth = 0
+            while !files.contains(current), let next = links[current], depth < maxLinkDepth {
+                current = next
+                depth += 1
             }
-        }
-        for link in symlinks {
-            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: link.path))
-            guard Glibc.symlink(link.target, link.path) == 0 else {
-                throw OCIError.malformed(reference, "symbolic link \(link.path): \(systemError())")
+            guard files.contains(current), !FileSystem.exists("\(root)/\(alias)") else { continue }
+            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: "\(root)/\(alias)"))
+            guard Glibc.link("\(root)/\(current)", "\(root)/\(alias)") == 0 else {
+                throw OCIError.malformed(reference, "cannot link \(alias) to \(current): \(systemError())")
             }
         }
     }

@@ -1,5 +1,6 @@
 import CCurl
 import Dispatch
+import Foundation
 
 /// `HTTPClient` over libcurl: HTTP/1.1 and HTTP/2 (negotiated over TLS), the system CA store or a
 /// given CA file, proxies from the environment (libcurl reads http_proxy, https_proxy, no_proxy).
@@ -103,11 +104,28 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
         if let error = transfer.error { throw error }
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
-            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let message = Self.redactingUserInfo(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
             let tlsFailure = [CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM].contains(code)
             throw HTTPError.transport(host: Self.host(of: request.url), message: message, retryable: !tlsFailure)
         }
         return HTTPResponse(status: ccurl_response_code(handle), headers: transfer.headers, body: transfer.collected)
+    }
+
+    /// curl's messages quote URLs, proxy URLs from the environment included: `scheme://user:pass@host`
+    /// loses its user part before it can reach a log.
+    public static func redactingUserInfo(_ text: String) -> String {
+        var result = ""
+        var rest = Substring(text)
+        while let separator = rest.range(of: "://") {
+            result += rest[..<separator.upperBound]
+            rest = rest[separator.upperBound...]
+            let authorityEnd = rest.firstIndex { "/ '\"\n".contains($0) } ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
+                result += "***@"
+                rest = rest[rest.index(after: at)...]
+            }
+        }
+        return result + rest
     }
 
     /// The host and port of a URL, for messages: never the path's query, never credentials.

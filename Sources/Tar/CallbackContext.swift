@@ -63,3 +63,16 @@ func archiveErrorMessage(_ archive: OpaquePointer, _ fallback: String) -> String
 let utf8Locale: Void = {
     if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "en_US.UTF-8") }
 }()
+
+/// The compressions images and image archives use, each decoded in-process by libarchive.
+/// Not `archive_read_support_filter_all`: for some formats (lrzip, lzop, grzip) libarchive would
+/// start an external program on untrusted input.
+func supportImageCompressions(_ archive: OpaquePointer) {
+    archive_read_support_filter_gzip(archive)
+    archive_read_support_filter_bzip2(archive)
+    archive_read_support_filter_xz(archive)
+    archive_read_support_filter_lzma(archive)
+    archive_read_support_filter_zstd(archive)
+    archive_read_support_filter_lz4(archive)
+    archive_read_support_filter_compress(archive)
+}

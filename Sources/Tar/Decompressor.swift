@@ -13,7 +13,7 @@ public final class Decompressor {
         guard let archive = archive_read_new() else { throw TarError("libarchive could not allocate a reader") }
         self.archive = archive
         context = ReadCallbackContext(bufferSize: bufferSize, upstream: upstream)
-        archive_read_support_filter_all(archive)
+        supportImageCompressions(archive)
         archive_read_support_format_raw(archive)
         archive_read_support_format_empty(archive)
         guard context.open(archive) == ARCHIVE_OK else {

@@ -18,7 +18,7 @@ public final class TarReader {
         context = ReadCallbackContext(bufferSize: bufferSize, upstream: upstream)
         archive_read_support_format_tar(archive)
         if decompressing {
-            archive_read_support_filter_all(archive)
+            supportImageCompressions(archive)
         } else {
             archive_read_support_filter_none(archive)
         }

@@ -1,3 +1,4 @@
+import HTTP
 import OCI
 @testable import Registry
 import Testing
@@ -35,7 +36,7 @@ struct DockerReferenceTests {
 
     @Test("loopback registries", arguments: [
         ("localhost:5000/a", true), ("127.0.0.1:5000/a", true), ("127.9.9.9/a", true), ("[::1]:5000/a", true),
-        ("10.0.0.1:5000/a", false), ("example.com/a", false),
+        ("10.0.0.1:5000/a", false), ("example.com/a", false), ("127.evil.example/a", false), ("127.0.0.1.nip.io/a", false),
     ])
     func loopback(text: String, expected: Bool) throws {
         #expect(try DockerReference(parsing: text).isLoopback == expected)
@@ -50,6 +51,15 @@ struct DockerReferenceTests {
     ])
     func challenge(header: String, expected: AuthChallenge) {
         #expect(AuthChallenge.parse(header) == expected)
+    }
+
+    @Test("user info never survives in messages", arguments: [
+        ("Unsupported proxy scheme for 'foo://user:S3CRET@proxy.invalid:1'", "Unsupported proxy scheme for 'foo://***@proxy.invalid:1'"),
+        ("Could not resolve proxy: http://u:p@h:3128/x and https://a@b", "Could not resolve proxy: http://***@h:3128/x and https://***@b"),
+        ("Failed to connect to registry.example port 443", "Failed to connect to registry.example port 443"),
+    ])
+    func redaction(text: String, expected: String) {
+        #expect(CurlHTTPClient.redactingUserInfo(text) == expected)
     }
 
     @Test func unknownChallengeScheme() {

@@ -5,12 +5,39 @@ import Tar
 
 /// The agent layer as built: a gzip tar file on disk and the digests that describe it.
 public struct AgentLayer: Sendable {
+    /// Whether an absolute path exists in the layer once its symbolic links are followed (a merged-/usr
+    /// agent reaches `lib64/ld-linux…` through `lib64 -> usr/lib64`). Links leaving the layer do not count.
+    public func contains(_ absolutePath: String) -> Bool {
+        var pending = absolutePath.split(separator: "/").map(String.init)
+        var resolved: [String] = []
+        var hops = 0
+        while !pending.isEmpty {
+            let component = pending.removeFirst()
+            if component == "." || component.isEmpty { continue }
+            if component == ".." { if !resolved.isEmpty { resolved.removeLast() }; continue }
+            resolved.append(component)
+            let path = resolved.joined(separator: "/")
+            if let target = symlinks[path] {
+                hops += 1
+                guard hops <= 40 else { return false }
+                resolved.removeLast()
+                if target.hasPrefix("/") { resolved = [] }
+                pending = target.split(separator: "/").map(String.init) + pending
+            } else if !paths.contains(path) {
+                return false
+            }
+        }
+        return true
+    }
+
     public let file: String
     public let digest: Digest      // of the gzip bytes, for the manifest
     public let diffID: Digest      // of the tar bytes, for the config's rootfs
     public let size: Int64
-    /// Relative paths (under the install dir's parent tree) of every file in the layer, for launcher lookup.
+    /// Relative paths of every entry in the layer, for launcher lookup.
     public let paths: Set<String>
+    /// Symbolic links in the layer: relative path → target as written.
+    public let symlinks: [String: String]
     /// Owns the directory holding `file`.
     let storage: TemporaryDirectory
 }
@@ -79,7 +106,10 @@ public struct AgentLayerBuilder: Sendable {
         try output.commit()
         return AgentLayer(file: output.path, digest: Digest(hex: gzipHasher.finalizeHex()),
                           diffID: Digest(hex: tarHasher.finalizeHex()), size: size,
-                          paths: Set(entries.map(\.path)), storage: storage)
+                          paths: Set(entries.map(\.path)),
+                          symlinks: Dictionary(entries.compactMap { $0.tar.kind == .symlink ? ($0.path, $0.tar.linkTarget ?? "") : nil },
+                                               uniquingKeysWith: { first, _ in first }),
+                          storage: storage)
     }
 }
 

@@ -24,8 +24,9 @@ struct AgentTreeSelection {
             let output = outputPath(path)
             entries[output] = Entry(path: output, tar: tarEntry(output, node), spoolID: node.spoolID, node: node)
         }
-        // Parents that the selection implies but the agent does not list (and the install dir's own
-        // parents, which must not change the application's /opt): plain root-owned directories.
+        // Parents that the selection implies but the agent does not list, and the install dir's own
+        // parents (an image without /opt still gets one): root-owned 0755, the usual mode of /opt
+        // and /var/lib, so an application's existing directory keeps its usual permissions.
         for output in Array(entries.keys) {
             for ancestor in AgentPath.ancestors(output) where entries[ancestor] == nil {
                 let mode: UInt32 = AgentPath.isWithin(ancestor, installDirectory) && normalizeModes ? 0o555 : 0o755

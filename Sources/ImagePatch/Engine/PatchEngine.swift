@@ -113,7 +113,7 @@ public struct PatchEngine: Sendable {
         let configBlob = ManifestBlob(bytes: result.config.serialized, mediaType: patch.sourceManifest.config.mediaType)
         let manifest = ManifestRewriter.rewrite(patch.sourceManifest, family: family, config: configBlob, layer: layer,
                                                 dropTopLayer: result.droppedPreviousAgentLayer, source: patch.source,
-                                                sourceName: source.reference)
+                                                sourceName: source.publishedName)
         var baseLayers = patch.sourceManifest.layers
         if result.droppedPreviousAgentLayer { baseLayers.removeLast() }
         return PlatformOutput(patch: patch, layer: layer, launcher: launcher, config: configBlob, manifest: manifest,

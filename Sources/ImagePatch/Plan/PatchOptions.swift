@@ -89,7 +89,7 @@ public struct ResolvedSettings: Sendable {
 
     /// The launcher for one platform: given, or (falcon) found in the agent layer that was built.
     public func launcher(for platform: Platform, layer: AgentLayer, agent: String) throws -> [String] {
-        let present: (String) -> Bool = { layer.paths.contains(String($0.dropFirst())) }
+        let present: (String) -> Bool = { layer.contains($0) }
         if let explicit = explicitLauncher {
             if AgentPath.isWithin(String(explicit[0].dropFirst()), tree.installDirectory), !present(explicit[0]) {
                 throw PatchError.launcherNotFound(agent: agent, reason: "\(explicit[0]) is not in the agent layer")

@@ -8,7 +8,7 @@ enum ManifestRewriter {
     static let baseNameAnnotation = "org.opencontainers.image.base.name"
 
     static func rewrite(_ manifest: ImageManifest, family: MediaTypeFamily, config: ManifestBlob, layer: AgentLayer,
-                        dropTopLayer: Bool, source: ManifestBlob, sourceName: String) -> ManifestBlob {
+                        dropTopLayer: Bool, source: ManifestBlob, sourceName: String?) -> ManifestBlob {
         var json = manifest.json
         var configJSON = manifest.config.json
         configJSON["digest"] = .string(config.digest.description)
@@ -19,11 +19,15 @@ enum ManifestRewriter {
         layers.append(Descriptor(mediaType: family.gzipLayer, digest: layer.digest, size: layer.size).jsonValue)
         json["layers"] = .array(layers)
         // Docker v2 manifests have no annotations field; adding one would be a foreign field there.
+        // On --repatch the source is itself a patched image: its base annotations already name the
+        // real base, and stay.
         if family == .oci {
             var annotations = json["annotations"]?.objectValue ?? JSONObject()
-            annotations[baseDigestAnnotation] = .string(source.digest.description)
-            annotations[baseNameAnnotation] = .string(sourceName)
-            json["annotations"] = .object(annotations)
+            if !(dropTopLayer && annotations[baseDigestAnnotation] != nil) {
+                annotations[baseDigestAnnotation] = .string(source.digest.description)
+                annotations[baseNameAnnotation] = sourceName.map(JSONValue.string)
+            }
+            json["annotations"] = annotations.count == 0 ? nil : .object(annotations)
         }
         return ManifestBlob(bytes: JSONValue.object(json).serialized(), mediaType: manifest.mediaType)
     }

@@ -12,15 +12,19 @@ final class Authenticator: @unchecked Sendable {
     private let credential: Credential?
     private let http: any HTTPClient
     private let verifyTLS: Bool
+    /// A token realm over plain HTTP gets credentials only if the registry itself is plain HTTP
+    /// (loopback or --insecure-registry) or the realm is on this machine.
+    private let plainHTTPAllowed: Bool
     private let lock = Lock()
     private var challenge: AuthChallenge?
     private var tokens: [String: (token: String, expires: Date)] = [:]
 
-    init(registry: String, credential: Credential?, http: any HTTPClient, verifyTLS: Bool) {
+    init(registry: String, credential: Credential?, http: any HTTPClient, verifyTLS: Bool, plainHTTPAllowed: Bool) {
         self.registry = registry
         self.credential = credential
         self.http = http
         self.verifyTLS = verifyTLS
+        self.plainHTTPAllowed = plainHTTPAllowed
     }
 
     var hasCredential: Bool { credential != nil }
@@ -71,6 +75,11 @@ final class Authenticator: @unchecked Sendable {
     private func fetchToken(_ challenge: AuthChallenge, scopes: [String], operation: String) async throws -> String {
         guard let realm = challenge.realm, realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
             throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "the Bearer challenge has no realm URL")
+        }
+        if realm.hasPrefix("http://"), credential != nil, !plainHTTPAllowed,
+           !DockerReference.isLoopbackHost(DockerReference.hostWithoutPort(CurlHTTPClient.host(of: realm))) {
+            throw RegistryError.unauthorized(registry: registry, operation: operation,
+                                             detail: "its token service \(RegistryClient.origin(of: realm)) is plain HTTP; refusing to send credentials there")
         }
         var scopeList = scopes
         if scopeList.isEmpty, let scope = challenge.scope { scopeList = [scope] }

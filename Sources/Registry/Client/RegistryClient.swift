@@ -22,7 +22,8 @@ public final class RegistryClient: @unchecked Sendable {
         self.http = http
         self.retry = retry
         self.logger = logger
-        authenticator = Authenticator(registry: registry, credential: credential, http: http, verifyTLS: verifyTLS)
+        authenticator = Authenticator(registry: registry, credential: credential, http: http, verifyTLS: verifyTLS,
+                                      plainHTTPAllowed: baseURL.hasPrefix("http://"))
     }
 
     /// Finds how to reach the registry: verified HTTPS; for loopback or `--insecure-registry`
@@ -132,8 +133,20 @@ public final class RegistryClient: @unchecked Sendable {
                 codes: RegistryError.codes(from: response.body))
     }
 
-    /// The registry host of an absolute URL, to decide whether credentials may follow a redirect.
-    func isSameHost(_ location: String) -> Bool {
-        CurlHTTPClient.host(of: location) == CurlHTTPClient.host(of: baseURL)
+    /// Whether an absolute URL has the registry's own scheme, host and port: only then may
+    /// credentials go with a request to it.
+    func isSameOrigin(_ location: String) -> Bool {
+        Self.origin(of: location) == Self.origin(of: baseURL)
+    }
+
+    /// Sending data to plain HTTP when the registry itself speaks HTTPS would expose it (and, with a
+    /// TLS-terminating proxy that rewrites Location to http://, the credentials too).
+    func isDowngrade(_ location: String) -> Bool {
+        baseURL.hasPrefix("https://") && location.hasPrefix("http://")
+    }
+
+    static func origin(of url: String) -> String {
+        let scheme = url.hasPrefix("https://") ? "https" : (url.hasPrefix("http://") ? "http" : "")
+        return "\(scheme)://\(CurlHTTPClient.host(of: url).lowercased())"
     }
 }

@@ -32,6 +32,7 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable {
             let message = error["message"]?.stringValue ?? ""
             return message.isEmpty ? code : "\(code): \(message)"
         }.joined(separator: "; ")
-        return String(text.prefix(300))
+        // A hostile registry's text must not carry control characters (terminal escapes) into logs.
+        return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }).prefix(300))
     }
 }

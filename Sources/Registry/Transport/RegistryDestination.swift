@@ -126,13 +126,27 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
             location = header
         }
         let sessionURL = RegistrySource.resolve(location!, against: client.baseURL + "/v2/")
+        guard !client.isDowngrade(sessionURL) else {
+            throw RegistryError.badResponse(registry: client.registry, operation: operation,
+                                            reason: "it sent the upload to plain HTTP (\(RegistryClient.origin(of: sessionURL))); refusing to send the blob unencrypted")
+        }
         let separator = sessionURL.contains("?") ? "&" : "?"
         let reader = try await origin.open()
         let call = RegistryClient.Call(
             operation: operation, method: "PUT", target: "\(sessionURL)\(separator)digest=\(descriptor.digest)",
             headers: [("Content-Type", "application/octet-stream")], scopes: [pushScope],
-            body: { .stream(length: descriptor.size) { try reader.read(into: $0) } },
-            authorize: client.isSameHost(sessionURL), retryable: false)
+            body: {
+                // curl stops reading at Content-Length, before the reader would see its end and check
+                // the digest: so check it on the last byte, while the upload can still be aborted.
+                var sent: Int64 = 0
+                return .stream(length: descriptor.size) { buffer in
+                    let n = try reader.read(into: buffer)
+                    sent += Int64(n)
+                    if sent >= descriptor.size { try reader.drain() }
+                    return n
+                }
+            },
+            authorize: client.isSameOrigin(sessionURL), retryable: false)
         let response = try await client.send(call)
         guard response.status == 201 else { throw UploadRefused(error: client.failure(call, response), response: response) }
         if let header = response.header("Docker-Content-Digest"), header != descriptor.digest.description {

@@ -7,7 +7,7 @@ import OCI
 /// Reads images from a registry (`docker://` and bare references). Manifests are verified against
 /// the digest asked for (or, for a tag, against Docker-Content-Digest); blobs stream to a private
 /// temporary file while being hashed, and are handed over only once verified.
-public final class RegistrySource: ImageSource, @unchecked Sendable {
+public final class RegistrySource: ImageSource, PublishedImageSource, @unchecked Sendable {
     public let reference: String
     public let name: DockerReference
     let client: RegistryClient
@@ -21,6 +21,8 @@ public final class RegistrySource: ImageSource, @unchecked Sendable {
         self.name = name
         self.client = client
     }
+
+    public var publishedName: String? { name.description }
 
     var pullScope: String { "repository:\(name.repository):pull" }
 
@@ -78,7 +80,7 @@ public final class RegistrySource: ImageSource, @unchecked Sendable {
             let response = try await client.send(call)
             if (300...399).contains(response.status), let location = response.header("Location") {
                 target = Self.resolve(location, against: client.url(target))
-                authorize = client.isSameHost(target)
+                authorize = client.isSameOrigin(target)
                 continue
             }
             if response.status == 404 { throw OCIError.notFound("\(what) (\(client.registry) answered 404)") }
@@ -117,7 +119,8 @@ final class BlobDownload {
     func restart() throws -> (UnsafeRawBufferPointer) throws -> Void {
         file?.abandon()
         let directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        let writer = try AtomicFileWriter(path: "\(directory)/imagepatch-blob-\(descriptor.digest.hex.prefix(16))")
+        // Private (0600): the layers of a private image must not be readable by other users meanwhile.
+        let writer = try AtomicFileWriter(path: "\(directory)/imagepatch-blob-\(descriptor.digest.hex.prefix(16))", mode: 0o600)
         file = writer
         hasher = DigestHasher(descriptor.digest.algorithm)
         count = 0

@@ -12,7 +12,7 @@ struct ConfigRewriterTests {
         options.cid = "0123456789abcdef0123456789abcdef-12"
         options.repatch = repatch
         let layer = AgentLayer(file: "/nonexistent", digest: Digest(hex: String(repeating: "a", count: 64)),
-                               diffID: Digest(hex: String(repeating: "b", count: 64)), size: 1, paths: [],
+                               diffID: Digest(hex: String(repeating: "b", count: 64)), size: 1, paths: [], symlinks: [:],
                                storage: try TemporaryDirectory())
         return ConfigRewriter(settings: try ResolvedSettings(options), agentReference: "oci:agent:7",
                               agentDigest: Digest(hex: String(repeating: "c", count: 64)), launcher: launcher,
@@ -73,5 +73,33 @@ struct ConfigRewriterTests {
         #expect(result.entrypoint == ["/agent/run", "--flag"])
         #expect(result.cmd == ["/app/run.sh", "hello"])
         #expect(result.user == "1000:1000")
+    }
+}
+
+@Suite("Launcher lookup in the agent layer")
+struct AgentLayerLookupTests {
+    /// A merged-/usr agent: lib64 and bin are links into usr, relative and absolute.
+    static func layer() throws -> AgentLayer {
+        let install = "opt/CrowdStrike/rootfs"
+        let paths: Set<String> = ["opt", "opt/CrowdStrike", install, "\(install)/usr", "\(install)/usr/lib64",
+                                  "\(install)/usr/lib64/ld-linux-x86-64.so.2", "\(install)/usr/bin", "\(install)/usr/bin/bash",
+                                  "\(install)/lib64", "\(install)/bin", "\(install)/loop", "\(install)/out"]
+        return AgentLayer(file: "/nonexistent", digest: Digest(hex: String(repeating: "a", count: 64)),
+                          diffID: Digest(hex: String(repeating: "b", count: 64)), size: 1, paths: paths,
+                          symlinks: ["\(install)/lib64": "usr/lib64", "\(install)/bin": "/\(install)/usr/bin",
+                                     "\(install)/loop": "loop", "\(install)/out": "/etc"],
+                          storage: try TemporaryDirectory())
+    }
+
+    @Test("paths resolve through the layer's own links", arguments: [
+        ("/opt/CrowdStrike/rootfs/lib64/ld-linux-x86-64.so.2", true),
+        ("/opt/CrowdStrike/rootfs/bin/bash", true),
+        ("/opt/CrowdStrike/rootfs/usr/bin/bash", true),
+        ("/opt/CrowdStrike/rootfs/bin/sh", false),
+        ("/opt/CrowdStrike/rootfs/loop/x", false),
+        ("/opt/CrowdStrike/rootfs/out/passwd", false),
+    ])
+    func lookup(path: String, expected: Bool) throws {
+        #expect(try Self.layer().contains(path) == expected)
     }
 }

@@ -55,6 +55,9 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
     /// (read and hashed, as any blob) and hard-linked rather than copied.
     private func linkLocalBlob(_ descriptor: Descriptor, from origin: BlobOrigin, to path: String) async throws -> Bool {
         guard let local = origin.source as? LocalBlobFiles, let file = local.localFile(for: descriptor) else { return false }
+        // link() would copy a symlink itself (some build tools store blobs as symlinks): only regular files.
+        var info = stat()
+        guard lstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
         try await origin.open().drain()
         guard link(file, path) == 0 else { return false }  // another filesystem: copy instead
         lock.withLock { addedBlobs.append(path) }

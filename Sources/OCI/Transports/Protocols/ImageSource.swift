@@ -13,6 +13,10 @@ public protocol ImageSource: AnyObject, Sendable {
 }
 
 extension ImageSource {
+    /// The name to record as an image's base (`org.opencontainers.image.base.name`): a registry
+    /// reference; local transports have none worth publishing (a path on the build machine).
+    public var publishedName: String? { (self as? PublishedImageSource)?.publishedName }
+
     /// Reads a small blob (a config) whole, bounded by `limit`.
     public func readBlob(_ descriptor: Descriptor, limit: Int, what: String) async throws -> [UInt8] {
         guard descriptor.size <= Int64(limit) else { throw OCIError.tooLarge(what: what, limit: Int64(limit)) }
@@ -36,4 +40,9 @@ public struct BlobOrigin: Sendable {
 /// filesystem can then hard-link a verified blob instead of copying its bytes.
 public protocol LocalBlobFiles {
     func localFile(for descriptor: Descriptor) -> String?
+}
+
+/// A source whose images have a public name, such as a registry reference.
+public protocol PublishedImageSource {
+    var publishedName: String? { get }
 }

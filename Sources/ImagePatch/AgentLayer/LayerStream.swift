@@ -10,9 +10,12 @@ final class LayerStream: ByteReader {
     private let compressed: ByteReader
     private let uncompressed: ByteReader
     private let hasher = DigestHasher()
+    private var total: Int64 = 0
+    private let place: String
 
     init(blob: ByteReader, mediaType: String, place: String) throws {
         compressed = blob
+        self.place = place
         if mediaType.hasSuffix("gzip") {
             let decoder = try GzipDecoder { try blob.read(into: $0) }
             uncompressed = decoder.asByteReader()
@@ -28,6 +31,11 @@ final class LayerStream: ByteReader {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = try uncompressed.read(into: buffer)
+        total += Int64(n)
+        // Bounds what a decompression bomb can cost, trailing bytes after the tar's end included.
+        guard total <= Limits.agentUncompressedBytes else {
+            throw OCIError.tooLarge(what: "the uncompressed content of \(place)", limit: Limits.agentUncompressedBytes)
+        }
         hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         return n
     }

@@ -24,6 +24,10 @@ final class UnionFilesystem {
     }
 
     private(set) var nodes: [String: Node] = [:]
+    /// Directory → its direct children's paths, so whiteouts touch only the subtree they hide
+    /// (a scan of every node per whiteout would let a hostile agent make the merge quadratic).
+    private var children: [String: Set<String>] = [:]
+    private var entriesSeen = 0
     private let spool: SpoolFile
     private var nextSpoolID = 0
 
@@ -54,10 +58,14 @@ final class UnionFilesystem {
             } catch let error as TarError {
                 throw PatchError.badAgentLayer(place: place, reason: "\(error)")
             }
-            guard let path = try AgentPath.normalize(entry: entry.path, place: place) else { continue }
-            guard nodes.count < Limits.agentEntries else {
+            entriesSeen += 1
+            guard entriesSeen <= Limits.agentEntries else {
                 throw PatchError.badAgentLayer(place: place, reason: "the agent has more than \(Limits.agentEntries) entries")
             }
+            guard entry.path.utf8.count <= 4096 else {
+                throw PatchError.hostileAgentEntry(place: place, path: String(entry.path.prefix(80)) + "…", reason: "the name is longer than 4096 bytes")
+            }
+            guard let path = try AgentPath.normalize(entry: entry.path, place: place) else { continue }
             try refusePathThroughSymlink(path, entry: entry.path, place: place)
             let name = path.split(separator: "/").last.map(String.init) ?? path
             let directory = AgentPath.parent(path)
@@ -76,11 +84,11 @@ final class UnionFilesystem {
                     existing.mode = entry.mode
                     existing.modificationTime = entry.modificationTime
                     existing.layer = index
-                    nodes[path] = existing
+                    set(path, existing)
                 } else {
                     replace(path, below: index)
-                    nodes[path] = Node(kind: .directory, mode: entry.mode, modificationTime: entry.modificationTime,
-                                       layer: index, size: 0)
+                    set(path, Node(kind: .directory, mode: entry.mode, modificationTime: entry.modificationTime,
+                                       layer: index, size: 0))
                 }
             case .regular:
                 replace(path, below: index)
@@ -98,12 +106,12 @@ final class UnionFilesystem {
                         throw OCIError.tooLarge(what: "the agent's files (uncompressed, at \(place))", limit: Limits.agentUncompressedBytes)
                     }
                 }
-                nodes[path] = Node(kind: .regular, mode: entry.mode, modificationTime: entry.modificationTime,
-                                   layer: index, spoolID: id, spoolOffset: start, size: spool.length - start)
+                set(path, Node(kind: .regular, mode: entry.mode, modificationTime: entry.modificationTime,
+                               layer: index, spoolID: id, spoolOffset: start, size: spool.length - start))
             case .symlink:
                 replace(path, below: index)
-                nodes[path] = Node(kind: .symlink, mode: 0o777, modificationTime: entry.modificationTime,
-                                   layer: index, symlinkTarget: entry.linkTarget ?? "", size: 0)
+                set(path, Node(kind: .symlink, mode: 0o777, modificationTime: entry.modificationTime,
+                               layer: index, symlinkTarget: entry.linkTarget ?? "", size: 0))
             case .hardlink:
                 guard let targetPath = try AgentPath.normalize(entry: entry.linkTarget ?? "", place: place),
                       let target = nodes[targetPath], target.kind == .regular else {
@@ -114,7 +122,7 @@ final class UnionFilesystem {
                 var linked = target
                 linked.layer = index
                 linked.modificationTime = entry.modificationTime
-                nodes[path] = linked
+                set(path, linked)
             case .characterDevice, .blockDevice:
                 throw PatchError.hostileAgentEntry(place: place, path: entry.path, reason: "device nodes are not allowed in an agent")
             case .fifo, .socket:
@@ -139,18 +147,31 @@ final class UnionFilesystem {
         if let existing = nodes[path], existing.kind == .directory {
             removeDescendants(of: path, below: Int.max)
         }
-        nodes[path] = nil
+        delete(path)
     }
 
     private func remove(_ path: String, below layer: Int) {
-        if let node = nodes[path], node.layer < layer { nodes[path] = nil }
         removeDescendants(of: path, below: layer)
+        if let node = nodes[path], node.layer < layer, children[path]?.isEmpty ?? true { delete(path) }
     }
 
+    /// Removes what lower layers put under `directory`; what this layer already put there stays.
     private func removeDescendants(of directory: String, below layer: Int) {
-        let prefix = directory.isEmpty ? "" : directory + "/"
-        for (path, node) in nodes where path.hasPrefix(prefix) && path != directory && node.layer < layer {
-            nodes[path] = nil
+        for child in children[directory] ?? [] {
+            removeDescendants(of: child, below: layer)
+            if let node = nodes[child], node.layer < layer, children[child]?.isEmpty ?? true { delete(child) }
         }
+    }
+
+    private func set(_ path: String, _ node: Node) {
+        if nodes.updateValue(node, forKey: path) == nil {
+            children[AgentPath.parent(path), default: []].insert(path)
+        }
+    }
+
+    private func delete(_ path: String) {
+        guard nodes.removeValue(forKey: path) != nil else { return }
+        children[AgentPath.parent(path)]?.remove(path)
+        children[path] = nil
     }
 }

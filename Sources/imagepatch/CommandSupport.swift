@@ -1,5 +1,7 @@
 import ArgumentParser
+import Dispatch
 import Glibc
+import OCI
 import Logging
 
 /// Shared by the subcommands: one error line on stderr and a non-zero exit, and logging to stderr
@@ -13,6 +15,7 @@ enum CommandSupport {
     }
 
     static func run(_ body: () async throws -> Void) async throws {
+        installInterruptHandlers()
         do {
             try await body()
         } catch let error as ExitCode {
@@ -29,4 +32,22 @@ enum CommandSupport {
     }
 
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+    /// SIGINT and SIGTERM remove the run's temporary files and staging directories, then exit with
+    /// the shell's convention (128 + signal). Targets are untouched: they only ever change by rename.
+    private static func installInterruptHandlers() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                fputs("imagepatch: interrupted; removing temporary files\n", stderr)
+                InterruptCleanup.removeAll()
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
 }

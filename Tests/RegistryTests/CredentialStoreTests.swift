@@ -3,13 +3,15 @@ import Foundation
 import Testing
 
 @Suite("Credential lookup")
-struct CredentialStoreTests {
+final class CredentialStoreTests {
     let directory: URL
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("imagepatch-creds-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     func write(_ name: String, _ text: String, executable: Bool = false) throws -> String {
         let url = directory.appendingPathComponent(name)

@@ -37,6 +37,7 @@ public final class AtomicFileWriter {
         self.temporaryPath = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw OCIError.io("cannot create \(temporaryPath): \(systemError())") }
+        InterruptCleanup.register(temporaryPath)
     }
 
     deinit {
@@ -60,6 +61,7 @@ public final class AtomicFileWriter {
     public func commit() throws {
         precondition(!done)
         done = true
+        InterruptCleanup.unregister(temporaryPath)
         guard close(descriptor) == 0 else {
             unlink(temporaryPath)
             throw OCIError.io("cannot write \(temporaryPath): \(systemError())")
@@ -74,6 +76,7 @@ public final class AtomicFileWriter {
     public func abandon() {
         guard !done else { return }
         done = true
+        InterruptCleanup.unregister(temporaryPath)
         close(descriptor)
         unlink(temporaryPath)
     }

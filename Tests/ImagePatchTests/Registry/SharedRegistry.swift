@@ -38,6 +38,7 @@ actor SharedRegistry {
             guard posix_spawn(&pid, RegistryServer.script, &actions, nil, &argv, environ) == 0 else { continue }
             var status: Int32 = 0
             waitpid(pid, &status, 0)
+            try? FileManager.default.removeItem(atPath: directory)
         }
     }
 

@@ -54,6 +54,10 @@ public final class TemporaryDirectory: @unchecked Sendable {
     public let path: String
     public init(near: String? = nil, prefix: String = "imagepatch") throws {
         path = try FileSystem.makeTemporaryDirectory(near: near, prefix: prefix)
+        InterruptCleanup.register(path)
     }
-    deinit { FileSystem.removeTree(path) }
+    deinit {
+        InterruptCleanup.unregister(path)
+        FileSystem.removeTree(path)
+    }
 }

@@ -125,9 +125,8 @@ public struct PatchEngine: Sendable {
         var transfers: [Digest: BlobTransfer] = [:]
         for output in outputs {
             for layer in output.baseLayers where transfers[layer.digest] == nil {
-                transfers[layer.digest] = BlobTransfer(descriptor: layer, origin: BlobOrigin(source: source) {
-                    try await source.openBlob(layer)
-                })
+                transfers[layer.digest] = BlobTransfer(descriptor: layer, origin: BlobOrigin(
+                    source: source, open: { try await source.openBlob(layer) }, stream: { try await source.streamBlob(layer) }))
             }
             let agentLayer = output.layer
             let agentDescriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: agentLayer.digest, size: agentLayer.size)

@@ -131,7 +131,7 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
                                             reason: "it sent the upload to plain HTTP (\(RegistryClient.origin(of: sessionURL))); refusing to send the blob unencrypted")
         }
         let separator = sessionURL.contains("?") ? "&" : "?"
-        let reader = try await origin.open()
+        let reader = try await origin.stream()
         let call = RegistryClient.Call(
             operation: operation, method: "PUT", target: "\(sessionURL)\(separator)digest=\(descriptor.digest)",
             headers: [("Content-Type", "application/octet-stream")], scopes: [pushScope],

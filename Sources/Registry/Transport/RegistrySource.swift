@@ -70,13 +70,43 @@ public final class RegistrySource: ImageSource, PublishedImageSource, @unchecked
     public func openBlob(_ descriptor: Descriptor) async throws -> ByteReader {
         let what = "blob \(descriptor.digest) in \(name)"
         let download = try BlobDownload(descriptor: descriptor, what: what)
+        try await fetchBlob(descriptor, what: what) { try download.restart() }
+        return try download.finish()
+    }
+
+    /// Across registries, a blob goes from this registry's response straight into the upload: the
+    /// download runs beside the reader through a bounded pipe, and the reader checks size and
+    /// digest at the end, before the upload can complete. A broken download breaks the upload,
+    /// which then starts over with a new stream.
+    public func streamBlob(_ descriptor: Descriptor) async throws -> ByteReader {
+        let what = "blob \(descriptor.digest) in \(name)"
+        let pipe = BytePipe()
+        Task {
+            do {
+                try await fetchBlob(descriptor, what: what) {
+                    // A retry is only possible while nothing has been handed over.
+                    guard pipe.bytesWritten == 0 else {
+                        throw HTTPError.transport(host: self.client.registry, message: "the download of \(what) broke off", retryable: true)
+                    }
+                    return { try pipe.write($0) }
+                }
+                pipe.finish()
+            } catch {
+                pipe.finish(error: error)
+            }
+        }
+        return CancellingReader(VerifyingReader(pipe, descriptor: descriptor, what: what), onDeinit: pipe.cancel)
+    }
+
+    /// GETs a blob into the sinks `makeSink` gives (one per attempt), following redirects to blob
+    /// storage (S3, GCS, a CDN); credentials stay with the registry's own origin.
+    private func fetchBlob(_ descriptor: Descriptor, what: String,
+                           makeSink: @escaping () throws -> (UnsafeRawBufferPointer) throws -> Void) async throws {
         var target = "/v2/\(name.repository)/blobs/\(descriptor.digest)"
         var authorize = true
-        // Blob storage (S3, GCS, a CDN) is reached by redirect; credentials stay with the registry.
         for _ in 0..<6 {
             let call = RegistryClient.Call(operation: "send \(what)", method: "GET", target: target,
-                                           scopes: [pullScope], bodyLimit: 64 << 10,
-                                           sink: { try download.restart() }, authorize: authorize)
+                                           scopes: [pullScope], bodyLimit: 64 << 10, sink: makeSink, authorize: authorize)
             let response = try await client.send(call)
             if (300...399).contains(response.status), let location = response.header("Location") {
                 target = Self.resolve(location, against: client.url(target))
@@ -85,7 +115,7 @@ public final class RegistrySource: ImageSource, PublishedImageSource, @unchecked
             }
             if response.status == 404 { throw OCIError.notFound("\(what) (\(client.registry) answered 404)") }
             guard response.status == 200 else { throw client.failure(call, response) }
-            return try download.finish()
+            return
         }
         throw RegistryError.badResponse(registry: client.registry, operation: "send \(what)", reason: "too many redirects")
     }
@@ -144,4 +174,16 @@ final class BlobDownload {
     }
 
     deinit { file?.abandon() }
+}
+
+/// Tells the producer to stop when the consumer lets go of the stream early.
+final class CancellingReader: ByteReader {
+    private let inner: ByteReader
+    private let onDeinit: () -> Void
+    init(_ inner: ByteReader, onDeinit: @escaping () -> Void) {
+        self.inner = inner
+        self.onDeinit = onDeinit
+    }
+    deinit { onDeinit() }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try inner.read(into: buffer) }
 }

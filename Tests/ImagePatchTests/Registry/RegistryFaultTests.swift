@@ -64,6 +64,33 @@ struct RegistryFaultTests {
         }
     }
 
+    /// Across registries a base layer streams from the source's response into the target's upload;
+    /// a download that breaks mid-way breaks that upload, which starts over with a new stream.
+    @Test("across registries: a broken or corrupt base-layer download", arguments: [
+        ("drop_mid_body", nil as String?), ("truncate", nil), ("wrong_digest", "does not match its digest"),
+    ])
+    func crossRegistryStreamFaults(action: String, failureMentions: String?) async throws {
+        let source = try await SharedRegistry.shared.plain()
+        let proxy = try await FaultProxy.start(in: source)
+        let base = try await SharedRegistry.baseLayerDigests().sorted()
+        try await proxy.arm([["match": ["method": "GET", "path_regex": "/v2/app/blobs/\(base[0])"], "action": action, "times": 1]])
+        let target = try await RegistryServer.start(.plain, label: "cross-fault")
+        let run = try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
+                                                target: "\(target.host)/mirror/app:1")
+        let injected = (try await proxy.statistics()["faults_injected"] as? [Any])?.count ?? 0
+        #expect(injected > 0, "the fault was never triggered")
+        if let failureMentions {
+            Expect.oneLineError(run, mentions: [failureMentions])
+            #expect(try await target.rawManifest("mirror/app:1") == nil)
+        } else {
+            #expect(run.succeeded, "\(run)")
+            try await TempDirectory.with("cross-fault") { scratch in
+                _ = try await target.copyToLayout("mirror/app:1", in: scratch)
+            }
+        }
+        await target.stop()
+    }
+
     @Test("blobs redirected to another host: no Authorization follows them there")
     func redirectKeepsCredentialsHome() async throws {
         let fixtures = try await Fixtures.ready()

@@ -10,9 +10,14 @@ public protocol ImageSource: AnyObject, Sendable {
     func manifest(_ descriptor: Descriptor) async throws -> ManifestBlob
     /// A blob as a stream that fails unless its bytes match the descriptor's size and digest.
     func openBlob(_ descriptor: Descriptor) async throws -> ByteReader
+    /// The same, for a consumer that can start over if the stream breaks (an upload): a source may
+    /// then hand bytes over as they arrive instead of first keeping the whole blob aside.
+    func streamBlob(_ descriptor: Descriptor) async throws -> ByteReader
 }
 
 extension ImageSource {
+    public func streamBlob(_ descriptor: Descriptor) async throws -> ByteReader { try await openBlob(descriptor) }
+
     /// The name to record as an image's base (`org.opencontainers.image.base.name`): a registry
     /// reference; local transports have none worth publishing (a path on the build machine).
     public var publishedName: String? { (self as? PublishedImageSource)?.publishedName }
@@ -24,15 +29,19 @@ extension ImageSource {
     }
 }
 
-/// How a destination can get a blob it lacks: by streaming it from `open`, or, for a registry,
-/// perhaps without any transfer because `source` lives in the same registry.
+/// How a destination can get a blob it lacks: by reading it from `open`, by streaming it from
+/// `stream` (for a consumer that starts over when the stream breaks, such as an upload), or, for a
+/// registry, perhaps without any transfer because `source` lives in the same registry.
 public struct BlobOrigin: Sendable {
     public let source: (any ImageSource)?
     public let open: @Sendable () async throws -> ByteReader
+    public let stream: @Sendable () async throws -> ByteReader
 
-    public init(source: (any ImageSource)?, open: @escaping @Sendable () async throws -> ByteReader) {
+    public init(source: (any ImageSource)?, open: @escaping @Sendable () async throws -> ByteReader,
+                stream: (@Sendable () async throws -> ByteReader)? = nil) {
         self.source = source
         self.open = open
+        self.stream = stream ?? open
     }
 }
 

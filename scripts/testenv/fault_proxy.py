@@ -71,6 +71,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+import serving  # scripts/testenv/serving.py
+
 CHUNK = 64 * 1024
 UPSTREAM_TIMEOUT = 60  # seconds, per socket operation
 MAX_REQUEST_ENTRIES = 5000
@@ -624,23 +626,13 @@ def main(argv=None):
     BaseHandler.redirect_port = rport
     BaseHandler.logfile = open(args.log, "a", buffering=1) if args.log else None
 
-    def on_term(signum, frame):
-        # shutdown() waits for serve_forever() to return: never call it on the serving thread.
-        for s in (proxy, redirect):
-            threading.Thread(target=s.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
+    serving.stop_on_signals(proxy, redirect)
 
     rthread = threading.Thread(target=redirect.serve_forever, kwargs={"poll_interval": 0.2},
                                daemon=True)
     rthread.start()
-    info = {"port": proxy.server_address[1], "redirect_port": rport, "pid": os.getpid()}
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(info, f)
-        os.replace(tmp, args.ready_file)
-    print(json.dumps({"event": "listening", **info}), flush=True)
+    serving.announce({"port": proxy.server_address[1], "redirect_port": rport, "pid": os.getpid()},
+                     args.ready_file)
     try:
         proxy.serve_forever(poll_interval=0.2)
     finally:

@@ -48,6 +48,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+import serving  # scripts/testenv/serving.py
+
 
 def b64url(data: bytes) -> str:
     """JOSE base64url without padding."""
@@ -268,19 +270,8 @@ def serve(args):
     server = ThreadingHTTPServer(("127.0.0.1", args.port), TokenHandler)
     server.daemon_threads = True
 
-    # shutdown() blocks until serve_forever() returns, so it must run off the serving thread.
-    def on_term(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-
-    info = {"port": server.server_address[1], "pid": os.getpid()}
-    if args.ready_file:  # how the launcher learns the port: bind to 0 first, no port race
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(info, f)
-        os.replace(tmp, args.ready_file)
-    print(json.dumps({"event": "listening", **info}), flush=True)
+    serving.stop_on_signals(server)
+    serving.announce({"port": server.server_address[1], "pid": os.getpid()}, args.ready_file)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

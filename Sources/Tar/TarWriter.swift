@@ -1,7 +1,7 @@
 import CArchive
 
-/// Names are handed over as UTF-8 (never through the process locale, which is "C" in a CLI that
-/// does not call setlocale), so non-ASCII file names survive.
+/// Names are handed over as their bytes (the character type is UTF-8, see `utf8Locale`), with no
+/// conversion that could normalise them.
 /// Writes a POSIX tar stream (pax extensions only where ustar cannot hold a value, so the output is
 /// byte-for-byte reproducible) to a sink.
 public final class TarWriter {
@@ -18,6 +18,10 @@ public final class TarWriter {
         self.header = header
         context = WriteCallbackContext(sink: sink)
         archive_write_set_format_pax_restricted(archive)
+        // Names are written as the bytes they are (a pax `hdrcharset=BINARY` record where needed):
+        // libarchive would otherwise convert them through Unicode normalisation, and "café" in NFC
+        // and in NFD, two files on Linux, would come out as one name.
+        archive_write_set_format_option(archive, "pax", "hdrcharset", "BINARY")
         // No padding to a 10 KiB record at the end: layers are streams, not tapes.
         archive_write_set_bytes_in_last_block(archive, 1)
         guard context.open(archive) == ARCHIVE_OK else {
@@ -32,7 +36,7 @@ public final class TarWriter {
 
     public func writeHeader(_ entry: TarEntry) throws {
         archive_entry_clear(header)
-        archive_entry_set_pathname_utf8(header, entry.path)
+        archive_entry_set_pathname(header, entry.path)
         archive_entry_set_perm(header, mode_t(entry.mode))
         archive_entry_set_uid(header, entry.uid)
         archive_entry_set_gid(header, entry.gid)
@@ -45,10 +49,10 @@ public final class TarWriter {
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFDIR))
         case .symlink:
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFLNK))
-            archive_entry_set_symlink_utf8(header, entry.linkTarget ?? "")
+            archive_entry_set_symlink(header, entry.linkTarget ?? "")
         case .hardlink:
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFREG))
-            archive_entry_set_hardlink_utf8(header, entry.linkTarget ?? "")
+            archive_entry_set_hardlink(header, entry.linkTarget ?? "")
             archive_entry_set_size(header, 0)
         case .characterDevice:
             archive_entry_set_filetype(header, UInt32(CARCHIVE_IFCHR))

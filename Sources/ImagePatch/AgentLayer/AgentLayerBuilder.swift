@@ -8,7 +8,7 @@ public struct AgentLayer: Sendable {
     /// Whether an absolute path exists in the layer once its symbolic links are followed (a merged-/usr
     /// agent reaches `lib64/ld-linux…` through `lib64 -> usr/lib64`). Links leaving the layer do not count.
     public func contains(_ absolutePath: String) -> Bool {
-        var pending = absolutePath.split(separator: "/").map(String.init)
+        var pending = absolutePath.pathComponents()
         var resolved: [String] = []
         var hops = 0
         while !pending.isEmpty {
@@ -16,13 +16,13 @@ public struct AgentLayer: Sendable {
             if component == "." || component.isEmpty { continue }
             if component == ".." { if !resolved.isEmpty { resolved.removeLast() }; continue }
             resolved.append(component)
-            let path = resolved.joined(separator: "/")
+            let path = BytePath(resolved.joined(separator: "/"))
             if let target = symlinks[path] {
                 hops += 1
                 guard hops <= 40 else { return false }
                 resolved.removeLast()
-                if target.hasPrefix("/") { resolved = [] }
-                pending = target.split(separator: "/").map(String.init) + pending
+                if target.bytesHavePrefix("/") { resolved = [] }
+                pending = target.pathComponents() + pending
             } else if !paths.contains(path) {
                 return false
             }
@@ -35,9 +35,9 @@ public struct AgentLayer: Sendable {
     public let diffID: Digest      // of the tar bytes, for the config's rootfs
     public let size: Int64
     /// Relative paths of every entry in the layer, for launcher lookup.
-    public let paths: Set<String>
+    public let paths: Set<BytePath>
     /// Symbolic links in the layer: relative path → target as written.
-    public let symlinks: [String: String]
+    public let symlinks: [BytePath: String]
     /// Owns the directory holding `file`.
     let storage: TemporaryDirectory
 }
@@ -106,8 +106,8 @@ public struct AgentLayerBuilder: Sendable {
         try output.commit()
         return AgentLayer(file: output.path, digest: Digest(hex: gzipHasher.finalizeHex()),
                           diffID: Digest(hex: tarHasher.finalizeHex()), size: size,
-                          paths: Set(entries.map(\.path)),
-                          symlinks: Dictionary(entries.compactMap { $0.tar.kind == .symlink ? ($0.path, $0.tar.linkTarget ?? "") : nil },
+                          paths: Set(entries.map { BytePath($0.path) }),
+                          symlinks: Dictionary(entries.compactMap { $0.tar.kind == .symlink ? (BytePath($0.path), $0.tar.linkTarget ?? "") : nil },
                                                uniquingKeysWith: { first, _ in first }),
                           storage: storage)
     }

@@ -16,8 +16,8 @@ enum AgentPath {
 
     /// Normalises a user-given absolute path (`--install-dir`, `--agent-root`, `--include`).
     static func normalize(option value: String, name: String) throws -> String {
-        var parts: [Substring] = []
-        for component in value.split(separator: "/", omittingEmptySubsequences: true) {
+        var parts: [String] = []
+        for component in value.pathComponents() {
             if component == "." { continue }
             if component == ".." { throw PatchError.invalidOption(name, "\(value.debugDescription) must not contain \"..\"") }
             parts.append(component)
@@ -25,10 +25,7 @@ enum AgentPath {
         return parts.joined(separator: "/")
     }
 
-    static func parent(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "" }
-        return String(path[..<slash])
-    }
+    static func parent(_ path: String) -> String { path.pathParent() }
 
     static func ancestors(_ path: String) -> [String] {
         var result: [String] = []
@@ -42,7 +39,7 @@ enum AgentPath {
 
     /// Whether `path` is `base` or lies under it ("" is the root and contains everything).
     static func isWithin(_ path: String, _ base: String) -> Bool {
-        base.isEmpty || path == base || path.hasPrefix(base + "/")
+        base.isEmpty || path.bytesEqual(base) || path.bytesHavePrefix(base + "/")
     }
 
     static func join(_ base: String, _ relative: String) -> String {
@@ -53,7 +50,7 @@ enum AgentPath {
 
     static func relative(_ path: String, to base: String) -> String {
         if base.isEmpty { return path }
-        if path == base { return "" }
-        return String(path.dropFirst(base.count + 1))
+        if path.bytesEqual(base) { return "" }
+        return path.droppingFirstBytes(base.utf8.count + 1)
     }
 }

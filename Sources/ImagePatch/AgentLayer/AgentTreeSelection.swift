@@ -19,22 +19,23 @@ struct AgentTreeSelection {
 
     /// Paths (relative to the agent root) that exist and are selected, in output order.
     func entries(of union: UnionFilesystem) -> [Entry] {
-        var entries: [String: Entry] = [:]
-        for (path, node) in union.nodes where isSelected(path) {
-            let output = outputPath(path)
-            entries[output] = Entry(path: output, tar: tarEntry(output, node), spoolID: node.spoolID, node: node)
+        var entries: [BytePath: Entry] = [:]
+        for (key, node) in union.nodes where isSelected(key.string) {
+            let output = outputPath(key.string)
+            entries[BytePath(output)] = Entry(path: output, tar: tarEntry(output, node), spoolID: node.spoolID, node: node)
         }
         // Parents that the selection implies but the agent does not list, and the install dir's own
         // parents (an image without /opt still gets one): root-owned 0755, the usual mode of /opt
         // and /var/lib, so an application's existing directory keeps its usual permissions.
         for output in Array(entries.keys) {
-            for ancestor in AgentPath.ancestors(output) where entries[ancestor] == nil {
+            for ancestor in AgentPath.ancestors(output.string) where entries[BytePath(ancestor)] == nil {
                 let mode: UInt32 = AgentPath.isWithin(ancestor, installDirectory) && normalizeModes ? 0o555 : 0o755
-                entries[ancestor] = Entry(path: ancestor, tar: TarEntry(path: ancestor + "/", kind: .directory, mode: mode,
+                entries[BytePath(ancestor)] = Entry(path: ancestor, tar: TarEntry(path: ancestor + "/", kind: .directory, mode: mode,
                                                                         modificationTime: defaultTime), spoolID: nil, node: nil)
             }
         }
-        var ordered = entries.values.sorted { $0.path < $1.path }
+        // Byte order: stable, and the same whatever Unicode normalisation the names use.
+        var ordered = entries.values.sorted { BytePath($0.path) < BytePath($1.path) }
         // A tar hard link must follow the file it names: the first path of each group carries
         // the data, the others link to it.
         var firstPathBySpool: [Int: String] = [:]
@@ -65,8 +66,8 @@ struct AgentTreeSelection {
     /// Absolute link targets are re-rooted under the install directory: `/lib64/x -> /lib/y` in the
     /// agent must not resolve into the application's own /lib.
     func rerootedLinkTarget(_ target: String) -> String {
-        guard target.hasPrefix("/") else { return target }
-        let normalized = target.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
+        guard target.bytesHavePrefix("/") else { return target }
+        let normalized = target.pathComponents().filter { $0 != "." }.joined(separator: "/")
         let relocated = AgentPath.isWithin(normalized, agentRoot)
             ? outputPath(normalized)
             : AgentPath.join(installDirectory, normalized)

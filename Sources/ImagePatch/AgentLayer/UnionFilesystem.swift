@@ -23,10 +23,11 @@ final class UnionFilesystem {
         var size: Int64
     }
 
-    private(set) var nodes: [String: Node] = [:]
+    /// Keyed byte for byte: "café" in NFC and in NFD are two files, as on disk.
+    private(set) var nodes: [BytePath: Node] = [:]
     /// Directory → its direct children's paths, so whiteouts touch only the subtree they hide
     /// (a scan of every node per whiteout would let a hostile agent make the merge quadratic).
-    private var children: [String: Set<String>] = [:]
+    private var children: [BytePath: Set<BytePath>] = [:]
     private var entriesSeen = 0
     private let spool: SpoolFile
     private var nextSpoolID = 0
@@ -67,20 +68,20 @@ final class UnionFilesystem {
             }
             guard let path = try AgentPath.normalize(entry: entry.path, place: place) else { continue }
             try refusePathThroughSymlink(path, entry: entry.path, place: place)
-            let name = path.split(separator: "/").last.map(String.init) ?? path
+            let name = path.pathLastComponent()
             let directory = AgentPath.parent(path)
-            if name == ".wh..wh..opq" {
+            if name.bytesEqual(".wh..wh..opq") {
                 removeDescendants(of: directory, below: index)
                 continue
             }
-            if name.hasPrefix(".wh.") {
-                let hidden = AgentPath.join(directory, String(name.dropFirst(4)))
+            if name.bytesHavePrefix(".wh.") {
+                let hidden = AgentPath.join(directory, name.droppingFirstBytes(4))
                 remove(hidden, below: index)
                 continue
             }
             switch entry.kind {
             case .directory:
-                if var existing = nodes[path], existing.kind == .directory {
+                if var existing = nodes[BytePath(path)], existing.kind == .directory {
                     existing.mode = entry.mode
                     existing.modificationTime = entry.modificationTime
                     existing.layer = index
@@ -114,7 +115,7 @@ final class UnionFilesystem {
                                layer: index, symlinkTarget: entry.linkTarget ?? "", size: 0))
             case .hardlink:
                 guard let targetPath = try AgentPath.normalize(entry: entry.linkTarget ?? "", place: place),
-                      let target = nodes[targetPath], target.kind == .regular else {
+                      let target = nodes[BytePath(targetPath)], target.kind == .regular else {
                     throw PatchError.hostileAgentEntry(place: place, path: entry.path,
                         reason: "it is a hard link to \((entry.linkTarget ?? "").debugDescription), which is not an earlier regular file")
                 }
@@ -134,7 +135,7 @@ final class UnionFilesystem {
     /// A name whose parent is a symlink would be written wherever that link points: refuse it.
     private func refusePathThroughSymlink(_ path: String, entry: String, place: String) throws {
         for ancestor in AgentPath.ancestors(path) {
-            if let node = nodes[ancestor], node.kind != .directory {
+            if let node = nodes[BytePath(ancestor)], node.kind != .directory {
                 let what = node.kind == .symlink ? "symbolic link" : "file"
                 throw PatchError.hostileAgentEntry(place: place, path: entry,
                     reason: "it passes through the \(what) \(ancestor.debugDescription)")
@@ -144,19 +145,25 @@ final class UnionFilesystem {
 
     /// A new entry replaces what was at its path; a replaced directory takes its lower contents along.
     private func replace(_ path: String, below layer: Int) {
-        if let existing = nodes[path], existing.kind == .directory {
-            removeDescendants(of: path, below: Int.max)
+        let key = BytePath(path)
+        if let existing = nodes[key], existing.kind == .directory {
+            removeDescendants(of: key, below: Int.max)
         }
-        delete(path)
+        delete(key)
     }
 
     private func remove(_ path: String, below layer: Int) {
-        removeDescendants(of: path, below: layer)
-        if let node = nodes[path], node.layer < layer, children[path]?.isEmpty ?? true { delete(path) }
+        let key = BytePath(path)
+        removeDescendants(of: key, below: layer)
+        if let node = nodes[key], node.layer < layer, children[key]?.isEmpty ?? true { delete(key) }
+    }
+
+    private func removeDescendants(of directory: String, below layer: Int) {
+        removeDescendants(of: BytePath(directory), below: layer)
     }
 
     /// Removes what lower layers put under `directory`; what this layer already put there stays.
-    private func removeDescendants(of directory: String, below layer: Int) {
+    private func removeDescendants(of directory: BytePath, below layer: Int) {
         for child in children[directory] ?? [] {
             removeDescendants(of: child, below: layer)
             if let node = nodes[child], node.layer < layer, children[child]?.isEmpty ?? true { delete(child) }
@@ -164,14 +171,15 @@ final class UnionFilesystem {
     }
 
     private func set(_ path: String, _ node: Node) {
-        if nodes.updateValue(node, forKey: path) == nil {
-            children[AgentPath.parent(path), default: []].insert(path)
+        let key = BytePath(path)
+        if nodes.updateValue(node, forKey: key) == nil {
+            children[BytePath(AgentPath.parent(path)), default: []].insert(key)
         }
     }
 
-    private func delete(_ path: String) {
-        guard nodes.removeValue(forKey: path) != nil else { return }
-        children[AgentPath.parent(path)]?.remove(path)
-        children[path] = nil
+    private func delete(_ key: BytePath) {
+        guard nodes.removeValue(forKey: key) != nil else { return }
+        children[BytePath(AgentPath.parent(key.string))]?.remove(key)
+        children[key] = nil
     }
 }

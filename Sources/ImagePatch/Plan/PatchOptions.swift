@@ -96,8 +96,8 @@ public struct ResolvedSettings: Sendable {
             }
             return explicit
         }
-        if let entrypoint = layer.paths.sorted().first(where: { $0.hasSuffix("/falcon-entrypoint") }) {
-            return ["/" + entrypoint]
+        if let entrypoint = layer.paths.sorted().first(where: { $0.string.pathLastComponent().bytesEqual("falcon-entrypoint") }) {
+            return ["/" + entrypoint.string]
         }
         let launcher = try AgentPreset.falconLoaderLauncher(installDirectory: installDirectory, platform: platform)
         let missing = [launcher[0], launcher[3], launcher[4]].filter { !present($0) }

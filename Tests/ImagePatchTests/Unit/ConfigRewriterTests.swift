@@ -81,13 +81,13 @@ struct AgentLayerLookupTests {
     /// A merged-/usr agent: lib64 and bin are links into usr, relative and absolute.
     static func layer() throws -> AgentLayer {
         let install = "opt/CrowdStrike/rootfs"
-        let paths: Set<String> = ["opt", "opt/CrowdStrike", install, "\(install)/usr", "\(install)/usr/lib64",
-                                  "\(install)/usr/lib64/ld-linux-x86-64.so.2", "\(install)/usr/bin", "\(install)/usr/bin/bash",
-                                  "\(install)/lib64", "\(install)/bin", "\(install)/loop", "\(install)/out"]
+        let paths = Set(["opt", "opt/CrowdStrike", install, "\(install)/usr", "\(install)/usr/lib64",
+                         "\(install)/usr/lib64/ld-linux-x86-64.so.2", "\(install)/usr/bin", "\(install)/usr/bin/bash",
+                         "\(install)/lib64", "\(install)/bin", "\(install)/loop", "\(install)/out"].map { BytePath($0) })
         return AgentLayer(file: "/nonexistent", digest: Digest(hex: String(repeating: "a", count: 64)),
                           diffID: Digest(hex: String(repeating: "b", count: 64)), size: 1, paths: paths,
-                          symlinks: ["\(install)/lib64": "usr/lib64", "\(install)/bin": "/\(install)/usr/bin",
-                                     "\(install)/loop": "loop", "\(install)/out": "/etc"],
+                          symlinks: [BytePath("\(install)/lib64"): "usr/lib64", BytePath("\(install)/bin"): "/\(install)/usr/bin",
+                                     BytePath("\(install)/loop"): "loop", BytePath("\(install)/out"): "/etc"],
                           storage: try TemporaryDirectory())
     }
 

@@ -28,7 +28,7 @@ struct UnionFilesystemTests {
     }
 
     func content(_ union: UnionFilesystem, _ path: String) throws -> String? {
-        guard let node = union.nodes[path], node.spoolID != nil else { return nil }
+        guard let node = union.nodes[BytePath(path)], node.spoolID != nil else { return nil }
         return String(decoding: try union.contents(of: node).readAll(limit: 1 << 20, what: path), as: UTF8.self)
     }
 
@@ -48,7 +48,7 @@ struct UnionFilesystemTests {
         #expect(union.nodes["usr/share/junk"] == nil)
         #expect(union.nodes["usr/share/junk/f"] == nil)
         #expect(try content(union, "keep") == "k")
-        #expect(!union.nodes.keys.contains { $0.contains(".wh.") })
+        #expect(!union.nodes.keys.contains { $0.string.contains(".wh.") })
     }
 
     @Test func fileReplacingDirectoryRemovesItsChildren() throws {
@@ -128,7 +128,31 @@ struct TarNameTests {
         try union.apply(layer: 0, stream: UnionFilesystemTests.layer(names.map { UnionFilesystemTests.file($0, "x") }
             + [UnionFilesystemTests.link("usr/share/lien-é", "/usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt")]),
                         place: "layer 1")
-        for name in names { #expect(union.nodes[name]?.kind == .regular) }
+        for name in names { #expect(union.nodes[BytePath(name)]?.kind == .regular) }
         #expect(union.nodes["usr/share/lien-é"]?.symlinkTarget == "/usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt")
+    }
+}
+
+@Suite("Unicode names are bytes")
+struct UnicodeNormalisationTests {
+    /// "café" in NFC and in NFD are two files on Linux; Swift's String equality would merge them.
+    /// (Names stored as raw bytes, as our writer and GNU tar store them, stay apart; libarchive
+    /// itself normalises UTF-8 pax `path` records to NFC when it reads them.)
+    @Test func canonicallyEquivalentNamesStayDistinct() throws {
+        let nfc = "usr/share/caf\u{00E9}", nfd = "usr/share/cafe\u{0301}"
+        let union = try UnionFilesystem()
+        try union.apply(layer: 0, stream: UnionFilesystemTests.layer([
+            UnionFilesystemTests.file(nfc, "composed"), UnionFilesystemTests.file(nfd, "decomposed"),
+            UnionFilesystemTests.file("usr/share/keep-\u{00E9}", "stays"),
+        ]), place: "layer 1")
+        try union.apply(layer: 1, stream: UnionFilesystemTests.layer([
+            (TarEntry(path: "usr/share/.wh.keep-e\u{0301}", kind: .regular, mode: 0o644), ""),
+        ]), place: "layer 2")
+        #expect(union.nodes.count(where: { $0.key.string.hasPrefix("usr/share/caf") }) == 2)
+        let composed = try #require(union.nodes[BytePath(nfc)])
+        let decomposed = try #require(union.nodes[BytePath(nfd)])
+        #expect(String(decoding: try union.contents(of: composed).readAll(limit: 64, what: nfc), as: UTF8.self) == "composed")
+        #expect(String(decoding: try union.contents(of: decomposed).readAll(limit: 64, what: nfd), as: UTF8.self) == "decomposed")
+        #expect(union.nodes[BytePath("usr/share/keep-\u{00E9}")] != nil, "a whiteout of the NFD name must not hide the NFC file")
     }
 }

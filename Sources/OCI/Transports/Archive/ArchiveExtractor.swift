@@ -14,8 +14,8 @@ enum ArchiveExtractor {
         guard FileSystem.exists(file) else { throw OCIError.notFound("archive \(file) (in \(reference))") }
         let input = try FileReader(path: file)
         let reader = try TarReader(decompressing: true) { try input.read(into: $0) }
-        var links: [String: String] = [:]   // member → the member it names (both normalised)
-        var files: Set<String> = []
+        var links: [BytePath: BytePath] = [:]   // member → the member it names (both normalised)
+        var files: Set<BytePath> = []
         var entries = 0
         var total: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: streamChunkSize, alignment: 16)
@@ -49,19 +49,19 @@ enum ArchiveExtractor {
                             throw OCIError.io("cannot write \(path) while unpacking \(reference): \(systemError())")
                         }
                     }
-                    files.insert(relative)
+                    files.insert(BytePath(relative))
                 case .symlink:
                     let target = entry.linkTarget ?? ""
-                    let parent = relative.contains("/") ? FileSystem.parentDirectory(of: relative) + "/" : ""
-                    guard !target.hasPrefix("/"), let resolved = try? ArchivePath.normalize(parent + target, what: reference) else {
+                    let parent = relative.pathParent().isEmpty ? "" : relative.pathParent() + "/"
+                    guard !target.bytesHavePrefix("/"), let resolved = try? ArchivePath.normalize(parent + target, what: reference) else {
                         throw OCIError.unsafePath(what: reference, path: entry.path, reason: "its link target \(target.debugDescription) leaves the archive")
                     }
-                    links[relative] = resolved
+                    links[BytePath(relative)] = BytePath(resolved)
                 case .hardlink:
                     guard let target = try ArchivePath.normalize(entry.linkTarget ?? "", what: reference) else {
                         throw OCIError.unsafePath(what: reference, path: entry.path, reason: "it links to nothing")
                     }
-                    links[relative] = target
+                    links[BytePath(relative)] = BytePath(target)
                 case .characterDevice, .blockDevice, .fifo, .socket:
                     throw OCIError.unsafePath(what: reference, path: entry.path, reason: "special files do not belong in an image archive")
                 }
@@ -79,7 +79,7 @@ enum ArchiveExtractor {
             }
             guard files.contains(current), !FileSystem.exists("\(root)/\(alias)") else { continue }
             try FileSystem.makeDirectories(FileSystem.parentDirectory(of: "\(root)/\(alias)"))
-            guard Glibc.link("\(root)/\(current)", "\(root)/\(alias)") == 0 else {
+            guard Glibc.link("\(root)/\(current.string)", "\(root)/\(alias.string)") == 0 else {
                 throw OCIError.malformed(reference, "cannot link \(alias) to \(current): \(systemError())")
             }
         }
@@ -96,9 +96,9 @@ public enum ArchivePath {
     /// Absolute names are refused; `..` is refused outright unless `allowInnerParent`, which
     /// accepts it as long as it stays inside (`a/../b`), as `docker save` link targets need.
     public static func components(_ name: String, allowInnerParent: Bool) -> Result<String?, Problem> {
-        if name.hasPrefix("/") { return .failure(.absolute) }
-        var parts: [Substring] = []
-        for component in name.split(separator: "/", omittingEmptySubsequences: true) {
+        if name.bytesHavePrefix("/") { return .failure(.absolute) }
+        var parts: [String] = []
+        for component in name.pathComponents() {
             switch component {
             case ".": continue
             case "..":

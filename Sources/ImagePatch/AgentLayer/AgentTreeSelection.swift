@@ -7,7 +7,7 @@ struct AgentTreeSelection {
     struct Entry {
         var path: String          // in the output layer, relative ("opt/CrowdStrike/rootfs/bin/bash")
         var tar: TarEntry
-        var spoolID: Int?
+        /// The merged node a regular file's bytes come from (nil for directories made up here).
         var node: UnionFilesystem.Node?
     }
 
@@ -22,7 +22,7 @@ struct AgentTreeSelection {
         var entries: [BytePath: Entry] = [:]
         for (key, node) in union.nodes where isSelected(key.string) {
             let output = outputPath(key.string)
-            entries[BytePath(output)] = Entry(path: output, tar: tarEntry(output, node), spoolID: node.spoolID, node: node)
+            entries[BytePath(output)] = Entry(path: output, tar: tarEntry(output, node), node: node)
         }
         // Parents that the selection implies but the agent does not list, and the install dir's own
         // parents (an image without /opt still gets one): root-owned 0755, the usual mode of /opt
@@ -31,7 +31,7 @@ struct AgentTreeSelection {
             for ancestor in AgentPath.ancestors(output.string) where entries[BytePath(ancestor)] == nil {
                 let mode: UInt32 = AgentPath.isWithin(ancestor, installDirectory) && normalizeModes ? 0o555 : 0o755
                 entries[BytePath(ancestor)] = Entry(path: ancestor, tar: TarEntry(path: ancestor + "/", kind: .directory, mode: mode,
-                                                                        modificationTime: defaultTime), spoolID: nil, node: nil)
+                                                                        modificationTime: defaultTime), node: nil)
             }
         }
         // Byte order: stable, and the same whatever Unicode normalisation the names use.
@@ -40,7 +40,7 @@ struct AgentTreeSelection {
         // the data, the others link to it.
         var firstPathBySpool: [Int: String] = [:]
         for i in ordered.indices {
-            guard let id = ordered[i].spoolID, ordered[i].tar.kind == .regular else { continue }
+            guard let id = ordered[i].node?.spoolID, ordered[i].tar.kind == .regular else { continue }
             if let first = firstPathBySpool[id] {
                 ordered[i].tar.kind = .hardlink
                 ordered[i].tar.linkTarget = first

@@ -11,8 +11,6 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
         public var caFile: String?
         public var userAgent = "imagepatch"
         public var connectTimeoutSeconds = 30
-        /// A transfer slower than 1 KiB/s for this long is abandoned (and retried by the caller).
-        public var stallTimeoutSeconds = 60
         public init(caFile: String? = nil) { self.caFile = caFile }
     }
 
@@ -24,8 +22,7 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
         self.configuration = configuration
     }
 
-    public func send(_ request: HTTPRequest, bodyLimit: Int,
-                     sink: ((UnsafeRawBufferPointer) throws -> Void)?) async throws -> HTTPResponse {
+    public func send(_ request: HTTPRequest, bodyLimit: Int, sink: HTTPBodySinkFactory?) async throws -> HTTPResponse {
         try await withCheckedThrowingContinuation { continuation in
             // libcurl's easy interface blocks; each transfer gets a thread of its own.
             DispatchQueue.global().async {
@@ -34,8 +31,8 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
         }
     }
 
-    private func perform(_ request: HTTPRequest, bodyLimit: Int,
-                         sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
+    private func perform(_ request: HTTPRequest, bodyLimit: Int, sink: HTTPBodySinkFactory?) throws -> HTTPResponse {
+        try Self.checkFields(of: request)
         let handle = pool.take()
         defer { pool.give(handle) }
         curl_easy_reset(handle)
@@ -52,8 +49,9 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
         ccurl_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, configuration.connectTimeoutSeconds)
-        ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1024)
-        ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, configuration.stallTimeoutSeconds)
+        ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, request.limits.lowSpeedBytesPerSecond)
+        ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, request.limits.lowSpeedSeconds)
+        ccurl_setopt_long(handle, CURLOPT_TIMEOUT, request.limits.totalSeconds ?? 0)
         ccurl_setopt_string(handle, CURLOPT_USERAGENT, configuration.userAgent)
         ccurl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, nil)  // blobs must arrive as stored
         if let caFile = configuration.caFile { ccurl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
@@ -105,10 +103,43 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
             let message = Self.redactingUserInfo(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
-            let tlsFailure = [CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM].contains(code)
-            throw HTTPError.transport(host: Self.host(of: request.url), message: message, retryable: !tlsFailure)
+            throw Self.classify(code, host: Self.host(of: request.url), message: message)
         }
-        return HTTPResponse(status: ccurl_response_code(handle), headers: transfer.headers, body: transfer.collected)
+        let status = ccurl_response_code(handle)
+        // A 2xx answer with an empty body (a zero-byte blob) still gets its sink.
+        if (200..<300).contains(status), request.method != "HEAD", transfer.sink == nil, let factory = sink {
+            transfer.sink = try factory(HTTPResponseHead(status: status, headers: transfer.headers))
+        }
+        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.collected)
+    }
+
+    /// Everything that reaches the wire from a header or the URL is checked here once, whoever
+    /// built it: a CR LF in a token must not become a header of its own.
+    static func checkFields(of request: HTTPRequest) throws {
+        let host = Self.host(of: request.url)
+        guard HTTPFieldSafety.isSafeURL(request.url) else { throw HTTPError.unsafeField(host: host, field: "URL") }
+        for (name, value) in request.headers {
+            let nameIsSafe = HTTPFieldSafety.isSafeURL(name) && !name.contains(":")
+            guard nameIsSafe, HTTPFieldSafety.isSafeValue(value) else {
+                throw HTTPError.unsafeField(host: host, field: nameIsSafe ? "\(name) header" : "header name")
+            }
+        }
+    }
+
+    /// Which failures may pass with another attempt: not a certificate that does not verify, not a
+    /// request curl could not even form.
+    static func classify(_ code: CURLcode, host: String, message: String) -> HTTPError {
+        switch code {
+        case CURLE_SSL_CONNECT_ERROR:
+            return .tlsHandshake(host: host, message: message)
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
+            return .tlsVerification(host: host, message: message)
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_OUT_OF_MEMORY:
+            return .transport(host: host, message: message, retryable: false)
+        default:
+            // Refused, reset, empty reply (GOT_NOTHING), partial file, receive errors, timeouts.
+            return .transport(host: host, message: message, retryable: true)
+        }
     }
 
     /// curl's messages quote URLs, proxy URLs from the environment included: `scheme://user:pass@host`
@@ -140,7 +171,8 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
 /// Per-transfer state reached from libcurl's callbacks.
 private final class Transfer {
     let bodyLimit: Int
-    let sink: ((UnsafeRawBufferPointer) throws -> Void)?
+    let sinkFactory: HTTPBodySinkFactory?
+    var sink: HTTPBodySink?
     let handle: UnsafeMutableRawPointer
     let host: String
     var upload: ((UnsafeMutableRawBufferPointer) throws -> Int)?
@@ -149,9 +181,9 @@ private final class Transfer {
     var error: Error?
     var status: Int?
 
-    init(request: HTTPRequest, bodyLimit: Int, sink: ((UnsafeRawBufferPointer) throws -> Void)?, handle: UnsafeMutableRawPointer) {
+    init(request: HTTPRequest, bodyLimit: Int, sink: HTTPBodySinkFactory?, handle: UnsafeMutableRawPointer) {
         self.bodyLimit = bodyLimit
-        self.sink = sink
+        self.sinkFactory = sink
         self.handle = handle
         self.host = CurlHTTPClient.host(of: request.url)
     }
@@ -197,8 +229,9 @@ private let writeCallback: ccurl_data_callback = { buffer, size, count, context 
     let bytes = UnsafeRawBufferPointer(start: buffer, count: size * count)
     if transfer.status == nil { transfer.status = ccurl_response_code(transfer.handle) }
     do {
-        if let sink = transfer.sink, let status = transfer.status, (200..<300).contains(status) {
-            try sink(bytes)
+        if let factory = transfer.sinkFactory, let status = transfer.status, (200..<300).contains(status) {
+            if transfer.sink == nil { transfer.sink = try factory(HTTPResponseHead(status: status, headers: transfer.headers)) }
+            try transfer.sink!(bytes)
         } else {
             guard transfer.collected.count + bytes.count <= transfer.bodyLimit else {
                 throw HTTPError.bodyTooLarge(host: transfer.host, limit: transfer.bodyLimit)

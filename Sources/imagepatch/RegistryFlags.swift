@@ -25,12 +25,22 @@ struct RegistryFlags: ParsableArguments {
     @Option(name: [.customLong("pull-token")], help: "A base64-encoded Docker config JSON (falconutil's --pull-token).")
     var pullToken: String?
 
+    @Option(name: .customLong("retry-times"), help: "How many times a failed registry request is retried (connection errors, 408, 429, 5xx), with jittered exponential backoff and Retry-After honoured; a request also stops retrying 2 minutes after its first attempt (30 minutes for a blob).")
+    var retryTimes: Int = RetryPolicy().retries
+
+    /// A password, a token: a few KiB at most. `/dev/zero` as stdin stops here.
+    static let passwordStdinBytes = 64 << 10
+
     /// `credsFor`: the references whose first registry gets `--creds` (the target before the
     /// sources); every other registry gets only what auth files, helpers or the pull token give it.
     func makeTransport(logger: Logger, credsFor references: [String]) throws -> RegistryTransport {
         var options = RegistryTransport.Options()
         options.insecureRegistries = Set(insecureRegistries)
         options.caFile = caFile
+        guard RetryPolicy.retriesRange.contains(retryTimes) else {
+            throw PatchError.invalidOption("--retry-times", "must be between \(RetryPolicy.retriesRange.lowerBound) and \(RetryPolicy.retriesRange.upperBound)")
+        }
+        options.retry.retries = retryTimes
         let credsRegistry = references.lazy.compactMap(Self.registry(of:)).first
         let credential = try credential()
         if credential != nil && credsRegistry == nil {
@@ -56,7 +66,7 @@ struct RegistryFlags: ParsableArguments {
         guard !parts[0].isEmpty else { throw PatchError.invalidOption("--creds", "needs a user name (USER[:PASSWORD])") }
         if passwordStdin {
             guard parts.count == 1 else { throw PatchError.invalidOption("--password-stdin", "cannot be used with a password in --creds") }
-            let data = FileHandle.standardInput.readDataToEndOfFile()
+            let data = try StandardInput.readAll(limit: Self.passwordStdinBytes, what: "the password on standard input (--password-stdin)")
             let password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
             return Credential(username: parts[0], secret: password)
         }

@@ -2,7 +2,8 @@ import Foundation
 @testable import Registry
 import Testing
 
-@Suite("Credential lookup")
+/// Serialized: the helper tests put their programs on PATH, which is one per process.
+@Suite("Credential lookup", .serialized)
 final class CredentialStoreTests {
     let directory: URL
 
@@ -95,6 +96,64 @@ final class CredentialStoreTests {
         let credential = try #require(try store.credential(for: "helper.example"))
         #expect(credential.username == "from-helper" && credential.secret == "helper-secret")
         #expect(try store.credential(for: "unknown.example") == nil)
+    }
+
+    func withHelper(_ name: String, _ script: String, _ body: () throws -> Void) throws {
+        let helper = try write("docker-credential-\(name)", script, executable: true)
+        let oldPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        setenv("PATH", "\((helper as NSString).deletingLastPathComponent):\(oldPath)", 1)
+        defer { setenv("PATH", oldPath, 1) }
+        try body()
+    }
+
+    /// Anything in a credential ends up in a header or a token request: control characters there
+    /// are refused with one error naming where the credential came from, never showing it.
+    @Test("credentials with control characters are refused, wherever they come from", arguments: [
+        "a\r\nX-Injected: yes", "a\n", "a\0", "a\u{7f}", "a\u{1b}[2J",
+    ])
+    func controlCharactersRefused(secret: String) throws {
+        let escaped = String(data: try JSONSerialization.data(withJSONObject: [secret]), encoding: .utf8)!.dropFirst().dropLast()
+        let identity = try write("identity.json", #"{"auths":{"r.example":{"identitytoken":\#(escaped)}}}"#)
+        let basic = try write("basic.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("user", secret))"}}}"#)
+        let explicit = CredentialStore(sources: [.explicit(Credential(username: "user", secret: secret), registry: "r.example")])
+        for (store, origin) in [(try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: identity, pullToken: nil, environment: [:]), identity),
+                                (try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: basic, pullToken: nil, environment: [:]), basic),
+                                (explicit, "--creds")] {
+            let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
+            let text = "\(error!)"
+            #expect(text.contains(origin) && text.contains("control characters") && !text.contains("X-Injected"), "\(text)")
+        }
+        let file = try write("helper.json", #"{"credHelpers":{"r.example":"ctltest"}}"#)
+        try withHelper("ctltest", """
+        #!/bin/sh
+        printf '{"Username":"u","Secret":%s}' '\(escaped)'
+        """) {
+            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
+            let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
+            #expect("\(error!)".contains("docker-credential-ctltest") && "\(error!)".contains("control characters"))
+        }
+    }
+
+    @Test("a credential helper that answers without end is cut off at the limit")
+    func helperOutputBounded() throws {
+        let file = try write("flood.json", #"{"credHelpers":{"r.example":"floodtest"}}"#)
+        try withHelper("floodtest", "#!/bin/sh\nexec cat /dev/zero\n") {
+            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
+            let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
+            #expect("\(error!)".contains("docker-credential-floodtest") && "\(error!)".contains("\(CredentialHelper.answerBytes)"), "\(error!)")
+        }
+    }
+
+    /// (An auth file may be a pipe the user made, `--authfile <(…)`: what is read from it is bounded.)
+    @Test("an auth file far too large is refused, not read whole")
+    func authFileBounded() throws {
+        let big = try write("big.json", "{}")
+        #expect(truncate(big, off_t(CredentialStore.authFileBytes + 1)) == 0)
+        for path in [big] {
+            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: path, pullToken: nil, environment: [:])
+            let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
+            #expect("\(error!)".contains(path), "\(error!)")
+        }
     }
 
     @Test func descriptionsNeverShowSecrets() throws {

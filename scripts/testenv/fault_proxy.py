@@ -11,10 +11,20 @@ point at the proxy (so upload sessions keep going through the proxy).
 
 Control endpoint (not forwarded, not counted):
 
-  POST   /__control  {"faults": [RULE, ...], "append": false, "reset_stats": false}
+  POST   /__control  {"faults": [RULE, ...], "append": false, "reset_stats": false,
+                      "random": RANDOM}
                      replaces (or with "append": true extends) the pending faults; answers the stats
-  GET    /__control  the stats (below) and the pending faults
-  DELETE /__control  clears faults and stats
+  GET    /__control  the stats (below), the pending faults and the random mode
+  DELETE /__control  clears faults, the random mode and stats
+
+  RANDOM = {"p": 0.2, "seed": 7, "retry_after": 1}   (or null: off)
+  Random mode: a request that no pending rule matches gets, with probability p, one of six
+  faults: status500, status503, status429 (Retry-After: retry_after), close, a body cut short
+  (truncate on a GET's response, drop_mid_body on an upload's request body) or flip_byte (a
+  blob GET's body). Only the faults that apply to the request are drawn from (a HEAD has no body
+  to cut). The draw depends only on the seed, the method, the path and how many times that
+  method and path were seen before, so a run's faults do not depend on the order in which
+  concurrent requests arrive.
 
   RULE = {"match": {"method": "GET", "path_regex": "/blobs/sha256:"},   # both optional
           "action": ACTION, "times": 1,     # times: how many matching requests; -1 = every one
@@ -26,7 +36,12 @@ Control endpoint (not forwarded, not counted):
 
 Actions:
   status500, status503      answer that status (registry-style JSON error body), not forwarded
-  status429                 the same with `Retry-After: 1`
+  status429                 the same with `Retry-After: 1` (or "retry_after")
+  close                     no reply at all: the request is read, then the connection closed
+                            (curl: "Empty reply from server")
+  flip_byte                 response: one byte of the body flipped (at "bytes", default the middle)
+  trickle                   response: the body at "bytes" bytes per second (default 1), like a
+                            registry that answers a manifest at 1 byte per second
   drop_mid_body             response: headers and half the body (or "bytes"), then a TCP reset.
                             On a request that carries a body (PUT/PATCH/POST), the proxy instead
                             reads half of the request body (the first chunk if chunked) and resets,
@@ -55,6 +70,7 @@ Authorization header values are never logged or reported.
 
 import argparse
 import fcntl
+import hashlib
 import http.client
 import json
 import os
@@ -77,7 +93,7 @@ CHUNK = 64 * 1024
 UPSTREAM_TIMEOUT = 60  # seconds, per socket operation
 MAX_REQUEST_ENTRIES = 5000
 MAX_TICKETS = 10000
-ACTIONS = {"status500", "status503", "status429", "drop_mid_body", "truncate", "wrong_digest",
+ACTIONS = {"status500", "status503", "status429", "close", "flip_byte", "trickle", "drop_mid_body", "truncate", "wrong_digest",
            "redirect_other_host", "delay"}
 # Headers that describe one connection rather than the message (RFC 9110 7.6.1), plus Host
 # (re-set for the upstream) and Expect (http.server already answered 100-continue).
@@ -111,6 +127,7 @@ class FaultRule:
         self.bytes = obj.get("bytes")
         if self.bytes is not None:
             self.bytes = max(0, int(self.bytes))
+        self.retry_after = max(0, int(obj.get("retry_after", 1)))
         FaultRule._next_id += 1
         self.id = FaultRule._next_id
 
@@ -148,6 +165,58 @@ class FaultBook:
     def pending(self):
         with self._lock:
             return [r.describe() for r in self._rules]
+
+
+class RandomFaults:
+    """The random mode: each request gets a fault with probability p, drawn from a hash of the
+    seed, the method, the path and that method and path's count, so concurrency cannot change it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._config = None
+        self._seen = {}
+
+    def set(self, config):
+        with self._lock:
+            self._seen = {}
+            if config is None:
+                self._config = None
+                return
+            if not isinstance(config, dict):
+                raise ValueError("random must be an object or null")
+            p = float(config.get("p", 0.2))
+            if not 0 <= p <= 1:
+                raise ValueError("random.p must be between 0 and 1")
+            self._config = {"p": p, "seed": int(config.get("seed", 0)),
+                            "retry_after": max(0, int(config.get("retry_after", 1)))}
+
+    def describe(self):
+        with self._lock:
+            return dict(self._config) if self._config else None
+
+    def choose(self, method, target, has_request_body):
+        """A FaultRule for this request, or None."""
+        path = urlsplit(target).path
+        with self._lock:
+            if not self._config:
+                return None
+            key = (method, path)
+            count = self._seen.get(key, 0)
+            self._seen[key] = count + 1
+            config = dict(self._config)
+        digest = hashlib.sha256(f"{config['seed']}|{method}|{path}|{count}".encode()).digest()
+        draw = int.from_bytes(digest[:8], "big") / 2 ** 64
+        if draw >= config["p"]:
+            return None
+        applicable = ["status500", "status503", "status429", "close"]
+        if has_request_body:
+            applicable.append("drop_mid_body")
+        elif method == "GET":
+            applicable.append("truncate")
+            if "/blobs/" in path:
+                applicable.append("flip_byte")
+        action = applicable[int.from_bytes(digest[8:16], "big") % len(applicable)]
+        return FaultRule({"action": action, "retry_after": config["retry_after"]})
 
 
 class Stats:
@@ -337,6 +406,7 @@ class BaseHandler(BaseHTTPRequestHandler):
     # Set on the class by main().
     upstream: Upstream = None
     faults: FaultBook = None
+    random: "RandomFaults" = None
     stats: Stats = None
     tickets: Tickets = None
     logfile = None
@@ -401,6 +471,9 @@ class BaseHandler(BaseHTTPRequestHandler):
                        for k, v in headers]
 
         cut = None  # body bytes to send before the fault cuts the connection
+        flip_at = None  # flip_byte: the body offset of the byte to flip
+        if not no_body and fault == "flip_byte":
+            flip_at = rule.bytes if rule.bytes is not None else (declared // 2 if declared else 0)
         if not no_body and fault in ("drop_mid_body", "truncate"):
             if rule.bytes is not None:
                 cut = rule.bytes
@@ -428,6 +501,19 @@ class BaseHandler(BaseHTTPRequestHandler):
                 break
             if fault == "wrong_digest":
                 data = data.translate(FLIP)
+            if fault == "trickle":
+                rate = max(1, rule.bytes or 1)
+                for i in range(0, len(data), rate):
+                    piece = data[i:i + rate]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked_out else piece)
+                    self.wfile.flush()
+                    sent += len(piece)
+                    self.sent_bytes = sent
+                    time.sleep(1)
+                continue
+            if flip_at is not None and sent <= flip_at < sent + len(data):
+                i = flip_at - sent
+                data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked_out else data)
             sent += len(data)
             self.sent_bytes = sent  # kept current: a client that hangs up still gets counted
@@ -457,6 +543,8 @@ class ProxyHandler(BaseHandler):
             return self.control()
         body = RequestBody(self.rfile, self.headers)
         rule = self.faults.take(self.command, self.path)
+        if rule is None:
+            rule = self.random.choose(self.command, self.path, body.present)
         action = rule.action if rule else None
         status, resp_bytes, note = 0, 0, ""
         try:
@@ -467,8 +555,12 @@ class ProxyHandler(BaseHandler):
                 status = int(action[6:])
                 err = {"errors": [{"code": "UNAVAILABLE" if status != 500 else "UNKNOWN",
                                    "message": f"fault injected by fault_proxy ({action})"}]}
-                extra = [("Retry-After", "1")] if status == 429 else []
+                extra = [("Retry-After", str(rule.retry_after))] if status == 429 else []
                 resp_bytes = self.send_simple(status, json.dumps(err).encode(), extra)
+            elif action == "close":
+                body.drain()
+                self.close_connection = True  # no status line, no headers: an empty reply
+                note = "closed without a reply"
             elif action == "redirect_other_host":
                 body.drain()
                 self.tickets.put(self.path, self.headers.get("Authorization"))
@@ -540,10 +632,12 @@ class ProxyHandler(BaseHandler):
             if self.command == "GET":
                 snap = self.stats.snapshot()
                 snap["faults_pending"] = self.faults.pending()
+                snap["random"] = self.random.describe()
                 snap["upstream"] = self.upstream.origin
                 return self.send_simple(200, json.dumps(snap).encode())
             if self.command == "DELETE":
                 self.faults.set([])
+                self.random.set(None)
                 self.stats.reset()
                 return self.send_simple(200, b'{"ok": true}')
             if self.command == "POST":
@@ -557,6 +651,8 @@ class ProxyHandler(BaseHandler):
                 if "faults" in req:
                     self.faults.set([FaultRule(r) for r in req["faults"]],
                                     append=bool(req.get("append")))
+                if "random" in req:
+                    self.random.set(req["random"])
                 snap = self.stats.snapshot()
                 snap["faults_pending"] = self.faults.pending()
                 return self.send_simple(200, json.dumps(snap).encode())
@@ -621,6 +717,7 @@ def main(argv=None):
 
     BaseHandler.upstream = Upstream(args.upstream, args.upstream_ca)
     BaseHandler.faults = FaultBook()
+    BaseHandler.random = RandomFaults()
     BaseHandler.stats = Stats(f"http://localhost:{rport}")
     BaseHandler.tickets = Tickets()
     BaseHandler.redirect_port = rport

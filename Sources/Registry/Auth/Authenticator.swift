@@ -12,19 +12,22 @@ final class Authenticator: @unchecked Sendable {
     private let credential: Credential?
     private let http: any HTTPClient
     private let verifyTLS: Bool
-    /// A token realm over plain HTTP gets credentials only if the registry itself is plain HTTP
-    /// (loopback or --insecure-registry) or the realm is on this machine.
-    private let plainHTTPAllowed: Bool
+    /// A token realm over plain HTTP gets credentials only when its host is on this machine or
+    /// named with --insecure-registry: a plain-HTTP registry does not vouch for another host.
+    private let insecureHosts: Set<String>
+    private let retrier: Retrier
     private let lock = Lock()
     private var challenge: AuthChallenge?
     private var tokens: [String: (token: String, expires: Date)] = [:]
 
-    init(registry: String, credential: Credential?, http: any HTTPClient, verifyTLS: Bool, plainHTTPAllowed: Bool) {
+    init(registry: String, credential: Credential?, http: any HTTPClient, verifyTLS: Bool, insecureHosts: Set<String>,
+         retrier: Retrier) {
         self.registry = registry
         self.credential = credential
         self.http = http
         self.verifyTLS = verifyTLS
-        self.plainHTTPAllowed = plainHTTPAllowed
+        self.insecureHosts = insecureHosts
+        self.retrier = retrier
     }
 
     var hasCredential: Bool { credential != nil }
@@ -76,10 +79,9 @@ final class Authenticator: @unchecked Sendable {
         guard let realm = challenge.realm, realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
             throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "the Bearer challenge has no realm URL")
         }
-        if realm.hasPrefix("http://"), credential != nil, !plainHTTPAllowed,
-           !DockerReference.isLoopbackHost(DockerReference.hostWithoutPort(CurlHTTPClient.host(of: realm))) {
+        if realm.hasPrefix("http://"), credential != nil, !Self.mayReceiveCredentialsOverPlainHTTP(realm, insecureHosts: insecureHosts) {
             throw RegistryError.unauthorized(registry: registry, operation: operation,
-                                             detail: "its token service \(RegistryClient.origin(of: realm)) is plain HTTP; refusing to send credentials there")
+                                             detail: "its token service \(RegistryClient.origin(of: realm)) is plain HTTP; refusing to send credentials there (name its host with --insecure-registry to allow it)")
         }
         var scopeList = scopes
         if scopeList.isEmpty, let scope = challenge.scope { scopeList = [scope] }
@@ -103,7 +105,11 @@ final class Authenticator: @unchecked Sendable {
                                   verifyTLS: verifyTLS)
             if let basic = basicHeader() { request.headers.append(("Authorization", basic)) }
         }
-        let response = try await http.send(request, bodyLimit: 1 << 20, sink: nil)
+        let tokenRequest = request
+        let response = try await retrier.run(operation: "answer a token request at \(RegistryClient.origin(of: realm))",
+                                             limits: .smallObject) {
+            try await http.send(tokenRequest, bodyLimit: 1 << 20, sink: nil)
+        }
         guard response.status == 200 else {
             let detail = response.status == 401 || response.status == 403
                 ? "the token server rejected the credentials (HTTP \(response.status))"
@@ -114,10 +120,23 @@ final class Authenticator: @unchecked Sendable {
               let token = value["token"]?.stringValue ?? value["access_token"]?.stringValue, !token.isEmpty else {
             throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "the token server's answer has no token")
         }
-        // Tokens default to 60 s (distribution spec); refresh a little early.
-        let lifetime = Double(value["expires_in"]?.int64Value ?? 60)
+        // It goes into an Authorization header: a CR LF in it would start a header of its own.
+        guard HTTPFieldSafety.isSafeValue(token) else {
+            throw RegistryError.unauthorized(registry: registry, operation: operation,
+                                             detail: "the token server's token holds control characters; refusing to use it")
+        }
+        // Tokens default to 60 s (distribution spec); refresh a little early. A lifetime out of
+        // range (negative, or beyond a day) is taken as the default.
+        let lifetime = Double(value["expires_in"]?.int64Value.flatMap { (0...86_400).contains($0) ? $0 : nil } ?? 60)
         lock.withLock { tokens[key(scopes)] = (token, Date().addingTimeInterval(max(lifetime - 10, 5))) }
         return token
+    }
+
+    /// A plain-HTTP realm's host must be loopback or named with --insecure-registry (as HOST or HOST:PORT).
+    static func mayReceiveCredentialsOverPlainHTTP(_ realm: String, insecureHosts: Set<String>) -> Bool {
+        let authority = CurlHTTPClient.host(of: realm).lowercased()
+        let host = DockerReference.hostWithoutPort(authority)
+        return DockerReference.isLoopbackHost(host) || insecureHosts.contains { $0.lowercased() == authority || $0.lowercased() == host }
     }
 
     static func formEncode(_ text: String) -> String {

@@ -1,5 +1,6 @@
 import OCI
 import Foundation
+import HTTP
 import JSON
 
 /// A user name and secret for one registry. `description` never shows the secret.
@@ -19,6 +20,16 @@ public struct Credential: Sendable, CustomStringConvertible, CustomDebugStringCo
     public var debugDescription: String { description }
     /// Keeps the secret out of `dump` and test failure output too.
     public var customMirror: Mirror { Mirror(self, children: ["username": username]) }
+
+    /// The credential itself, once its fields are known to hold no control characters: they end
+    /// up in Authorization headers and token requests, where a CR LF would start a header of its
+    /// own. `origin` names where it came from; the error never shows the value.
+    func checked(for registry: String, from origin: String) throws -> Credential {
+        guard HTTPFieldSafety.isSafeValue(username), HTTPFieldSafety.isSafeValue(secret) else {
+            throw RegistryError.credentials("the credential for \(registry) from \(origin) holds control characters; refusing to use it")
+        }
+        return self
+    }
 }
 
 /// Where credentials come from, first match wins, as skopeo and docker look them up:
@@ -69,16 +80,16 @@ public struct CredentialStore: Sendable {
         for source in sources {
             switch source {
             case .explicit(let credential, let only):
-                if only == registry { return credential }
+                if only == registry { return try credential.checked(for: registry, from: "--creds") }
             case .authFile(let path):
                 guard FileManager.default.fileExists(atPath: path) else {
                     continue
                 }
-                let data: Data
-                do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                    throw RegistryError.credentials("cannot read the auth file \(path)")
+                let data: [UInt8]
+                do { data = try FileSystem.readFile(path, limit: Self.authFileBytes, what: "the auth file \(path)") } catch let error as OCIError {
+                    throw RegistryError.credentials(error.description)
                 }
-                guard data.count <= 4 << 20, let value = try? JSONValue(parsing: Array(data)), let object = value.objectValue else {
+                guard let value = try? JSONValue(parsing: data), let object = value.objectValue else {
                     throw RegistryError.credentials("the auth file \(path) is not valid JSON")
                 }
                 if let found = try Self.lookup(object, registry: registry, origin: path) { return found }
@@ -88,6 +99,9 @@ public struct CredentialStore: Sendable {
         }
         return nil
     }
+
+    /// Auth files hold a few entries; a bigger one is not an auth file.
+    static let authFileBytes = 4 << 20
 
     /// The keys a Docker config may use for a registry: Docker Hub has several spellings.
     static func keys(for registry: String) -> [String] {
@@ -110,7 +124,9 @@ public struct CredentialStore: Sendable {
         if let auths = config["auths"]?.objectValue {
             for key in keys {
                 guard let entry = auths[key]?.objectValue else { continue }
-                if let credential = try decode(entry, registry: registry, origin: origin) { return credential }
+                if let credential = try decode(entry, registry: registry, origin: origin) {
+                    return try credential.checked(for: registry, from: origin)
+                }
             }
         }
         if let store = config["credsStore"]?.stringValue, !store.isEmpty {

@@ -14,50 +14,63 @@ public final class RegistryClient: @unchecked Sendable {
     let retry: RetryPolicy
     let logger: Logger
 
+    let retrier: Retrier
+
     init(registry: String, baseURL: String, verifyTLS: Bool, http: any HTTPClient, credential: Credential?,
-         retry: RetryPolicy, logger: Logger) {
+         retry: RetryPolicy, insecureHosts: Set<String>, logger: Logger) {
         self.registry = registry
         self.baseURL = baseURL
         self.verifyTLS = verifyTLS
         self.http = http
         self.retry = retry
         self.logger = logger
+        retrier = Retrier(policy: retry, registry: registry, logger: logger)
         authenticator = Authenticator(registry: registry, credential: credential, http: http, verifyTLS: verifyTLS,
-                                      plainHTTPAllowed: baseURL.hasPrefix("http://"))
+                                      insecureHosts: insecureHosts, retrier: retrier)
     }
 
     /// Finds how to reach the registry: verified HTTPS; for loopback or `--insecure-registry`
     /// hosts, plain HTTP when the port does not speak TLS; for insecure hosts, HTTPS without
-    /// verification. Never a silent downgrade for any other host.
-    static func connect(reference: DockerReference, insecure: Bool, http: any HTTPClient, credential: Credential?,
+    /// verification. Never a silent downgrade for any other host. Each scheme's API check is
+    /// retried like any request; a failed TLS handshake moves on to the next scheme at once.
+    static func connect(reference: DockerReference, insecureHosts: Set<String>, http: any HTTPClient, credential: Credential?,
                         retry: RetryPolicy, logger: Logger) async throws -> RegistryClient {
         let host = reference.apiHost
-        var attempts: [(String, Bool)] = [("https://\(host)", true)]
-        if insecure { attempts.append(("https://\(host)", false)) }
-        if insecure || reference.isLoopback { attempts.append(("http://\(host)", true)) }
-        var lastError: Error?
-        for (base, verify) in attempts {
+        let insecure = insecureHosts.contains(reference.registry)
+        var schemes: [(String, Bool)] = [("https://\(host)", true)]
+        if insecure { schemes.append(("https://\(host)", false)) }
+        if insecure || reference.isLoopback { schemes.append(("http://\(host)", true)) }
+        let retrier = Retrier(policy: retry, registry: reference.registry, logger: logger)
+        let operation = "answer the API check GET /v2/"
+        for (index, (base, verify)) in schemes.enumerated() {
+            let hasFallback = index + 1 < schemes.count
             do {
-                let response = try await http.send(HTTPRequest(method: "GET", url: "\(base)/v2/", verifyTLS: verify),
-                                                   bodyLimit: 64 << 10, sink: nil)
+                let response = try await retrier.run(operation: operation, limits: .smallObject,
+                                                     retries: { error in
+                                                         if case .tlsHandshake = error { return !hasFallback }
+                                                         return error.isRetryable
+                                                     }) {
+                    try await http.send(HTTPRequest(method: "GET", url: "\(base)/v2/", verifyTLS: verify), bodyLimit: 64 << 10, sink: nil)
+                }
                 guard response.status == 200 || response.status == 401 else {
-                    throw RegistryError.status(registry: reference.registry, operation: "answer the API check GET /v2/",
+                    throw RegistryError.status(registry: reference.registry, operation: operation,
                                                status: response.status, codes: RegistryError.codes(from: response.body))
                 }
                 logger.debug("\(reference.registry): using \(base)\(verify ? "" : " without TLS verification")")
                 return RegistryClient(registry: reference.registry, baseURL: base, verifyTLS: verify, http: http,
-                                      credential: credential, retry: retry, logger: logger)
-            } catch let error as HTTPError {
-                lastError = error
-                if case .transport(_, _, let retryable) = error, !retryable, !insecure {
-                    break  // a certificate that does not verify is not a reason to try plain HTTP
+                                      credential: credential, retry: retry, insecureHosts: insecureHosts, logger: logger)
+            } catch let error as RegistryError {
+                guard case .transport(_, _, _, let cause) = error else { throw error }
+                switch cause {
+                case .tlsHandshake where hasFallback: continue  // a port that speaks plain HTTP
+                case .tlsVerification where insecure && hasFallback: continue  // an unverified certificate may be waved through
+                case .tlsVerification where !insecure: throw RegistryError.insecureNotAllowed(registry: reference.registry)
+                default: throw error
                 }
             }
         }
-        if let error = lastError as? HTTPError, case .transport(_, _, false) = error {
-            throw RegistryError.insecureNotAllowed(registry: reference.registry)
-        }
-        throw lastError ?? RegistryError.insecureNotAllowed(registry: reference.registry)
+        // Only reached when the last scheme's handshake failed without anything to fall back to.
+        throw RegistryError.insecureNotAllowed(registry: reference.registry)
     }
 
     struct Call {
@@ -68,10 +81,13 @@ public final class RegistryClient: @unchecked Sendable {
         var headers: [(String, String)] = []
         var scopes: [String]
         var bodyLimit = 1 << 20
+        var limits = TransferLimits.smallObject
         /// Made anew for every attempt, since a stream cannot be replayed.
         var body: () throws -> HTTPRequest.Body = { .none }
-        /// Made anew for every attempt: where a 2xx body goes.
-        var sink: (() throws -> ((UnsafeRawBufferPointer) throws -> Void))?
+        /// Headers that depend on the attempt (a resumed download's Range).
+        var attemptHeaders: () -> [(String, String)] = { [] }
+        /// Where a 2xx body goes, chosen once its status and headers are known.
+        var sink: HTTPBodySinkFactory?
         /// Whether to send Authorization: not to another host a registry redirected us to.
         var authorize = true
         /// False for a streaming upload: its body cannot be sent twice, so its caller retries the
@@ -87,45 +103,27 @@ public final class RegistryClient: @unchecked Sendable {
     /// 408, 429, 5xx). Other statuses are returned for the caller to judge.
     func send(_ call: Call) async throws -> HTTPResponse {
         var reauthenticated = false
-        var attempt = 0
         var authorization = call.authorize ? authenticator.authorization(for: call.scopes) : nil
-        while true {
-            var request = HTTPRequest(method: call.method, url: url(call.target), headers: call.headers,
-                                      body: try call.body(), verifyTLS: verifyTLS)
-            if let authorization { request.headers.append(("Authorization", authorization)) }
-            let response: HTTPResponse
-            do {
-                response = try await http.send(request, bodyLimit: call.bodyLimit, sink: try call.sink?())
-            } catch let error as HTTPError {
-                guard case .transport(_, _, true) = error, call.retryable, attempt + 1 < retry.attempts else { throw error }
-                let wait = retry.delay(after: attempt, retryAfter: nil)
-                logger.info("\(registry): \(error); retrying \(call.operation) in \(String(format: "%.1f", wait)) s")
-                attempt += 1
-                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
-                continue
-            }
-            if response.status == 401 && call.authorize && !reauthenticated {
+        let response = try await retrier.run(operation: call.operation, limits: call.limits, retryable: call.retryable) {
+            while true {
+                var request = HTTPRequest(method: call.method, url: url(call.target), headers: call.headers + call.attemptHeaders(),
+                                          body: try call.body(), verifyTLS: verifyTLS, limits: call.limits)
+                if let authorization { request.headers.append(("Authorization", authorization)) }
+                let response = try await http.send(request, bodyLimit: call.bodyLimit, sink: call.sink)
+                guard response.status == 401 && call.authorize && !reauthenticated else { return response }
                 reauthenticated = true
                 authorization = try await authenticator.respond(to: response.header("WWW-Authenticate"),
                                                                 scopes: call.scopes, operation: call.operation)
                 if !call.retryable { return response }  // the caller starts over, with the fresh token cached
-                continue
             }
-            if RetryPolicy.isRetryable(status: response.status) && call.retryable && attempt + 1 < retry.attempts {
-                let wait = retry.delay(after: attempt, retryAfter: response.header("Retry-After"))
-                logger.info("\(registry): HTTP \(response.status) to \(call.operation); retrying in \(String(format: "%.1f", wait)) s")
-                attempt += 1
-                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
-                continue
-            }
-            if response.status == 401 {
-                let detail = authenticator.hasCredential
-                    ? "the registry refused the credentials (HTTP 401)"
-                    : "no credentials were found for \(registry); pass --creds or --authfile, or log in with docker or skopeo"
-                throw RegistryError.unauthorized(registry: registry, operation: call.operation, detail: detail)
-            }
-            return response
         }
+        if response.status == 401 && (call.retryable || !call.authorize) {
+            let detail = authenticator.hasCredential
+                ? "the registry refused the credentials (HTTP 401)"
+                : "no credentials were found for \(registry); pass --creds or --authfile, or log in with docker or skopeo"
+            throw RegistryError.unauthorized(registry: registry, operation: call.operation, detail: detail)
+        }
+        return response
     }
 
     func failure(_ call: Call, _ response: HTTPResponse) -> RegistryError {

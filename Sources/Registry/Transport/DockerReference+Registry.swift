@@ -8,13 +8,15 @@ extension DockerReference {
     /// Loopback registries may be reached over plain HTTP, as Docker allows.
     public var isLoopback: Bool { Self.isLoopbackHost(Self.hostWithoutPort(registry)) }
 
-    /// `localhost`, `::1`, or an IPv4 address in 127.0.0.0/8 — parsed, so `127.evil.example` is not.
+    /// `localhost`, `::1`, or an IPv4 address in 127.0.0.0/8 — parsed as ASCII digits, so neither
+    /// `127.evil.example` nor `١٢٧.0.0.1` (Arabic-Indic digits, from a hostile challenge) is.
     static func isLoopbackHost(_ host: String) -> Bool {
+        let host = host.lowercased()
         if host == "localhost" || host == "::1" || host == "[::1]" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }),
-              octets.allSatisfy({ Int($0)! <= 255 }) else { return false }
-        return octets[0] == "127"
+        guard octets.count == 4 else { return false }
+        let values = octets.map { $0.utf8.count <= 3 ? ASCIINumber.parse($0, in: 0...255) : nil }
+        return values.allSatisfy { $0 != nil } && values[0] == 127
     }
 
     static func hostWithoutPort(_ registry: String) -> String {

@@ -76,33 +76,49 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
         }
     }
 
-    /// POST for a session, then one streaming PUT with the digest. A failed attempt (connection
-    /// error, 408, 429, 5xx) starts over with a new session, since a stream cannot be resumed.
+    /// POST for a session, then one streaming PUT with the digest. A failed attempt (the PUT's
+    /// connection broke, 408, 429, 5xx, a token that expired, a source stream that could not be
+    /// resumed) starts over with a new session and a new stream, within the retry budget; bytes
+    /// from the source that do not match their digest are read once more.
     private func upload(_ descriptor: Descriptor, from origin: BlobOrigin, location given: String?) async throws {
         var location = given
-        var attempt = 0
+        var budget = RetryBudget(policy: client.retry, limits: .bulk)
+        var mismatches = 0
         while true {
             let failure: Error
             var retryAfter: String?
             do {
                 try await uploadOnce(descriptor, from: origin, location: location)
                 return
-            } catch let error as HTTPError {
-                guard case .transport(_, _, true) = error else { throw error }
-                failure = error
+            } catch let error as StreamFailure {
+                switch error.underlying {
+                case let mismatch as OCIError where mismatch.isContentMismatch && mismatches + 1 < RegistrySource.contentAttempts:
+                    mismatches += 1
+                case is StreamRestartNeeded: break
+                default: throw error.underlying  // the source has retried already, or it is local
+                }
+                failure = error.underlying
+            } catch RegistryError.transport(let registry, let operation, 1, let cause) where cause.isRetryable {
+                // The PUT itself (sent once, since its stream cannot be replayed); a POST or HEAD
+                // that failed has been retried by `send` already and ends the upload.
+                failure = RegistryError.transport(registry: registry, operation: operation, attempts: 1, cause: cause)
             } catch let error as UploadRefused {
                 // 401: the token expired during the run; it has been renewed, so try once more.
                 guard RetryPolicy.isRetryable(status: error.response.status) || error.response.status == 401 else { throw error.error }
                 failure = error.error
                 retryAfter = error.response.header("Retry-After")
             }
-            guard attempt + 1 < client.retry.attempts else { throw (failure as? UploadRefused)?.error ?? failure }
-            let wait = client.retry.delay(after: attempt, retryAfter: retryAfter)
+            guard let wait = budget.nextWait(retryAfter: retryAfter) else { throw failure }
             client.logger.info("\(client.registry): \(failure); uploading \(descriptor.digest.shortDescription) again in \(String(format: "%.1f", wait)) s")
-            attempt += 1
             location = nil
             try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
         }
+    }
+
+    /// An error of the stream an upload reads from, kept apart from the upload's own errors.
+    private struct StreamFailure: Error, CustomStringConvertible {
+        let underlying: Error
+        var description: String { "\(underlying)" }
     }
 
     /// A status the upload PUT got, kept with the response so that `upload` can decide to retry.
@@ -134,16 +150,20 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
         let reader = try await origin.stream()
         let call = RegistryClient.Call(
             operation: operation, method: "PUT", target: "\(sessionURL)\(separator)digest=\(descriptor.digest)",
-            headers: [("Content-Type", "application/octet-stream")], scopes: [pushScope],
+            headers: [("Content-Type", "application/octet-stream")], scopes: [pushScope], limits: .bulk,
             body: {
                 // curl stops reading at Content-Length, before the reader would see its end and check
                 // the digest: so check it on the last byte, while the upload can still be aborted.
                 var sent: Int64 = 0
                 return .stream(length: descriptor.size) { buffer in
-                    let n = try reader.read(into: buffer)
-                    sent += Int64(n)
-                    if sent >= descriptor.size { try reader.drain() }
-                    return n
+                    do {
+                        let n = try reader.read(into: buffer)
+                        sent += Int64(n)
+                        if sent >= descriptor.size { try reader.drain() }
+                        return n
+                    } catch {
+                        throw StreamFailure(underlying: error)
+                    }
                 }
             },
             authorize: client.isSameOrigin(sessionURL), retryable: false)

@@ -43,7 +43,24 @@ public final class RegistrySource: ImageSource, PublishedImageSource, @unchecked
         return blob
     }
 
+    /// A manifest whose bytes do not match is fetched once more (a flipped bit on the way); only
+    /// a repeated mismatch is an error.
     private func fetchManifest(_ reference: String, expected: Digest?, what: String) async throws -> ManifestBlob {
+        var mismatches = 0
+        while true {
+            do {
+                return try await fetchManifestOnce(reference, expected: expected, what: what)
+            } catch let error as OCIError where error.isContentMismatch && mismatches + 1 < Self.contentAttempts {
+                mismatches += 1
+                client.logger.info("\(error); fetching it again")
+            }
+        }
+    }
+
+    /// How many times a manifest or blob is fetched before a mismatch of its bytes is an error.
+    static let contentAttempts = 2
+
+    private func fetchManifestOnce(_ reference: String, expected: Digest?, what: String) async throws -> ManifestBlob {
         let call = RegistryClient.Call(operation: "send \(what)", method: "GET",
                                        target: "/v2/\(name.repository)/manifests/\(reference)",
                                        headers: [("Accept", Self.manifestAccept)], scopes: [pullScope],
@@ -67,29 +84,34 @@ public final class RegistrySource: ImageSource, PublishedImageSource, @unchecked
         return ManifestBlob(bytes: response.body, mediaType: mediaType, digest: actual)
     }
 
+    /// Downloads to a private file, verified before it is handed over. A download that breaks
+    /// resumes where it stopped; one whose bytes do not match is fetched once more from the start.
     public func openBlob(_ descriptor: Descriptor) async throws -> ByteReader {
         let what = "blob \(descriptor.digest) in \(name)"
-        let download = try BlobDownload(descriptor: descriptor, what: what)
-        try await fetchBlob(descriptor, what: what) { try download.restart() }
-        return try download.finish()
+        var mismatches = 0
+        while true {
+            do {
+                let download = try BlobDownload(descriptor: descriptor, what: what)
+                try await fetchBlob(descriptor, what: what, into: download)
+                return try download.finish()
+            } catch let error as OCIError where error.isContentMismatch && mismatches + 1 < Self.contentAttempts {
+                mismatches += 1
+                client.logger.info("\(error); fetching it again")
+            }
+        }
     }
 
     /// Across registries, a blob goes from this registry's response straight into the upload: the
     /// download runs beside the reader through a bounded pipe, and the reader checks size and
-    /// digest at the end, before the upload can complete. A broken download breaks the upload,
-    /// which then starts over with a new stream.
+    /// digest at the end, before the upload can complete. A download that breaks resumes with a
+    /// Range request; where it cannot, the upload fails with `StreamRestartNeeded` and starts over
+    /// with a new stream.
     public func streamBlob(_ descriptor: Descriptor) async throws -> ByteReader {
         let what = "blob \(descriptor.digest) in \(name)"
         let pipe = BytePipe()
         Task {
             do {
-                try await fetchBlob(descriptor, what: what) {
-                    // A retry is only possible while nothing has been handed over.
-                    guard pipe.bytesWritten == 0 else {
-                        throw HTTPError.transport(host: self.client.registry, message: "the download of \(what) broke off", retryable: true)
-                    }
-                    return { try pipe.write($0) }
-                }
+                try await fetchBlob(descriptor, what: what, into: PipeDownload(pipe: pipe, what: what))
                 pipe.finish()
             } catch {
                 pipe.finish(error: error)
@@ -98,26 +120,53 @@ public final class RegistrySource: ImageSource, PublishedImageSource, @unchecked
         return CancellingReader(VerifyingReader(pipe, descriptor: descriptor, what: what), onDeinit: pipe.cancel)
     }
 
-    /// GETs a blob into the sinks `makeSink` gives (one per attempt), following redirects to blob
-    /// storage (S3, GCS, a CDN); credentials stay with the registry's own origin.
-    private func fetchBlob(_ descriptor: Descriptor, what: String,
-                           makeSink: @escaping () throws -> (UnsafeRawBufferPointer) throws -> Void) async throws {
-        var target = "/v2/\(name.repository)/blobs/\(descriptor.digest)"
+    /// GETs a blob into `target`, following redirects to blob storage (S3, GCS, a CDN; credentials
+    /// stay with the registry's own origin). After a broken attempt, the next one asks for the
+    /// rest with `Range: bytes=N-`: a 206 from N continues, a 200 starts over.
+    private func fetchBlob(_ descriptor: Descriptor, what: String, into target: BlobDownloadTarget) async throws {
+        var location = "/v2/\(name.repository)/blobs/\(descriptor.digest)"
         var authorize = true
+        let operation = "send \(what)"
+        let registry = client.registry
         for _ in 0..<6 {
-            let call = RegistryClient.Call(operation: "send \(what)", method: "GET", target: target,
-                                           scopes: [pullScope], bodyLimit: 64 << 10, sink: makeSink, authorize: authorize)
+            let call = RegistryClient.Call(
+                operation: operation, method: "GET", target: location, scopes: [pullScope], bodyLimit: 64 << 10,
+                limits: descriptor.size <= Self.smallBlobBytes ? .smallObject : .bulk,
+                attemptHeaders: {
+                    let received = target.received
+                    return received > 0 && received < descriptor.size ? [("Range", "bytes=\(received)-")] : []
+                },
+                sink: { head in
+                    guard head.status == 206 else { return try target.begin(at: 0) }
+                    let received = target.received
+                    guard received > 0, Self.contentRangeStart(head.header("Content-Range")) == received else {
+                        throw RegistryError.badResponse(registry: registry, operation: operation,
+                                                        reason: "its partial answer (206) does not start at byte \(received)")
+                    }
+                    return try target.begin(at: received)
+                },
+                authorize: authorize)
             let response = try await client.send(call)
-            if (300...399).contains(response.status), let location = response.header("Location") {
-                target = Self.resolve(location, against: client.url(target))
-                authorize = client.isSameOrigin(target)
+            if (300...399).contains(response.status), let header = response.header("Location") {
+                location = Self.resolve(header, against: client.url(location))
+                authorize = client.isSameOrigin(location)
                 continue
             }
             if response.status == 404 { throw OCIError.notFound("\(what) (\(client.registry) answered 404)") }
-            guard response.status == 200 else { throw client.failure(call, response) }
+            guard response.status == 200 || response.status == 206 else { throw client.failure(call, response) }
             return
         }
-        throw RegistryError.badResponse(registry: client.registry, operation: "send \(what)", reason: "too many redirects")
+        throw RegistryError.badResponse(registry: client.registry, operation: operation, reason: "too many redirects")
+    }
+
+    /// Blobs up to this size (configs, small layers) get the tight limits of manifests: a registry
+    /// trickling a config fails that attempt fast, and the retry gets it.
+    static let smallBlobBytes: Int64 = 256 << 10
+
+    /// The first byte of `Content-Range: bytes FIRST-LAST/TOTAL`, in ASCII digits.
+    static func contentRangeStart(_ header: String?) -> Int64? {
+        guard let header, header.hasPrefix("bytes "), let dash = header.firstIndex(of: "-") else { return nil }
+        return ASCIINumber.parse(header[header.index(header.startIndex, offsetBy: 6)..<dash], in: 0...Limits.blobBytes)
     }
 
     static func resolve(_ location: String, against base: String) -> String {
@@ -128,52 +177,6 @@ public final class RegistrySource: ImageSource, PublishedImageSource, @unchecked
         let origin = String(base[..<authorityEnd])
         return location.hasPrefix("/") ? origin + location : origin + "/" + location
     }
-}
-
-/// A blob on its way to disk: hashed and counted as it arrives, refused as soon as it exceeds
-/// its declared size. The file is unlinked once opened, so it disappears with its reader.
-final class BlobDownload {
-    let descriptor: Descriptor
-    let what: String
-    private var file: AtomicFileWriter?
-    private var hasher: DigestHasher
-    private var count: Int64 = 0
-
-    init(descriptor: Descriptor, what: String) throws {
-        self.descriptor = descriptor
-        self.what = what
-        hasher = DigestHasher(descriptor.digest.algorithm)
-    }
-
-    /// A fresh sink for one attempt: a retried download starts from the beginning.
-    func restart() throws -> (UnsafeRawBufferPointer) throws -> Void {
-        file?.abandon()
-        let directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        // Private (0600): the layers of a private image must not be readable by other users meanwhile.
-        let writer = try AtomicFileWriter(path: "\(directory)/imagepatch-blob-\(descriptor.digest.hex.prefix(16))", mode: 0o600)
-        file = writer
-        hasher = DigestHasher(descriptor.digest.algorithm)
-        count = 0
-        return { [unowned self] chunk in
-            count += Int64(chunk.count)
-            guard count <= descriptor.size else {
-                throw OCIError.sizeMismatch(what: what, expected: descriptor.size, actual: count)
-            }
-            hasher.update(chunk)
-            try writer.write(chunk)
-        }
-    }
-
-    func finish() throws -> ByteReader {
-        guard let file else { throw OCIError.io("\(what): no data was received") }
-        defer { file.abandon() }
-        guard count == descriptor.size else { throw OCIError.sizeMismatch(what: what, expected: descriptor.size, actual: count) }
-        let actual = Digest(algorithm: descriptor.digest.algorithm, hex: hasher.finalizeHex())
-        guard actual == descriptor.digest else { throw OCIError.digestMismatch(what: what, expected: descriptor.digest, actual: actual) }
-        return try FileReader(path: file.temporaryPath)
-    }
-
-    deinit { file?.abandon() }
 }
 
 /// Tells the producer to stop when the consumer lets go of the stream early.

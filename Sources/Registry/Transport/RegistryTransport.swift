@@ -19,7 +19,9 @@ public final class RegistryTransport: @unchecked Sendable {
     private var clients: [String: RegistryClient] = [:]
     private let lock = Lock()
 
-    public init(options: Options, logger: Logger, http: (any HTTPClient)? = nil) {
+    /// `logger` defaults to none at all (library and test use); the command line passes its own.
+    public init(options: Options, logger: Logger = Logger(label: "imagepatch.registry", factory: { _ in SwiftLogNoOpLogHandler() }),
+                http: (any HTTPClient)? = nil) {
         self.options = options
         self.logger = logger
         self.http = http ?? CurlHTTPClient(configuration: .init(caFile: options.caFile))
@@ -38,8 +40,7 @@ public final class RegistryTransport: @unchecked Sendable {
     private func client(for name: DockerReference) async throws -> RegistryClient {
         if let existing = lock.withLock({ clients[name.registry] }) { return existing }
         let credential = try options.credentials.credential(for: name.registry)
-        let client = try await RegistryClient.connect(reference: name,
-                                                      insecure: options.insecureRegistries.contains(name.registry),
+        let client = try await RegistryClient.connect(reference: name, insecureHosts: options.insecureRegistries,
                                                       http: http, credential: credential, retry: options.retry, logger: logger)
         return lock.withLock {
             if let raced = clients[name.registry] { return raced }

@@ -71,18 +71,31 @@ struct RegistryServer: Sendable {
 struct FaultProxy: Sendable {
     let host: String
     let control: String
+    let pid: Int32
 
     static func start(in front: RegistryServer) async throws -> FaultProxy {
         let result = try await ProcessRunner.run(RegistryServer.script,
                                                  ["proxy", "--dir", front.directory, "--upstream", front.url])
         guard result.succeeded else { throw CommandFailed(result: result) }
         let info = try Oracles.jsonObject(result.stdout)
-        return FaultProxy(host: info["host"] as! String, control: info["control"] as! String)
+        return FaultProxy(host: info["host"] as! String, control: info["control"] as! String, pid: Int32(info["pid"] as! Int))
     }
+
+    /// Stops this proxy (the registry's `stop` would too, but a suite that starts many stops each).
+    func stop() { kill(pid, SIGTERM) }
 
     /// Arms faults, e.g. `[["match": ["method": "GET", "path_regex": "/blobs/"], "action": "status503", "times": 1]]`.
     func arm(_ faults: [[String: Any]]) async throws {
-        let body = try JSONSerialization.data(withJSONObject: ["faults": faults, "reset_stats": true])
+        try await control(["faults": faults, "reset_stats": true])
+    }
+
+    /// Random mode: each request gets, with probability `p`, one of the six faults, drawn from `seed`.
+    func armRandom(p: Double, seed: Int, retryAfter: Int = 1) async throws {
+        try await control(["faults": [], "reset_stats": true, "random": ["p": p, "seed": seed, "retry_after": retryAfter]])
+    }
+
+    private func control(_ request: [String: Any]) async throws {
+        let body = try JSONSerialization.data(withJSONObject: request)
         try await ProcessRunner.check("curl", ["-sf", "-X", "POST", "-H", "Content-Type: application/json",
                                                "--data-binary", String(decoding: body, as: UTF8.self), control])
     }

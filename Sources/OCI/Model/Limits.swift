@@ -9,10 +9,10 @@ public enum Limits {
     public static let maxLayers = 1024
     /// No layer of a container image comes near this; a descriptor claiming more is hostile or broken.
     public static let blobBytes: Int64 = 64 << 30
-    /// The agent's files, uncompressed: a gzip bomb in an agent layer stops here, not at a full disk.
-    public static let agentUncompressedBytes: Int64 = 32 << 30
-    /// What unpacking an `oci-archive:` or `docker-archive:` file may write to disk.
-    public static let archiveBytes: Int64 = 64 << 30
+    /// The default for what unpacking an `oci-archive:` or `docker-archive:` file may write to disk
+    /// (the sum of its entries' sizes); `--max-archive-size` changes it. A decompression bomb or a
+    /// sparse entry stops here, not at a full disk.
+    public static let archiveUnpackedBytes: Int64 = 4 << 30
     /// Entries kept in memory while the agent's layers are merged.
     public static let agentEntries = 2_000_000
 }

@@ -1,29 +1,5 @@
 import Glibc
 
-/// Reads a file through a POSIX descriptor (no Foundation buffering, no whole-file loads).
-public final class FileReader: ByteReader {
-    private let descriptor: Int32
-    public let path: String
-
-    public init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw OCIError.io("cannot open \(path): \(systemError())") }
-        self.descriptor = fd
-        self.path = path
-    }
-
-    deinit { close(descriptor) }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw OCIError.io("cannot read \(path): \(systemError())")
-        }
-    }
-}
-
 /// Writes a file under a temporary name next to its destination; only `commit()` renames it into
 /// place, so an interrupted write never leaves a partial file under the final name.
 public final class AtomicFileWriter {
@@ -93,11 +69,6 @@ public enum FileSystem {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    public static func fileSize(_ path: String) -> Int64? {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : nil
-    }
-
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
@@ -158,8 +129,10 @@ public enum FileSystem {
         guard Glibc.rename(from, to) == 0 else { throw OCIError.io("cannot rename \(from) to \(to): \(systemError())") }
     }
 
+    /// Reads a file the user named for their own settings (an auth file), which may be a pipe
+    /// (`--authfile <(…)`); image content is read with `FileReader`, which takes regular files only.
     public static func readFile(_ path: String, limit: Int, what: String) throws -> [UInt8] {
-        try FileReader(path: path).readAll(limit: limit, what: what)
+        try FileReader(path: path, regularOnly: false).readAll(limit: limit, what: what)
     }
 
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {

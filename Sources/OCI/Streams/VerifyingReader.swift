@@ -25,6 +25,15 @@ public final class VerifyingReader: ByteReader {
         self.init(upstream, digest: descriptor.digest, size: descriptor.size, what: what)
     }
 
+    /// A file whose size is known before the first byte: one that is not the descriptor's size is
+    /// refused at once (a 60 GiB sparse file is not read to learn that it is too long).
+    public convenience init(file: FileReader, descriptor: Descriptor, what: String) throws {
+        guard file.size == descriptor.size else {
+            throw OCIError.sizeMismatch(what: what, expected: descriptor.size, actual: file.size)
+        }
+        self.init(file, descriptor: descriptor, what: what)
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if verified { return 0 }
         // Never ask for more than the declared size plus one byte, which is enough to detect overflow.

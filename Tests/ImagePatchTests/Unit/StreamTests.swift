@@ -61,7 +61,7 @@ struct StreamTests {
         }
         let source = MemoryReader(compressed)
         let decoder = try GzipDecoder { try source.read(into: $0) }
-        #expect(try decoder.asByteReader().readAll(limit: 1 << 20, what: "x") == payload)
+        #expect(try decoder.asByteReader(place: "x").readAll(limit: 1 << 20, what: "x") == payload)
     }
 
     @Test func truncatedGzipIsAnError() throws {
@@ -71,6 +71,33 @@ struct StreamTests {
         try encoder.finish { compressed.append(contentsOf: $0) }
         let source = MemoryReader(Array(compressed.dropLast(20)))
         let decoder = try GzipDecoder { try source.read(into: $0) }
-        #expect(throws: GzipDecoderError.self) { try decoder.asByteReader().drain() }
+        let place = "layer 2 (sha256:0123…) of oci:app:1"
+        #expect(throws: OCIError.malformed(place, "the gzip stream is truncated")) {
+            try decoder.asByteReader(place: place).drain()
+        }
+    }
+
+    @Test func fileReaderRefusesSpecialFilesBeforeOpeningThem() async throws {
+        try await TempDirectory.with("file-reader") { tmp in
+            let fifo = tmp.appending("fifo")
+            try HostileFile.fifo(at: fifo)
+            try await HostileFile.unblockingFIFOs([fifo]) {
+                #expect(throws: OCIError.notRegularFile("blob (\(fifo))", kind: "a FIFO (named pipe)")) {
+                    _ = try FileReader(path: fifo, what: "blob")
+                }
+            }
+            #expect(throws: OCIError.notRegularFile("/dev/null", kind: "a character device")) { _ = try FileReader(path: "/dev/null") }
+        }
+    }
+
+    @Test func fileOfTheWrongSizeIsRefusedBeforeReading() async throws {
+        try await TempDirectory.with("file-size") { tmp in
+            let path = tmp.appending("sparse")
+            try HostileFile.sparse(at: path, size: 60 << 30)
+            let descriptor = Descriptor(mediaType: "application/octet-stream", digest: .sha256(of: payload), size: Int64(payload.count))
+            #expect(throws: OCIError.sizeMismatch(what: "blob", expected: Int64(payload.count), actual: 60 << 30)) {
+                _ = try VerifyingReader(file: try FileReader(path: path), descriptor: descriptor, what: "blob")
+            }
+        }
     }
 }

@@ -26,9 +26,9 @@ enum DirectoryArchiver {
                 try tar.writeHeader(TarEntry(path: entryName + "/", kind: .directory, mode: 0o755))
                 try add(directory: path, relative: entryName, tar: tar)
             } else {
-                let size = FileSystem.fileSize(path) ?? 0
-                try tar.writeHeader(TarEntry(path: entryName, kind: .regular, size: size, mode: 0o644))
-                try FileReader(path: path).forEachChunk { try tar.writeData($0) }
+                let file = try FileReader(path: path)
+                try tar.writeHeader(TarEntry(path: entryName, kind: .regular, size: file.size, mode: 0o644))
+                try file.forEachChunk { try tar.writeData($0) }
             }
         }
     }

@@ -4,20 +4,26 @@ import JSON
 /// (`.tar.gz`, `.tar.bz2`, `.tar.xz`, `.tar.zst`). It has no manifest of its own, so one is
 /// made: a Docker v2 manifest whose descriptors are the hashes of the files in the archive.
 /// Each layer is checked against the config's diff_ids, since nothing else vouches for it.
+/// `maxUnpackedBytes` bounds what unpacking may write, and each layer's uncompressed size.
 public final class DockerArchiveSource: ImageSource, @unchecked Sendable {
     public let reference: String
     private let directory: TemporaryDirectory
     private let root: ManifestBlob
     private let pathsByDigest: [Digest: String]
 
-    public init(file: String, name: String?, reference: String) throws {
+    public init(file: String, name: String?, reference: String, maxUnpackedBytes: Int64 = Limits.archiveUnpackedBytes) throws {
         self.reference = reference
         directory = try TemporaryDirectory(prefix: "imagepatch-docker-archive")
-        try ArchiveExtractor.extract(file: file, into: directory.path, reference: reference)
+        try ArchiveExtractor.extract(file: file, into: directory.path, reference: reference, maxUnpackedBytes: maxUnpackedBytes)
         let entry = try DockerArchiveManifest.read(directory: directory.path, reference: reference).select(name: name)
 
         let configPath = try Self.memberPath(directory.path, entry.config, reference)
-        let configBytes = try FileSystem.readFile(configPath, limit: Limits.configBytes, what: "config \(entry.config) in \(reference)")
+        let configWhat = "config \(entry.config) in \(reference)"
+        let configFile = try FileReader(path: configPath, what: configWhat)
+        guard configFile.size <= Int64(Limits.configBytes) else {
+            throw OCIError.tooLarge(what: configWhat, limit: Int64(Limits.configBytes))
+        }
+        let configBytes = try configFile.readAll(limit: Limits.configBytes, what: configWhat)
         let configDigest = Digest.sha256(of: configBytes)
         let config: JSONValue
         do { config = try JSONValue(parsing: configBytes) } catch {
@@ -30,11 +36,12 @@ public final class DockerArchiveSource: ImageSource, @unchecked Sendable {
 
         var paths: [Digest: String] = [configDigest: configPath]
         var layers: [JSONValue] = []
-        for (member, diffID) in zip(entry.layers, diffIDs) {
+        for (index, (member, diffID)) in zip(entry.layers, diffIDs).enumerated() {
             let path = try Self.memberPath(directory.path, member, reference)
-            let layer = try LayerFileInspector.inspect(path: path, what: "layer \(member) in \(reference)")
+            let what = "layer \(index + 1) of \(entry.layers.count) (\(member), diff_id \(diffID)) in \(reference)"
+            let layer = try LayerFileInspector.inspect(path: path, what: what, maxUncompressedBytes: maxUnpackedBytes)
             guard layer.diffID.description == diffID else {
-                throw OCIError.digestMismatch(what: "layer \(member) in \(reference)", expected: try Digest(parsing: diffID), actual: layer.diffID)
+                throw OCIError.digestMismatch(what: what, expected: try Digest(parsing: diffID), actual: layer.diffID)
             }
             paths[layer.digest] = path
             layers.append(Descriptor(mediaType: layer.compressed ? MediaType.dockerLayerGzip : MediaType.dockerLayer,
@@ -59,62 +66,22 @@ public final class DockerArchiveSource: ImageSource, @unchecked Sendable {
     public func openBlob(_ descriptor: Descriptor) async throws -> ByteReader {
         let what = "blob \(descriptor.digest) in \(reference)"
         guard let path = pathsByDigest[descriptor.digest] else { throw OCIError.notFound(what) }
-        return VerifyingReader(try FileReader(path: path), descriptor: descriptor, what: what)
+        return try VerifyingReader(file: try FileReader(path: path, what: what), descriptor: descriptor, what: what)
     }
 
+    /// A file named by manifest.json: a plain relative name (no `..`, not absolute) of a file in the archive.
     private static func memberPath(_ root: String, _ member: String, _ reference: String) throws -> String {
-        guard let relative = try ArchivePath.normalize(member, what: "\(reference) manifest.json") else {
-            throw OCIError.malformed("\(reference) manifest.json", "an empty file name")
+        let place = "manifest.json in \(reference)"
+        guard !member.utf8.contains(0) else { throw OCIError.unsafePath(what: place, path: member, reason: "the name holds a NUL byte") }
+        let relative: String
+        switch ArchivePath.components(member, allowInnerParent: false) {
+        case .success(let name?): relative = name
+        case .success(nil): throw OCIError.unsafePath(what: place, path: member, reason: "it names no file in the archive")
+        case .failure(.absolute): throw OCIError.unsafePath(what: place, path: member, reason: "absolute names are not allowed")
+        case .failure: throw OCIError.unsafePath(what: place, path: member, reason: "names with .. are not allowed")
         }
         let path = "\(root)/\(relative)"
         guard FileSystem.exists(path) else { throw OCIError.notFound("\(member) named by manifest.json in \(reference)") }
         return path
-    }
-}
-
-/// `manifest.json` of a `docker save` archive.
-struct DockerArchiveManifest {
-    struct Entry {
-        var config: String
-        var repoTags: [String]
-        var layers: [String]
-    }
-
-    var entries: [Entry]
-    var reference: String
-
-    static func read(directory: String, reference: String) throws -> DockerArchiveManifest {
-        let place = "manifest.json in \(reference)"
-        guard FileSystem.exists("\(directory)/manifest.json") else {
-            throw OCIError.malformed(reference, "it has no manifest.json, so it is not a docker-archive (docker save) file")
-        }
-        let bytes = try FileSystem.readFile("\(directory)/manifest.json", limit: Limits.dockerArchiveManifestBytes, what: place)
-        let value: JSONValue
-        do { value = try JSONValue(parsing: bytes) } catch { throw OCIError.malformed(place, "\(error)") }
-        guard let array = value.arrayValue, !array.isEmpty else { throw OCIError.malformed(place, "expected a non-empty array") }
-        let entries = try array.enumerated().map { i, item in
-            guard let config = item["Config"]?.stringValue, let layers = item["Layers"]?.arrayValue else {
-                throw OCIError.malformed(place, "entry \(i) needs Config and Layers")
-            }
-            return Entry(config: config,
-                         repoTags: item["RepoTags"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                         layers: try layers.map {
-                             guard let s = $0.stringValue else { throw OCIError.malformed(place, "entry \(i) has a non-string layer") }
-                             return s
-                         })
-        }
-        return DockerArchiveManifest(entries: entries, reference: reference)
-    }
-
-    func select(name: String?) throws -> Entry {
-        if let name {
-            let wanted = DockerReference.normalized(name)
-            guard let match = entries.first(where: { $0.repoTags.contains { DockerReference.normalized($0) == wanted } }) else {
-                throw OCIError.tagNotFound(reference: reference, tag: name, available: entries.flatMap(\.repoTags))
-            }
-            return match
-        }
-        guard entries.count == 1 else { throw OCIError.ambiguousTag(reference: reference, available: entries.flatMap(\.repoTags)) }
-        return entries[0]
     }
 }

@@ -11,25 +11,30 @@ enum LayerFileInspector {
         var compressed: Bool
     }
 
-    static func inspect(path: String, what: String) throws -> Result {
+    /// `what` names the layer (index, file, archive) in errors; a layer whose uncompressed content
+    /// passes `maxUncompressedBytes` (a gzip bomb) is refused as soon as it does.
+    static func inspect(path: String, what: String, maxUncompressedBytes: Int64) throws -> Result {
         let storedHasher = DigestHasher()
         var size: Int64 = 0
-        let file = try FileReader(path: path)
+        let file = try FileReader(path: path, what: what)
         let counting = ClosureReader { buffer in
             let n = try file.read(into: buffer)
             storedHasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             size += Int64(n)
             return n
         }
-        let compressed = try isGzip(path)
+        let compressed = try isGzip(path, what: what)
         let uncompressed: ByteReader = compressed
-            ? try GzipDecoder(upstream: { try counting.read(into: $0) }).asByteReader()
+            ? try GzipDecoder(upstream: { try counting.read(into: $0) }).asByteReader(place: what)
             : counting
         let diffHasher = DigestHasher()
-        do {
-            try uncompressed.forEachChunk { diffHasher.update($0) }
-        } catch let error as GzipDecoderError {
-            throw OCIError.malformed(what, "\(error)")
+        var total: Int64 = 0
+        try uncompressed.forEachChunk {
+            total += Int64($0.count)
+            guard total <= maxUncompressedBytes else {
+                throw OCIError.archiveTooLarge(what: "the uncompressed content of \(what)", limit: maxUncompressedBytes)
+            }
+            diffHasher.update($0)
         }
         // The decompressor may stop before the file's end (trailing bytes); hash them too.
         try counting.drain()
@@ -37,8 +42,8 @@ enum LayerFileInspector {
                       size: size, compressed: compressed)
     }
 
-    static func isGzip(_ path: String) throws -> Bool {
-        let file = try FileReader(path: path)
+    static func isGzip(_ path: String, what: String) throws -> Bool {
+        let file = try FileReader(path: path, what: what)
         var header = [UInt8](repeating: 0, count: 2)
         let n = try header.withUnsafeMutableBytes { try file.read(into: $0) }
         return n == 2 && header[0] == 0x1f && header[1] == 0x8b
@@ -46,5 +51,13 @@ enum LayerFileInspector {
 }
 
 extension GzipDecoder {
-    public func asByteReader() -> ByteReader { ClosureReader { try self.read(into: $0) } }
+    /// The decompressed bytes as a stream whose errors name `place` (the layer, its index, digest
+    /// and image), since zlib's own messages ("the gzip stream is truncated") say nothing of where.
+    public func asByteReader(place: String) -> ByteReader {
+        ClosureReader {
+            do { return try self.read(into: $0) } catch let error as GzipDecoderError {
+                throw OCIError.malformed(place, "\(error)")
+            }
+        }
+    }
 }

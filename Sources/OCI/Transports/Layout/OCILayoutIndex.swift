@@ -16,9 +16,14 @@ struct OCILayoutIndex {
         guard FileSystem.exists(layoutFile) else {
             throw OCIError.malformed("\(reference)", "\(layoutFile) is missing, so \(directory) is not an OCI layout")
         }
+        _ = try LayoutFile.open(layoutFile, layout: directory, what: "the oci-layout file of \(reference)")
         let place = "\(directory)/index.json"
         guard FileSystem.exists(place) else { throw OCIError.malformed(reference, "\(place) is missing") }
-        let bytes = try FileSystem.readFile(place, limit: Limits.indexJSONBytes, what: place)
+        let file = try LayoutFile.open(place, layout: directory, what: "the index.json of \(reference)")
+        guard file.size <= Int64(Limits.indexJSONBytes) else {
+            throw OCIError.tooLarge(what: place, limit: Int64(Limits.indexJSONBytes))
+        }
+        let bytes = try file.readAll(limit: Limits.indexJSONBytes, what: place)
         let blob = ManifestBlob(bytes: bytes, mediaType: MediaType.ociIndex)
         guard case .index(let index) = try ManifestDocument.parse(blob, place: place) else {
             throw OCIError.malformed(place, "it is not an image index")

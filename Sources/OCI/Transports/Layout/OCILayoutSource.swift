@@ -43,9 +43,8 @@ public final class OCILayoutSource: ImageSource, LocalBlobFiles, @unchecked Send
     }
 
     private func openVerified(_ descriptor: Descriptor, what: String) throws -> ByteReader {
-        let path = OCILayoutIndex.blobPath(directory, descriptor.digest)
-        guard FileSystem.exists(path) else { throw OCIError.notFound(what) }
-        return VerifyingReader(try FileReader(path: path), descriptor: descriptor, what: what)
+        guard FileSystem.exists(OCILayoutIndex.blobPath(directory, descriptor.digest)) else { throw OCIError.notFound(what) }
+        return try LayoutFile.openBlob(descriptor, layout: directory, what: what)
     }
 }
 

@@ -5,7 +5,8 @@ import Glibc
 /// A new layout is built in a hidden directory beside DIR and renamed into place on commit. In an
 /// existing layout, blobs are content-addressed files written under temporary names (harmless to
 /// other tags), and the tag only changes when index.json is atomically replaced at commit; abort
-/// removes the blobs this run added.
+/// removes the blobs this run added. A blob already in the layout is reused only once its size and
+/// digest have been checked: one that does not match is replaced, never pointed at.
 public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
     public let reference: String
     public var canHoldIndex: Bool { true }
@@ -14,6 +15,8 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
     /// Removed with the writer unless commit renamed it into place.
     private let staging: TemporaryDirectory?
     private var addedBlobs: [String] = []
+    /// Blobs known to be whole: checked once in this run, or written by it from a verified stream.
+    private var verifiedBlobs: Set<Digest> = []
     private let lock = Lock()
 
     public init(directory: String, tag: String?, reference: String) throws {
@@ -36,19 +39,33 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
     var root: String { staging?.path ?? directory }
 
     public func hasBlob(_ descriptor: Descriptor) async throws -> Bool {
-        FileSystem.exists(OCILayoutIndex.blobPath(root, descriptor.digest))
+        if lock.withLock({ verifiedBlobs.contains(descriptor.digest) }) { return true }
+        guard Self.pathExists(OCILayoutIndex.blobPath(root, descriptor.digest)) else { return false }
+        do {
+            try LayoutFile.openBlob(descriptor, layout: root, what: "blob \(descriptor.digest) already in \(reference)").drain()
+        } catch is OCIError {
+            return false  // corrupt, truncated, not a regular file or leading elsewhere: putBlob replaces it
+        }
+        lock.withLock { _ = verifiedBlobs.insert(descriptor.digest) }
+        return true
     }
 
     public func putBlob(_ descriptor: Descriptor, from origin: BlobOrigin) async throws {
         if try await hasBlob(descriptor) { return }
         try FileSystem.makeDirectories("\(root)/blobs/\(descriptor.digest.algorithm.rawValue)")
         let path = OCILayoutIndex.blobPath(root, descriptor.digest)
-        if try await linkLocalBlob(descriptor, from: origin, to: path) { return }
-        let reader = try await origin.open()
-        let writer = try AtomicFileWriter(path: path)
-        try reader.forEachChunk { try writer.write($0) }
-        try writer.commit()
-        lock.withLock { addedBlobs.append(path) }
+        // A file already there failed its check: it is replaced by rename, and left in place on abort.
+        let replacing = Self.pathExists(path)
+        if try await !linkLocalBlob(descriptor, from: origin, to: path) {
+            let reader = try await origin.open()
+            let writer = try AtomicFileWriter(path: path)
+            try reader.forEachChunk { try writer.write($0) }
+            try writer.commit()
+        }
+        lock.withLock {
+            verifiedBlobs.insert(descriptor.digest)
+            if !replacing { addedBlobs.append(path) }
+        }
     }
 
     /// Base layers stay where they are: a blob that is a file on the same filesystem is checked
@@ -59,8 +76,15 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
         var info = stat()
         guard lstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
         try await origin.open().drain()
-        guard link(file, path) == 0 else { return false }  // another filesystem: copy instead
-        lock.withLock { addedBlobs.append(path) }
+        // Linked under a temporary name and renamed, so a corrupt blob already at `path` is replaced.
+        let temporary = "\(path).link-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard link(file, temporary) == 0 else { return false }  // another filesystem: copy instead
+        InterruptCleanup.register(temporary)
+        defer { InterruptCleanup.unregister(temporary) }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            return false
+        }
         return true
     }
 
@@ -89,6 +113,12 @@ public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
         } else {
             lock.withLock { addedBlobs.forEach { unlink($0) } }
         }
+    }
+
+    /// True for anything at `path`, a dangling symbolic link included.
+    private static func pathExists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 
     private static func isEmptyDirectory(_ path: String) -> Bool {

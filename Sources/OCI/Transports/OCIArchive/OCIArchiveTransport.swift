@@ -1,9 +1,11 @@
 /// `oci-archive:FILE[:TAG]`: a tar of an OCI layout. Reading unpacks it into a private directory
 /// and reads that as a layout; writing builds a layout beside FILE and packs it on commit.
+/// `maxUnpackedBytes` bounds what unpacking may write (`--max-archive-size`).
 public enum OCIArchiveTransport {
-    public static func openSource(file: String, tag: String?, reference: String) throws -> ImageSource {
+    public static func openSource(file: String, tag: String?, reference: String,
+                                  maxUnpackedBytes: Int64 = Limits.archiveUnpackedBytes) throws -> ImageSource {
         let temporary = try TemporaryDirectory(prefix: "imagepatch-oci-archive")
-        try ArchiveExtractor.extract(file: file, into: temporary.path, reference: reference)
+        try ArchiveExtractor.extract(file: file, into: temporary.path, reference: reference, maxUnpackedBytes: maxUnpackedBytes)
         return try OCILayoutSource(directory: temporary.path, tag: tag, reference: reference, cleanup: temporary)
     }
 }
@@ -15,7 +17,7 @@ public final class OCIArchiveWriter: ImageDestination, @unchecked Sendable {
     private let staging: TemporaryDirectory
     private let layout: OCILayoutWriter
 
-    public init(file: String, tag: String?, reference: String) throws {
+    public init(file: String, tag: String?, reference: String, maxUnpackedBytes: Int64 = Limits.archiveUnpackedBytes) throws {
         self.file = file
         self.reference = reference
         staging = try TemporaryDirectory(near: file, prefix: "imagepatch-oci-archive")
@@ -23,7 +25,7 @@ public final class OCIArchiveWriter: ImageDestination, @unchecked Sendable {
         // Writing into an existing archive keeps its other tags.
         if FileSystem.exists(file) {
             try FileSystem.makeDirectories(layoutDirectory)
-            try ArchiveExtractor.extract(file: file, into: layoutDirectory, reference: reference)
+            try ArchiveExtractor.extract(file: file, into: layoutDirectory, reference: reference, maxUnpackedBytes: maxUnpackedBytes)
         }
         layout = try OCILayoutWriter(directory: layoutDirectory, tag: tag, reference: reference)
     }

@@ -9,6 +9,8 @@ public struct DockerReference: Sendable, Hashable, CustomStringConvertible {
     public let digest: Digest?
 
     public static let dockerHub = "docker.io"
+    /// Docker's bound on a full name (registry and repository).
+    static let maxNameLength = 255
 
     public init(parsing input: String) throws(OCIError) {
         var text = input
@@ -42,8 +44,13 @@ public struct DockerReference: Sendable, Hashable, CustomStringConvertible {
             throw .invalidReference(input, "\(tag.debugDescription) is not a valid tag (letters, digits, _ . -, at most 128)")
         }
         guard Self.isValidRegistry(registry) else { throw .invalidReference(input, "\(registry.debugDescription) is not a valid registry host") }
+        // Docker's limit, on the normal form: so the normal form is always a valid reference too.
+        let repository = components.joined(separator: "/")
+        guard registry.utf8.count + 1 + repository.utf8.count <= Self.maxNameLength else {
+            throw .invalidReference(input, "its full name, registry included, is longer than Docker's limit of \(Self.maxNameLength) characters")
+        }
         self.registry = registry
-        self.repository = components.joined(separator: "/")
+        self.repository = repository
         self.tag = digest == nil ? (tag ?? "latest") : tag
         self.digest = digest
     }

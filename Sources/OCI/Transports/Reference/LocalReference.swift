@@ -41,18 +41,21 @@ public struct LocalReference: Sendable, CustomStringConvertible {
         tag.utf8.count <= 256 && tag.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7f }
     }
 
-    public func openSource() throws -> ImageSource {
+    /// `maxUnpackedBytes` bounds what unpacking an `oci-archive:` or `docker-archive:` file may
+    /// write to disk (`--max-archive-size`); `oci:` layouts are read in place.
+    public func openSource(maxUnpackedBytes: Int64 = Limits.archiveUnpackedBytes) throws -> ImageSource {
         switch transport {
         case .oci: try OCILayoutSource(directory: path, tag: tag, reference: text)
-        case .ociArchive: try OCIArchiveTransport.openSource(file: path, tag: tag, reference: text)
-        case .dockerArchive: try DockerArchiveSource(file: path, name: tag, reference: text)
+        case .ociArchive: try OCIArchiveTransport.openSource(file: path, tag: tag, reference: text, maxUnpackedBytes: maxUnpackedBytes)
+        case .dockerArchive: try DockerArchiveSource(file: path, name: tag, reference: text, maxUnpackedBytes: maxUnpackedBytes)
         }
     }
 
-    public func openDestination() throws -> ImageDestination {
+    /// `maxUnpackedBytes` bounds unpacking an existing `oci-archive:` target, whose other tags are kept.
+    public func openDestination(maxUnpackedBytes: Int64 = Limits.archiveUnpackedBytes) throws -> ImageDestination {
         switch transport {
         case .oci: try OCILayoutWriter(directory: path, tag: tag, reference: text)
-        case .ociArchive: try OCIArchiveWriter(file: path, tag: tag, reference: text)
+        case .ociArchive: try OCIArchiveWriter(file: path, tag: tag, reference: text, maxUnpackedBytes: maxUnpackedBytes)
         case .dockerArchive: try DockerArchiveWriter(file: path, name: tag, reference: text)
         }
     }

@@ -32,34 +32,13 @@ final class ReadCallbackContext {
     }
 }
 
-final class WriteCallbackContext {
-    let sink: (UnsafeRawBufferPointer) throws -> Void
-    var error: Error?
-
-    init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) { self.sink = sink }
-
-    func open(_ archive: OpaquePointer) -> Int32 {
-        archive_write_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { archive, rawContext, bytes, count in
-            let context = Unmanaged<WriteCallbackContext>.fromOpaque(rawContext!).takeUnretainedValue()
-            do {
-                try context.sink(UnsafeRawBufferPointer(start: bytes, count: count))
-                return la_ssize_t(count)
-            } catch {
-                context.error = error
-                carchive_set_error(archive, EIO, "downstream write failed")
-                return -1
-            }
-        }, nil)
-    }
-}
-
 func archiveErrorMessage(_ archive: OpaquePointer, _ fallback: String) -> String {
     archive_error_string(archive).map { String(cString: $0) } ?? fallback
 }
 
-/// libarchive converts names between UTF-8 and the locale's charset, and its pax writer fails on a
-/// name the "C" locale cannot represent. Agent images carry such names (CA bundles with accented
-/// file names), so the character type is made UTF-8 once, before any archive is opened.
+/// libarchive converts names between UTF-8 and the locale's charset, and fails on a name the "C"
+/// locale cannot represent. Agent images carry such names (CA bundles with accented file names),
+/// so the character type is made UTF-8 once, before any archive is opened.
 let utf8Locale: Void = {
     if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "en_US.UTF-8") }
 }()

@@ -14,8 +14,16 @@ public struct TarEntry: Sendable, Equatable {
     public var uid: Int64
     public var gid: Int64
     public var modificationTime: Int64
-    /// Symlink target, or for a hardlink the path of the entry it links to.
-    public var linkTarget: String?
+    /// Symlink target, or for a hardlink the path of the entry it links to, byte for byte: a
+    /// symlink target is any bytes, not necessarily UTF-8, and must come out as it went in.
+    public var linkTargetBytes: [UInt8]?
+
+    /// The link target as text, for callers that compare it with names (which are UTF-8);
+    /// bytes that are not UTF-8 read as U+FFFD here, so anything that writes a target uses the bytes.
+    public var linkTarget: String? {
+        get { linkTargetBytes.map { String(decoding: $0, as: UTF8.self) } }
+        set { linkTargetBytes = newValue.map { Array($0.utf8) } }
+    }
 
     public init(path: String, kind: Kind, size: Int64 = 0, mode: UInt32, uid: Int64 = 0, gid: Int64 = 0,
                 modificationTime: Int64 = 0, linkTarget: String? = nil) {
@@ -26,7 +34,7 @@ public struct TarEntry: Sendable, Equatable {
         self.uid = uid
         self.gid = gid
         self.modificationTime = modificationTime
-        self.linkTarget = linkTarget
+        self.linkTargetBytes = linkTarget.map { Array($0.utf8) }
     }
 }
 

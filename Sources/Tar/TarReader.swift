@@ -1,4 +1,5 @@
 import CArchive
+import Glibc
 
 /// Reads tar entries from a byte stream with libarchive.
 ///
@@ -67,17 +68,18 @@ public final class TarReader {
             throw TarError("tar entry name is not valid UTF-8: \(String(cString: rawPath).debugDescription)")
         }
         let kind: TarEntry.Kind
-        var linkTarget: String?
-        if let hardlink = archive_entry_hardlink_utf8(header) ?? archive_entry_hardlink(header) {
+        var linkTarget: [UInt8]?
+        if let hardlink = archive_entry_hardlink(header) ?? archive_entry_hardlink_utf8(header) {
             kind = .hardlink
-            linkTarget = String(cString: hardlink)
+            linkTarget = bytes(hardlink)
         } else {
             switch archive_entry_filetype(header) {
             case UInt32(CARCHIVE_IFREG): kind = .regular
             case UInt32(CARCHIVE_IFDIR): kind = .directory
             case UInt32(CARCHIVE_IFLNK):
                 kind = .symlink
-                linkTarget = (archive_entry_symlink_utf8(header) ?? archive_entry_symlink(header)).map { String(cString: $0) } ?? ""
+                // The stored bytes first: a target need not be UTF-8, and decoding it would alter it.
+                linkTarget = (archive_entry_symlink(header) ?? archive_entry_symlink_utf8(header)).map(bytes) ?? []
             case UInt32(CARCHIVE_IFCHR): kind = .characterDevice
             case UInt32(CARCHIVE_IFBLK): kind = .blockDevice
             case UInt32(CARCHIVE_IFIFO): kind = .fifo
@@ -85,12 +87,18 @@ public final class TarReader {
             default: throw TarError("tar entry \(path) has an unknown file type")
             }
         }
-        return TarEntry(
+        var entry = TarEntry(
             path: path, kind: kind,
+            // For a sparse entry, the size it unpacks to (holes included), not the bytes stored.
             size: archive_entry_size_is_set(header) != 0 ? archive_entry_size(header) : 0,
             mode: UInt32(archive_entry_perm(header)),
             uid: archive_entry_uid(header), gid: archive_entry_gid(header),
-            modificationTime: Int64(archive_entry_mtime(header)),
-            linkTarget: linkTarget)
+            modificationTime: Int64(archive_entry_mtime(header)))
+        entry.linkTargetBytes = linkTarget
+        return entry
+    }
+
+    private static func bytes(_ cString: UnsafePointer<CChar>) -> [UInt8] {
+        UnsafeRawBufferPointer(start: cString, count: strlen(cString)).map { $0 }
     }
 }

@@ -6,7 +6,9 @@ import Tar
 /// The agent layer as built: a gzip tar file on disk and the digests that describe it.
 public struct AgentLayer: Sendable {
     /// Whether an absolute path exists in the layer once its symbolic links are followed (a merged-/usr
-    /// agent reaches `lib64/ld-linux…` through `lib64 -> usr/lib64`). Links leaving the layer do not count.
+    /// agent reaches `lib64/ld-linux…` through `lib64 -> usr/lib64`). Links leaving the layer do not
+    /// count. Directories on the way need no entry of their own (the install directory's parents have
+    /// none): the path found at the end is an entry only if they are directories.
     public func contains(_ absolutePath: String) -> Bool {
         var pending = absolutePath.pathComponents()
         var resolved: [String] = []
@@ -16,18 +18,15 @@ public struct AgentLayer: Sendable {
             if component == "." || component.isEmpty { continue }
             if component == ".." { if !resolved.isEmpty { resolved.removeLast() }; continue }
             resolved.append(component)
-            let path = BytePath(resolved.joined(separator: "/"))
-            if let target = symlinks[path] {
+            if let target = symlinks[BytePath(resolved.joined(separator: "/"))] {
                 hops += 1
                 guard hops <= 40 else { return false }
                 resolved.removeLast()
                 if target.bytesHavePrefix("/") { resolved = [] }
                 pending = target.pathComponents() + pending
-            } else if !paths.contains(path) {
-                return false
             }
         }
-        return true
+        return paths.contains(BytePath(resolved.joined(separator: "/")))
     }
 
     public let file: String
@@ -36,7 +35,8 @@ public struct AgentLayer: Sendable {
     public let size: Int64
     /// Relative paths of every entry in the layer, for launcher lookup.
     public let paths: Set<BytePath>
-    /// Symbolic links in the layer: relative path → target as written.
+    /// Symbolic links in the layer: relative path → target as written (as text: bytes that are not
+    /// UTF-8 read as U+FFFD, which names no file of the layer).
     public let symlinks: [BytePath: String]
     /// Owns the directory holding `file`.
     let storage: TemporaryDirectory
@@ -52,21 +52,25 @@ public struct AgentLayerBuilder: Sendable {
 
     /// `agent` is the agent image's manifest for one platform; `source` serves its blobs.
     public func build(agent manifest: ImageManifest, config: ImageConfig, source: any ImageSource) async throws -> AgentLayer {
+        try settings.validate()
         let diffIDs = config.diffIDs
         guard diffIDs.count == manifest.layers.count else {
             throw OCIError.malformed("the agent image \(source.reference)",
                                      "its manifest has \(manifest.layers.count) layers but its config has \(diffIDs.count) diff_ids")
         }
-        let union = try UnionFilesystem()
+        let budget = AgentSizeBudget(limit: settings.maxUncompressedBytes)
+        // Holds the spool, an unlinked file: whatever was spooled is gone when it is released.
+        let union = try UnionFilesystem(budget: budget)
         for (index, layer) in manifest.layers.enumerated() {
             let place = "layer \(index + 1) (\(layer.digest.shortDescription)) of the agent image \(source.reference)"
             let expected: Digest
             do { expected = try Digest(parsing: diffIDs[index]) } catch {
-                throw OCIError.malformed("the agent image's config", "diff_ids[\(index)]: \(error)")
+                throw OCIError.malformed("the config of the agent image \(source.reference)", "diff_ids[\(index)]: \(error)")
             }
-            let stream = try LayerStream(blob: try await source.openBlob(layer), mediaType: layer.mediaType, place: place)
+            let stream = try LayerStream(blob: try await source.openBlob(layer), mediaType: layer.mediaType,
+                                         place: place, budget: budget)
             try union.apply(layer: index, stream: stream, place: place)
-            try stream.finish(expectedDiffID: expected, place: place)
+            try stream.finish(expectedDiffID: expected)
         }
         let selection = AgentTreeSelection(installDirectory: settings.installDirectory, agentRoot: settings.agentRoot,
                                            includes: settings.includes, normalizeModes: settings.normalizeModes,
@@ -120,12 +124,38 @@ public struct AgentTreeSettings: Sendable, Hashable {
     public var includes: [String]?        // relative to the agent root
     public var normalizeModes: Bool
     public var defaultTime: Int64
+    /// `--max-agent-size`: what the agent image's layers may decompress to, together.
+    public var maxUncompressedBytes: Int64
 
-    public init(installDirectory: String, agentRoot: String, includes: [String]?, normalizeModes: Bool, defaultTime: Int64) {
+    public static let defaultMaxUncompressedBytes: Int64 = 4 << 30
+
+    /// Where an agent must not be installed, nor below: the application's shared temporary
+    /// directories (a sticky 1777 /tmp, often cleared or mounted over at run time) and what the
+    /// runtime mounts (/dev, /proc, /sys), which would hide the agent.
+    public static let forbiddenInstallRoots = ["tmp", "var/tmp", "dev", "proc", "sys"]
+
+    public init(installDirectory: String, agentRoot: String, includes: [String]?, normalizeModes: Bool, defaultTime: Int64,
+                maxUncompressedBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes) {
         self.installDirectory = installDirectory
         self.agentRoot = agentRoot
         self.includes = includes
         self.normalizeModes = normalizeModes
         self.defaultTime = defaultTime
+        self.maxUncompressedBytes = maxUncompressedBytes
+    }
+
+    /// Refuses an install directory that is `/` or lies in one of `forbiddenInstallRoots`, and a
+    /// limit below one byte, before anything is read.
+    public func validate() throws {
+        guard !installDirectory.isEmpty else {
+            throw PatchError.invalidOption("--install-dir", "must not be / (the agent would overwrite the application's files)")
+        }
+        if let root = Self.forbiddenInstallRoots.first(where: { AgentPath.isWithin(installDirectory, $0) }) {
+            throw PatchError.invalidOption("--install-dir",
+                "/\(installDirectory) is in /\(root), which the application or the container runtime owns (its mode must not change, and it may be mounted over or cleared at run time); choose a directory such as /opt/<agent>")
+        }
+        guard maxUncompressedBytes > 0 else {
+            throw PatchError.invalidOption("--max-agent-size", "must be at least 1 byte")
+        }
     }
 }

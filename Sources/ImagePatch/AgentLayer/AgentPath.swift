@@ -4,6 +4,9 @@ import OCI
 /// are untrusted: an absolute name or a `..` component is refused rather than cleaned up, because
 /// a well-formed image never has one and guessing what a hostile one meant is how escapes happen.
 enum AgentPath {
+    /// Linux's PATH_MAX: no name or link target in a real image is longer.
+    static let maxNameBytes = 4096
+
     static func normalize(entry name: String, place: String) throws -> String? {
         switch ArchivePath.components(name, allowInnerParent: false) {
         case .success(let path): return path
@@ -26,16 +29,6 @@ enum AgentPath {
     }
 
     static func parent(_ path: String) -> String { path.pathParent() }
-
-    static func ancestors(_ path: String) -> [String] {
-        var result: [String] = []
-        var current = parent(path)
-        while !current.isEmpty {
-            result.append(current)
-            current = parent(current)
-        }
-        return result.reversed()
-    }
 
     /// Whether `path` is `base` or lies under it ("" is the root and contains everything).
     static func isWithin(_ path: String, _ base: String) -> Bool {

@@ -19,13 +19,14 @@ final class SpoolFile {
 
     deinit { close(descriptor) }
 
-    func append(_ chunk: UnsafeRawBufferPointer) throws {
+    /// `place` names the layer being read, for the error a full disk gives.
+    func append(_ chunk: UnsafeRawBufferPointer, place: String) throws {
         var offset = 0
         while offset < chunk.count {
             let n = write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw OCIError.io("cannot write the agent spool file: \(String(cString: strerror(errno)))")
+                throw OCIError.io("cannot write the agent spool file while reading \(place): \(String(cString: strerror(errno)))")
             }
             offset += n
         }

@@ -15,8 +15,9 @@ struct TaskdefCommand: AsyncParsableCommand {
         discussion: """
         Reads a task definition (bare, or describe-task-definition's {"taskDefinition": …}) from FILE, from - (stdin), \
         or from --ecs-spec-file / --ecs-spec, and writes JSON for `aws ecs register-task-definition --cli-input-json`. \
-        The read-only fields AWS adds (taskDefinitionArn, revision, status, …) are removed; other fields keep their \
-        values and order.
+        The read-only fields AWS adds (taskDefinitionArn, revision, status, deleteRequestedAt, …: the members of the AWS \
+        API model's TaskDefinition that RegisterTaskDefinitionRequest lacks) are removed; other fields keep their \
+        values and order. Input is limited to 1 MiB, and FILE must be a regular file (use - for a pipe).
 
         The Falcon ECS patching utility's single-dash flags work too: -cid, -image, -pulltoken, -ecs-spec-file, \
         -ecs-spec, -secret-arn, -falconctl-opts.
@@ -76,12 +77,14 @@ struct TaskdefCommand: AsyncParsableCommand {
 
     @OptionGroup var registryFlags: RegistryFlags
 
+    @OptionGroup var timeoutFlag: TimeoutFlag
+
     @Flag(name: .shortAndLong, help: "Quiet: no notices on stderr, only errors.")
     var quiet = false
 
     func run() async throws {
         let logger = CommandSupport.makeLogger(verbose: false, quiet: quiet)
-        try await CommandSupport.run {
+        try await CommandSupport.run(timeout: timeoutFlag.timeout, afterTimeout: "; nothing was written") {
             let (bytes, source) = try readInput()
             let document = try TaskDefinitionDocument(bytes: bytes, source: source)
             let resolver = try makeResolver(logger: logger)
@@ -106,7 +109,7 @@ struct TaskdefCommand: AsyncParsableCommand {
                 options.preset = try parsePreset()
                 options.imageMap = try imageMap.map { try PatchCommand.keyValue($0, option: "--image-map") }.map { (old: $0.0, new: $0.1) }
                 options.patchResults = try patchResults.map { path in
-                    try PatchResultFile(bytes: try Self.readFile(path, what: "the patch result"), file: path)
+                    try PatchResultFile(bytes: try Self.readFile(path, limit: PatchResultFile.maxBytes, what: "the patch result"), file: path)
                 }
                 options.cid = cid
                 options.falconctlOptions = falconctlOpts
@@ -159,29 +162,30 @@ struct TaskdefCommand: AsyncParsableCommand {
         }
         if let ecsSpec { return (Array(ecsSpec.utf8), "--ecs-spec") }
         let path = file ?? ecsSpecFile
-        if let path, path != "-" { return (try Self.readFile(path, what: "the task definition"), path) }
+        if let path, path != "-" {
+            return (try Self.readFile(path, limit: TaskDefinitionDocument.maxBytes, what: "the task definition"), path)
+        }
         if registryFlags.passwordStdin {
             throw PatchError.invalidOption("--password-stdin", "cannot be used when the task definition comes from stdin")
         }
         if path == nil && isatty(0) == 1 {
             throw PatchError.invalidOption("the task definition", "is missing: give FILE, - for stdin, --ecs-spec-file or --ecs-spec")
         }
-        let data = FileHandle.standardInput.readDataToEndOfFile()
-        return (Array(data), "stdin")
+        return (try StandardInput.readAll(limit: TaskDefinitionDocument.maxBytes, what: "the task definition on stdin"), "stdin")
     }
 
-    static func readFile(_ path: String, what: String) throws -> [UInt8] {
-        if let size = FileSystem.fileSize(path), size > Int64(TaskDefinitionDocument.maxBytes) {
-            throw OCIError.tooLarge(what: "\(what) \(path)", limit: Int64(TaskDefinitionDocument.maxBytes))
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OCIError.io("cannot read \(what) \(path)")
-        }
-        return Array(data)
+    /// A regular file (FileReader refuses a FIFO, whose open would block, and a device such as
+    /// /dev/zero, which never ends; a pipe goes through `-`), read up to `limit`.
+    static func readFile(_ path: String, limit: Int, what: String) throws -> [UInt8] {
+        let reader = try FileReader(path: path, what: what)
+        guard reader.size <= Int64(limit) else { throw OCIError.tooLarge(what: "\(what) \(path)", limit: Int64(limit)) }
+        return try reader.readAll(limit: limit, what: "\(what) \(path)")
     }
 
     /// stdout, or `--output` written under a temporary name and renamed: an error leaves no file.
     private func write(_ bytes: [UInt8]) throws {
+        // From here on --timeout no longer stops the run, so the output is never cut short.
+        guard RunGate.commit() else { throw CancellationError() }
         guard let output, output != "-" else {
             FileHandle.standardOutput.write(Data(bytes))
             return

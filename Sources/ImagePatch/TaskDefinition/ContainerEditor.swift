@@ -19,9 +19,8 @@ struct ContainerEditor {
     /// `entryPoint`/`command` as strings; an absent or empty array is nil (ECS then uses the image's).
     func strings(_ key: String) throws -> [String]? {
         guard let value = container[key], !value.isNull else { return nil }
-        guard let array = value.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
-            throw TaskDefinitionError.badField(field: "\(key) of container \(name.debugDescription)", reason: "must be an array of strings")
-        }
+        try check(value, is: .array(of: .string), at: key)
+        let array = value.arrayValue ?? []
         return array.isEmpty ? nil : array.compactMap(\.stringValue)
     }
 
@@ -29,16 +28,15 @@ struct ContainerEditor {
         container[key] = .array(values.map(JSONValue.string))
     }
 
-    /// `environment` gets NAME=value, replacing an older value of the same name.
+    /// `environment` gets NAME=value. The first entry of that name is updated in place and any later
+    /// ones are removed: ECS passes duplicates through, and an old value must not survive beside the new.
     mutating func setEnvironment(_ name: String, _ value: String) throws {
         var entries = try objects("environment")
-        let entry = JSONObject([("name", .string(name)), ("value", .string(value))])
         if let i = entries.firstIndex(where: { $0["name"]?.stringValue == name }) {
-            var existing = entries[i]
-            existing["value"] = .string(value)
-            entries[i] = existing
+            entries[i]["value"] = .string(value)
+            entries = entries.enumerated().filter { $0.offset <= i || $0.element["name"]?.stringValue != name }.map(\.element)
         } else {
-            entries.append(entry)
+            entries.append(JSONObject([("name", .string(name)), ("value", .string(value))]))
         }
         container["environment"] = .array(entries.map(JSONValue.object))
     }
@@ -47,11 +45,8 @@ struct ContainerEditor {
     mutating func addCapability(_ capability: String) throws {
         var linux = container["linuxParameters"]?.objectValue ?? JSONObject()
         var capabilities = linux["capabilities"]?.objectValue ?? JSONObject()
+        if let value = capabilities["add"], !value.isNull { try check(value, is: .array(of: .string), at: "linuxParameters.capabilities.add") }
         var add = capabilities["add"]?.arrayValue ?? []
-        guard add.allSatisfy({ $0.stringValue != nil }) else {
-            throw TaskDefinitionError.badField(field: "linuxParameters.capabilities.add of container \(name.debugDescription)",
-                                               reason: "must be an array of strings")
-        }
         if !add.contains(.string(capability)) { add.append(.string(capability)) }
         capabilities["add"] = .array(add)
         linux["capabilities"] = .object(capabilities)
@@ -97,9 +92,15 @@ struct ContainerEditor {
 
     private func objects(_ key: String) throws -> [JSONObject] {
         guard let value = container[key], !value.isNull else { return [] }
-        guard let array = value.arrayValue, array.allSatisfy({ $0.objectValue != nil }) else {
-            throw TaskDefinitionError.badField(field: "\(key) of container \(name.debugDescription)", reason: "must be an array of objects")
+        try check(value, is: .array(of: .object([])), at: key)
+        return value.arrayValue?.compactMap(\.objectValue) ?? []
+    }
+
+    /// The document was checked against `TaskDefinitionShape` when it was read; this keeps an edit
+    /// safe if a caller changed it since.
+    private func check(_ value: JSONValue, is shape: JSONShape, at key: String) throws {
+        if let (field, reason) = shape.mismatch(value, at: key) {
+            throw TaskDefinitionError.badField(field: "\(field) of container \(name.debugDescription)", reason: reason)
         }
-        return array.compactMap(\.objectValue)
     }
 }

@@ -10,14 +10,28 @@ public struct ResolvedImage: Sendable, Equatable {
     public var entrypoint: [String]?
     public var cmd: [String]?
     public var labels: [String: String]
+    /// Set when the config's Entrypoint or Cmd has the wrong JSON type (then `entrypoint`/`cmd` are
+    /// not what the image runs). Reading the image for its digest or labels is still fine.
+    public var invalidCommand: InvalidField?
+
+    public struct InvalidField: Sendable, Equatable {
+        public let field: String
+        public let reason: String
+
+        public init(field: String, reason: String) {
+            self.field = field
+            self.reason = reason
+        }
+    }
 
     public init(rootDigest: Digest? = nil, platformDigest: Digest? = nil, entrypoint: [String]?, cmd: [String]?,
-                labels: [String: String] = [:]) {
+                labels: [String: String] = [:], invalidCommand: InvalidField? = nil) {
         self.rootDigest = rootDigest
         self.platformDigest = platformDigest
         self.entrypoint = entrypoint
         self.cmd = cmd
         self.labels = labels
+        self.invalidCommand = invalidCommand
     }
 }
 
@@ -43,8 +57,17 @@ public struct InspectingImageResolver: ImageCommandResolver {
         }
         var labels: [String: String] = [:]
         for (key, value) in match.config.labels { labels[key] = value }
-        return ResolvedImage(rootDigest: report.root.digest, platformDigest: match.digest,
-                             entrypoint: match.config.entrypoint, cmd: match.config.cmd, labels: labels)
+        var resolved = ResolvedImage(rootDigest: report.root.digest, platformDigest: match.digest,
+                                     entrypoint: match.config.entrypoint, cmd: match.config.cmd, labels: labels)
+        // ImageConfig's accessors skip what is not an array of strings; the wrong type is recorded
+        // so that a container that would run this command refuses it rather than wrap a different one.
+        for field in ["Entrypoint", "Cmd"] where resolved.invalidCommand == nil {
+            if let value = match.config.runtime[field], !value.isNull,
+               let (path, reason) = JSONShape.array(of: .string).mismatch(value, at: field) {
+                resolved.invalidCommand = ResolvedImage.InvalidField(field: path, reason: reason)
+            }
+        }
+        return resolved
     }
 
     /// Thrown when the image exists but not for the task's platform; the patcher names the container.

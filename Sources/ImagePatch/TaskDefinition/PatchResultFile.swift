@@ -19,9 +19,12 @@ public struct PatchResultFile: Sendable {
     public let source: String?
     public let platforms: [PlatformEntry]
 
+    /// A patch result lists a few platforms; 4 MiB is far beyond any real one.
+    public static let maxBytes = 4 << 20
+
     public init(bytes: [UInt8], file: String) throws {
         let fail = { (reason: String) in TaskDefinitionError.badPatchResult(file: file, reason: reason) }
-        guard bytes.count <= 4 << 20 else { throw fail("it is larger than 4 MiB") }
+        guard bytes.count <= Self.maxBytes else { throw fail("it is larger than \(Self.maxBytes) bytes") }
         let value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch { throw fail("\(error)") }
         guard let object = value.objectValue else { throw fail("it is not a JSON object") }

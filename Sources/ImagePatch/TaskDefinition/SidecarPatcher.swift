@@ -92,10 +92,11 @@ public struct SidecarPatcher: Sendable {
         }
 
         // The init container keeps its place on a second run, so the output does not change.
+        let taskMemory = document.object["memory"].map { !$0.isNull } ?? false
         if let sidecarIndex {
-            containers[sidecarIndex] = try initContainer(updating: containers[sidecarIndex])
+            containers[sidecarIndex] = try initContainer(updating: containers[sidecarIndex], taskMemory: taskMemory, notices: &notices)
         } else {
-            containers.append(try initContainer(updating: nil))
+            containers.append(try initContainer(updating: nil, taskMemory: taskMemory, notices: &notices))
         }
         document.setContainers(containers)
         if let volume = sidecar.volumeName { try addVolume(volume, to: &document) }
@@ -143,6 +144,9 @@ public struct SidecarPatcher: Sendable {
         }
         let resolved = try await resolver.resolve(image: image, platform: platform, container: name,
                                                   purpose: "to find its Entrypoint and Cmd (the container has no entryPoint)")
+        if let invalid = resolved.invalidCommand {
+            throw TaskDefinitionError.badImageConfig(container: name, image: image, field: invalid.field, reason: invalid.reason)
+        }
         let command = try editor.strings("command")
         let imageEntrypoint = resolved.entrypoint ?? []
         if imageEntrypoint.isEmpty && command == nil && (resolved.cmd ?? []).isEmpty {
@@ -162,11 +166,17 @@ public struct SidecarPatcher: Sendable {
 
     /// Our init container: created, or (second run) updated in place so user additions such as a
     /// logConfiguration survive.
-    private func initContainer(updating existing: JSONObject?) throws -> JSONObject {
+    private func initContainer(updating existing: JSONObject?, taskMemory: Bool, notices: inout [String]) throws -> JSONObject {
         var container = existing ?? JSONObject([("name", .string(sidecar.containerName))])
         container["image"] = .string(agentImage)
         container["essential"] = .bool(false)
         if existing == nil { container["cpu"] = .integer(0) }
+        // Without a task-level memory (EC2 task definitions), ECS refuses a container that has neither
+        // memory nor memoryReservation. A soft reservation satisfies it without capping the agent.
+        if !taskMemory && container["memory"] == nil && container["memoryReservation"] == nil {
+            container["memoryReservation"] = .integer(Self.initMemoryReservation)
+            notices.append("the task sets no memory, which ECS then requires of every container: gave \(sidecar.containerName) memoryReservation \(Self.initMemoryReservation) (MiB)")
+        }
         if let user = sidecar.initUser { container["user"] = .string(user) }
         if let copy = sidecar.copyCommand { container["entryPoint"] = .array(copy.map(JSONValue.string)) }
         if let volume = sidecar.volumeName, let path = sidecar.mountPath {
@@ -187,6 +197,10 @@ public struct SidecarPatcher: Sendable {
         }
         document.object["volumes"] = .array(volumes)
     }
+
+    /// MiB reserved (not a limit) for the init container when the task sets no memory: it only
+    /// copies or exposes the agent's files, then exits.
+    static let initMemoryReservation = 32
 
     static func text(_ strings: [String]?) -> String {
         guard let strings else { return "null" }

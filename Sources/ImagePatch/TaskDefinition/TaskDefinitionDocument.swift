@@ -12,28 +12,15 @@ public struct TaskDefinitionDocument: Sendable {
     /// What was changed on the way in (unwrapping, stripped fields), for notices on stderr.
     public private(set) var notices: [String] = []
 
-    /// The keys `register-task-definition` takes, as listed by the AWS CLI's "Unknown parameter in
-    /// input" error; `enableFaultInjection` is a newer one (2024). Others are kept, with a notice.
-    public static let registerKeys: [String] = [
-        "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
-        "placementConstraints", "requiresCompatibilities", "cpu", "memory", "tags", "pidMode", "ipcMode",
-        "proxyConfiguration", "inferenceAccelerators", "ephemeralStorage", "runtimePlatform", "enableFaultInjection",
-    ]
-
-    /// Fields AWS adds when it registers a task definition. `register-task-definition` refuses them
-    /// ("Unknown parameter in input"), so users who start from `describe-task-definition` output
-    /// would otherwise have to delete them by hand. An empty `tags` is refused too (it needs ≥ 1 item).
-    public static let readOnlyKeys: [String] = [
-        "taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
-        "registeredAt", "registeredBy", "deregisteredAt",
-    ]
-
-    /// Input is bounded: a task definition is at most 64 KiB for AWS; this leaves room for pretty printing.
-    public static let maxBytes = 16 << 20
+    /// Input is bounded, since it may come from a pipe. AWS limits a task definition to 64 KiB of JSON
+    /// for register-task-definition; describe-task-definition's output adds the read-only fields and
+    /// pretty printing (indentation alone can triple a deeply nested definition), so 1 MiB leaves
+    /// room for any real input while a runaway stream (`/dev/zero`) stops early.
+    public static let maxBytes = 1 << 20
 
     public init(bytes: some Collection<UInt8>, source: String) throws {
         guard bytes.count <= Self.maxBytes else {
-            throw TaskDefinitionError.notJSON(source: source, reason: "it is larger than \(Self.maxBytes) bytes")
+            throw TaskDefinitionError.tooLarge(source: source, limit: Self.maxBytes)
         }
         let value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch { throw TaskDefinitionError.notJSON(source: source, reason: "\(error)") }
@@ -45,6 +32,9 @@ public struct TaskDefinitionDocument: Sendable {
             }
             notices.append("reading the task definition inside {\"taskDefinition\": …} (describe-task-definition output); writing it bare")
             var unwrapped = inner
+            if let tags = object["tags"], !tags.isNull, let (field, reason) = TaskDefinitionShape.tags.mismatch(tags, at: "tags") {
+                throw TaskDefinitionError.badField(field: "\(field) beside \"taskDefinition\"", reason: reason)
+            }
             // `describe-task-definition --include TAGS` puts the tags beside the task definition.
             if let tags = object["tags"], tags.arrayValue?.isEmpty == false, unwrapped["tags"]?.arrayValue?.isEmpty ?? true {
                 unwrapped["tags"] = tags
@@ -82,7 +72,7 @@ public struct TaskDefinitionDocument: Sendable {
 
     private mutating func stripReadOnlyFields() {
         var removed: [String] = []
-        for key in Self.readOnlyKeys where object.removeValue(forKey: key) != nil { removed.append(key) }
+        for key in ECSTaskDefinitionModel.readOnlyKeys where object.removeValue(forKey: key) != nil { removed.append(key) }
         if let tags = object["tags"]?.arrayValue, tags.isEmpty {
             object.removeValue(forKey: "tags")
             removed.append("tags (empty)")
@@ -90,7 +80,7 @@ public struct TaskDefinitionDocument: Sendable {
         if !removed.isEmpty {
             notices.append("removed the read-only fields AWS adds, which register-task-definition refuses: \(removed.joined(separator: ", "))")
         }
-        let unknown = object.keys.filter { !Self.registerKeys.contains($0) }
+        let unknown = object.keys.filter { !ECSTaskDefinitionModel.registerKeys.contains($0) }
         if !unknown.isEmpty {
             notices.append("kept \(unknown.joined(separator: ", ")), which register-task-definition may not accept")
         }
@@ -113,9 +103,12 @@ public struct TaskDefinitionDocument: Sendable {
                 throw TaskDefinitionError.badField(field: "containerDefinitions[\(i)].name", reason: "must be a non-empty string")
             }
             guard names.insert(name).inserted else { throw TaskDefinitionError.duplicateContainer(name: name) }
+            if let (field, reason) = TaskDefinitionShape.container.mismatch(element, at: "") {
+                throw TaskDefinitionError.badField(field: "\(field) of container \(name.debugDescription)", reason: reason)
+            }
         }
-        if let volumes = object["volumes"], volumes.arrayValue?.allSatisfy({ $0.objectValue != nil }) != true {
-            throw TaskDefinitionError.badField(field: "volumes", reason: "must be an array of objects")
+        if let (field, reason) = TaskDefinitionShape.taskDefinition.mismatch(.object(object), at: "") {
+            throw TaskDefinitionError.badField(field: field, reason: reason)
         }
     }
 

@@ -2,6 +2,7 @@
 /// container or field, so the command's single error line says what to fix and where.
 public enum TaskDefinitionError: Error, CustomStringConvertible, Equatable {
     case notJSON(source: String, reason: String)
+    case tooLarge(source: String, limit: Int)
     case notAnObject(source: String, found: String)
     case badField(field: String, reason: String)
     case duplicateContainer(name: String)
@@ -10,6 +11,7 @@ public enum TaskDefinitionError: Error, CustomStringConvertible, Equatable {
     case unsupportedOperatingSystem(String)
     case cannotReadImage(container: String, image: String, purpose: String, reason: String)
     case imageLacksPlatform(container: String, image: String, platform: String, available: [String])
+    case badImageConfig(container: String, image: String, field: String, reason: String)
     case nothingToRun(container: String, image: String)
     case mountConflict(container: String, path: String, volume: String)
     case nothingToPatch(String)
@@ -22,6 +24,8 @@ public enum TaskDefinitionError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .notJSON(let source, let reason):
             "the task definition in \(source) is not valid JSON: \(reason)"
+        case .tooLarge(let source, let limit):
+            "the task definition in \(source) is larger than the \(limit)-byte limit"
         case .notAnObject(let source, let found):
             "the task definition in \(source) must be a JSON object (bare, or as {\"taskDefinition\": {…}}), not \(found)"
         case .badField(let field, let reason):
@@ -38,6 +42,8 @@ public enum TaskDefinitionError: Error, CustomStringConvertible, Equatable {
             "cannot read the image \(image) of container \(container.debugDescription) \(purpose): \(reason)"
         case .imageLacksPlatform(let container, let image, let platform, let available):
             "the image \(image) of container \(container.debugDescription) has no \(platform) image (it has: \(available.joined(separator: ", ")))"
+        case .badImageConfig(let container, let image, let field, let reason):
+            "the config of image \(image) (container \(container.debugDescription), which has no entryPoint) is refused: its \(field) \(reason)"
         case .nothingToRun(let container, let image):
             "container \(container.debugDescription) has no entryPoint or command, and its image \(image) has neither Entrypoint nor Cmd, so there is nothing for the agent's launcher to start"
         case .mountConflict(let container, let path, let volume):

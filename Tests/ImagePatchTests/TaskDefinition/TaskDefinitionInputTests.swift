@@ -32,6 +32,11 @@ struct TaskDefinitionInputTests {
 
     @Test("bad input: one error line, non-zero exit, no output file", arguments: badInputs)
     func rejected(_ input: BadInput) async throws {
+        try await Self.expectRejected(input)
+    }
+
+    /// From a file (with --output) and from stdin: refused with one error line, nothing written.
+    static func expectRejected(_ input: BadInput) async throws {
         try await TempDirectory.with("taskdef-bad") { tmp in
             let file = tmp.appending("in.json")
             try Data(input.text.utf8).write(to: URL(fileURLWithPath: file))
@@ -48,18 +53,21 @@ struct TaskDefinitionInputTests {
 
     @Test("describe-task-definition output: unwrapped, read-only fields stripped with a notice, tags kept")
     func describeOutput() async throws {
+        let readOnlyKeys = try await Taskdef.awsModel().readOnlyKeys
+        let described = try #require(try Taskdef.object(Taskdef.data("describe-output.json"))["taskDefinition"] as? [String: Any])
+        #expect(Set(readOnlyKeys).isSubset(of: described.keys), "the fixture must carry every read-only field of the AWS model")
         let run = try await Taskdef.falcon([Taskdef.path("describe-output.json")])
         #expect(run.succeeded, "\(run)")
         let task = try Taskdef.object(run.stdout)
         #expect(task["taskDefinition"] == nil)
-        #expect(Set(task.keys).isDisjoint(with: Taskdef.readOnlyKeys))
+        #expect(Set(task.keys).isDisjoint(with: readOnlyKeys))
         #expect(task["family"] as? String == "sleep360")
         #expect(task["tags"] as? [[String: String]] == [["key": "team", "value": "payments"]],
                 "describe --include TAGS puts tags beside the task definition; they are registered with it")
         #expect(Taskdef.equal(task["placementConstraints"], [Any]()), "fields we do not touch stay, even empty ones")
 
         let notice = try #require(run.stderrLines.first { $0.contains("removed the read-only fields") })
-        for key in Taskdef.readOnlyKeys { #expect(notice.contains(key), "\(key) not named in \(notice)") }
+        for key in readOnlyKeys { #expect(notice.contains(key), "\(key) not named in \(notice)") }
         #expect(run.stderrLines.contains { $0.contains("taskDefinition") && $0.contains("bare") })
     }
 

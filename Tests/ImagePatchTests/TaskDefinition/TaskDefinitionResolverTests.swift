@@ -63,6 +63,57 @@ struct TaskDefinitionResolverTests {
         }
     }
 
+    struct ConfigCase: Sendable, CustomTestStringConvertible {
+        let field: String
+        let json: String
+        /// Where the error says the wrong type is, and what it says.
+        let place: String
+        let reason: String
+        var testDescription: String { "\(field) \(json)" }
+    }
+
+    static let wrongConfigTypes = [
+        ConfigCase(field: "Entrypoint", json: #""/bin/sh -c run""#, place: "Entrypoint", reason: "must be an array of strings, not a string"),
+        ConfigCase(field: "Entrypoint", json: #"{"sh": "-c"}"#, place: "Entrypoint", reason: "must be an array of strings, not an object"),
+        ConfigCase(field: "Entrypoint", json: #"["/bin/sh", 1]"#, place: "Entrypoint[1]", reason: "must be a string, not a number"),
+        ConfigCase(field: "Cmd", json: #""run""#, place: "Cmd", reason: "must be an array of strings, not a string"),
+        ConfigCase(field: "Cmd", json: #"[null]"#, place: "Cmd[0]", reason: "must be a string, not null"),
+    ]
+
+    @Test("an image config whose Entrypoint or Cmd has the wrong JSON type is refused, naming the container and the image",
+          arguments: wrongConfigTypes)
+    func wrongConfigType(_ bad: ConfigCase) async throws {
+        try await TempDirectory.with("taskdef-config") { tmp in
+            let good = try Self.layout(config: #"{"Entrypoint": ["/bin/sh"], "Cmd": ["run"]}"#, at: tmp.appending("good"))
+            let containers = try await Self.patch([JSONObject([("name", .string("app")), ("image", .string("good:1"))])], resolver: good)
+            #expect(Self.strings(containers[0]["entryPoint"]) == Taskdef.sidecarLauncher() + ["/bin/sh"], "the control case")
+
+            let resolver = try Self.layout(config: #"{"\#(bad.field)": \#(bad.json)}"#, at: tmp.appending("bad"))
+            await #expect(throws: TaskDefinitionError.badImageConfig(container: "app", image: "bad:1", field: bad.place, reason: bad.reason)) {
+                _ = try await Self.patch([JSONObject([("name", .string("app")), ("image", .string("bad:1"))])], resolver: resolver)
+            }
+        }
+    }
+
+    /// An OCI layout holding one linux/amd64 image (no layers) whose config's `config` is `runtime`,
+    /// opened by a resolver the way the command line opens registry images.
+    static func layout(config runtime: String, at directory: String) throws -> InspectingImageResolver {
+        let blobs = directory + "/blobs/sha256"
+        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        func blob(_ text: String) throws -> (digest: String, size: Int) {
+            let data = Data(text.utf8)
+            let digest = sha256Digest(data)
+            try data.write(to: URL(fileURLWithPath: blobs + "/" + digest.dropFirst("sha256:".count)))
+            return (digest, data.count)
+        }
+        let config = try blob(#"{"architecture": "amd64", "os": "linux", "config": \#(runtime), "rootfs": {"type": "layers", "diff_ids": []}}"#)
+        let manifest = try blob(#"{"schemaVersion": 2, "mediaType": "\#(MediaTypes.ociManifest)", "config": {"mediaType": "\#(MediaTypes.ociConfig)", "digest": "\#(config.digest)", "size": \#(config.size)}, "layers": []}"#)
+        try Data(#"{"schemaVersion": 2, "manifests": [{"mediaType": "\#(MediaTypes.ociManifest)", "digest": "\#(manifest.digest)", "size": \#(manifest.size)}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/index.json"))
+        try Data(#"{"imageLayoutVersion": "1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: directory + "/oci-layout"))
+        return InspectingImageResolver { _ in try OCILayoutSource(directory: directory, tag: nil, reference: "oci:" + directory) }
+    }
+
     @Test("containers with an entryPoint never reach the resolver")
     func offlineWhenExplicit() async throws {
         let resolver = CountingResolver([:])

@@ -75,18 +75,29 @@ enum Taskdef {
                 "\(root)/bin/bash", "\(root)/entrypoint-ecs.sh"]
     }
 
-    /// What `register-task-definition` accepts at the top level: the list the AWS CLI prints in its
-    /// "Unknown parameter in input: …, must be one of: …" error, which is the RegisterTaskDefinition
-    /// request's members (AWS API reference, and e.g. paws.compute's ecs_register_task_definition
-    /// signature: family, taskRoleArn, …, ephemeralStorage, runtimePlatform).
-    static let registerTopLevelKeys: Set<String> = [
-        "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
-        "placementConstraints", "requiresCompatibilities", "cpu", "memory", "tags", "pidMode", "ipcMode",
-        "proxyConfiguration", "inferenceAccelerators", "ephemeralStorage", "runtimePlatform",
-    ]
+    /// The ECS API model as botocore ships it: the independent reference for which top-level fields
+    /// `register-task-definition` accepts and which ones AWS adds (scripts/lib/ecs_model.py).
+    struct AWSModel: Sendable {
+        let botocore: String
+        let registerKeys: [String]
+        let readOnlyKeys: [String]
+    }
 
-    static let readOnlyKeys: Set<String> = [
-        "taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
-        "registeredAt", "registeredBy", "deregisteredAt",
-    ]
+    static let awsModelScript = RepositoryPaths.root + "/scripts/lib/ecs_model.py"
+
+    static func awsModel() async throws -> AWSModel {
+        let fields = try Oracles.jsonObject(try await ProcessRunner.check("python3", [awsModelScript, "fields"]).stdout)
+        return AWSModel(botocore: try #require(fields["botocore"] as? String),
+                        registerKeys: try #require(fields["registerKeys"] as? [String]),
+                        readOnlyKeys: try #require(fields["readOnlyKeys"] as? [String]))
+    }
+
+    /// botocore's own parameter validator for `register_task_definition`, on a task definition.
+    static func botocoreValidate(_ task: Data) async throws -> ProcessResult {
+        try await TempDirectory.with("taskdef-validate") { tmp in
+            let file = tmp.appending("task.json")
+            try task.write(to: URL(fileURLWithPath: file))
+            return try await ProcessRunner.run("python3", [awsModelScript, "validate", file])
+        }
+    }
 }

@@ -10,6 +10,7 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
     case missingSourcePlatforms(source: String, missing: [String], available: [String])
     case noPlatformsSelected(source: String)
     case noEntrypoint(image: String)
+    case malformedConfig(image: String, field: String, reason: String)
     case alreadyPatched(image: String, agent: String)
     case cannotRepatch(image: String, reason: String)
     case launcherNotFound(agent: String, reason: String)
@@ -31,6 +32,8 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
         case .noPlatformsSelected(let source): "the source image \(source) has no platform image to patch"
         case .noEntrypoint(let image):
             "\(image) has neither Entrypoint nor Cmd, so there is no command for the agent's launcher to start"
+        case .malformedConfig(let image, let field, let reason):
+            "the config of \(image) cannot be patched: its \(field) \(reason)"
         case .alreadyPatched(let image, let agent):
             "\(image) is already patched with \(agent); pass --repatch to replace that agent layer"
         case .cannotRepatch(let image, let reason): "cannot repatch \(image): \(reason)"

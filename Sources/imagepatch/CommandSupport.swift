@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Glibc
+import ImagePatch
 import OCI
 import Logging
 
@@ -14,21 +15,33 @@ enum CommandSupport {
         return Logger(label: "imagepatch")
     }
 
-    static func run(_ body: () async throws -> Void) async throws {
+    /// Runs a command's body. `timeout` is `--timeout`'s text; `afterTimeout` ends the error line
+    /// when it passes, and must be true of a run stopped before its commit (see `RunGate`): blobs and
+    /// platform manifests (by digest) may already be in the target then, but no tag has moved.
+    static func run(timeout: String? = nil, afterTimeout: String = "",
+                    _ body: () async throws -> Void) async throws {
         installInterruptHandlers()
         do {
+            if let timeout { try armDeadline(timeout, afterTimeout: afterTimeout) }
             try await body()
         } catch let error as ExitCode {
             throw error
         } catch {
-            let line = String(describing: error).split(separator: "\n").joined(separator: " ")
-            fputs("imagepatch: error: \(line)\n", stderr)
+            StderrOutput.write("imagepatch: error: ", String(describing: error))
             throw ExitCode(1)
         }
+        // Past this point the deadline no longer stops the run; if it already has, the process is exiting.
+        if !RunGate.commit() { StderrOutput.waitForExit() }
     }
 
     static func printJSON(_ bytes: [UInt8]) {
         print(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// A line of human output on stdout, every control character in it escaped (so a line that
+    /// means to hold a tab escapes its untrusted fields with `TerminalText.escaped` instead).
+    static func printLine(_ text: String) {
+        print(TerminalText.escaped(text))
     }
 
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
@@ -40,14 +53,29 @@ enum CommandSupport {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
-                fputs("imagepatch: interrupted; removing temporary files\n", stderr)
-                InterruptCleanup.removeAll()
-                exit(128 + signalNumber)
+                StderrOutput.exit(128 + signalNumber, after: InterruptCleanup.removeAll,
+                                  line: "imagepatch: interrupted; removing temporary files")
             }
             source.resume()
-            signalSources.append(source)
+            dispatchSources.append(source)
         }
     }
 
-    nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
+    /// `--timeout`: when the deadline passes before the commit, the run ends as an interrupted one
+    /// does (temporary files removed), with one error line.
+    private static func armDeadline(_ text: String, afterTimeout: String) throws {
+        let duration = try CommandLineNumbers.duration(text, option: "--timeout")
+        let (seconds, attoseconds) = duration.components
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)))
+        timer.setEventHandler {
+            guard RunGate.stop() else { return }
+            StderrOutput.exit(1, after: InterruptCleanup.removeAll,
+                              line: "imagepatch: error: the run did not finish within --timeout \(TerminalText.escaped(text))\(afterTimeout)")
+        }
+        timer.resume()
+        dispatchSources.append(timer)
+    }
+
+    nonisolated(unsafe) private static var dispatchSources: [DispatchSourceProtocol] = []
 }

@@ -16,35 +16,42 @@ struct InspectCommand: AsyncParsableCommand {
 
     @OptionGroup var registryFlags: RegistryFlags
 
+    @OptionGroup var timeoutFlag: TimeoutFlag
+
+    @Option(name: .customLong("max-archive-size"), help: ArgumentHelp(ReferenceResolver.maxArchiveSizeHelp, valueName: "size"))
+    var maxArchiveSize: String?
+
     func run() async throws {
         let logger = CommandSupport.makeLogger(verbose: false)
-        try await CommandSupport.run {
-            let resolver = ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger, credsFor: [reference]))
+        try await CommandSupport.run(timeout: timeoutFlag.timeout) {
+            let resolver = try ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger, credsFor: [reference]),
+                                                 maxArchiveSize: maxArchiveSize)
             let report = try await ImageInspector.inspect(try await resolver.source(reference))
             report.notices.forEach { logger.notice("\($0)") }
             if json {
                 CommandSupport.printJSON(report.json.serialized(indent: 2))
                 return
             }
-            print("\(report.reference)  \(report.root.digest)  \(report.root.mediaType)")
+            let line = CommandSupport.printLine
+            line("\(report.reference)  \(report.root.digest)  \(report.root.mediaType)")
             for platform in report.platforms {
                 let runtime = platform.config.runtime
                 let text: (String) -> String = { key in
                     runtime[key].map { String(decoding: $0.serialized(), as: UTF8.self) } ?? "null"
                 }
-                print("")
-                print("\(platform.platform)  \(platform.digest)")
-                print("  Entrypoint: \(text("Entrypoint"))")
-                print("  Cmd:        \(text("Cmd"))")
-                print("  User:       \(platform.config.user.flatMap { $0.isEmpty ? nil : $0 } ?? "(root)")")
-                print("  Env:")
-                platform.config.env.forEach { print("    \($0)") }
-                print("  Layers:")
-                platform.layers.forEach { print("    \($0.mediaType)  \($0.size)  \($0.digest)") }
+                line("")
+                line("\(platform.platform)  \(platform.digest)")
+                line("  Entrypoint: \(text("Entrypoint"))")
+                line("  Cmd:        \(text("Cmd"))")
+                line("  User:       \(platform.config.user.flatMap { $0.isEmpty ? nil : $0 } ?? "(root)")")
+                line("  Env:")
+                platform.config.env.forEach { line("    \($0)") }
+                line("  Layers:")
+                platform.layers.forEach { line("    \($0.mediaType)  \($0.size)  \($0.digest)") }
                 if let agent = platform.patchedWith {
-                    print("  Patched:    yes, with \(agent) (\(platform.config.label(PatchLabels.preset) ?? "?") preset)")
+                    line("  Patched:    yes, with \(agent) (\(platform.config.label(PatchLabels.preset) ?? "?") preset)")
                 } else {
-                    print("  Patched:    no")
+                    line("  Patched:    no")
                 }
             }
         }

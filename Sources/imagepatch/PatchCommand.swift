@@ -68,6 +68,14 @@ struct PatchCommand: AsyncParsableCommand {
     @Option(help: "How many blobs to transfer at once.")
     var jobs: Int = 4
 
+    @OptionGroup var timeoutFlag: TimeoutFlag
+
+    @Option(name: .customLong("max-agent-size"), help: ArgumentHelp("The most the agent image's layers may decompress to (bytes, or with K, M, G, T: powers of 1024; default 4G).", valueName: "size"))
+    var maxAgentSize: String?
+
+    @Option(name: .customLong("max-archive-size"), help: ArgumentHelp(ReferenceResolver.maxArchiveSizeHelp, valueName: "size"))
+    var maxArchiveSize: String?
+
     @Flag(help: "Replace the agent layer of an image that is already patched.")
     var repatch = false
 
@@ -82,9 +90,10 @@ struct PatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CommandSupport.makeLogger(verbose: verbose)
-        try await CommandSupport.run {
+        try await CommandSupport.run(timeout: timeoutFlag.timeout, afterTimeout: "; no tag of the target was changed") {
             let options = try makeOptions()
-            let resolver = ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger, credsFor: [target, source, agent]))
+            let resolver = try ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger, credsFor: [target, source, agent]),
+                                                 maxArchiveSize: maxArchiveSize)
             let sourceImage = try await resolver.source(source)
             let agentImage = try await resolver.source(agent)
             let destination = try await resolver.destination(target)
@@ -94,9 +103,10 @@ struct PatchCommand: AsyncParsableCommand {
                 CommandSupport.printJSON(result.json.serialized(indent: 2))
             } else {
                 for platform in result.platforms {
-                    print("\(platform.platform)\t\(platform.sourceDigest) -> \(platform.digest)")
+                    // The tab separates fields: only the untrusted field is escaped.
+                    print("\(TerminalText.escaped(platform.platform.description))\t\(platform.sourceDigest) -> \(platform.digest)")
                 }
-                print("\(dryRun ? "would write" : "wrote") \(result.target) \(result.root.digest)")
+                CommandSupport.printLine("\(dryRun ? "would write" : "wrote") \(result.target) \(result.root.digest)")
             }
         }
     }
@@ -123,11 +133,12 @@ struct PatchCommand: AsyncParsableCommand {
         guard (1...32).contains(jobs) else { throw PatchError.invalidOption("--jobs", "must be between 1 and 32") }
         options.jobs = jobs
         if let epoch = CommandSupport.environment("SOURCE_DATE_EPOCH"), !epoch.isEmpty {
-            guard let seconds = Int64(epoch), seconds >= 0 else {
-                throw PatchError.invalidOption("SOURCE_DATE_EPOCH", "\(epoch.debugDescription) is not a number of seconds")
+            guard let seconds = ASCIINumber.parse(epoch, in: Timestamp.validSeconds) else {
+                throw PatchError.invalidOption("SOURCE_DATE_EPOCH", "\(epoch.debugDescription) is not a number of seconds from 0 to \(Timestamp.validSeconds.upperBound) (year 9999)")
             }
             options.sourceDateEpoch = seconds
         }
+        if let maxAgentSize { options.maxAgentBytes = try CommandLineNumbers.size(maxAgentSize, option: "--max-agent-size") }
         return options
     }
 

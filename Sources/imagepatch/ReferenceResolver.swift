@@ -1,3 +1,4 @@
+import ImagePatch
 import OCI
 import Registry
 
@@ -7,15 +8,29 @@ struct ReferenceResolver {
     static let unsupportedTransports = ["containers-storage", "dir", "docker-daemon", "ostree", "sif", "tarball"]
 
     let registry: RegistryTransport
+    /// `--max-archive-size`: what a whole `oci-archive:` or `docker-archive:` source may unpack to.
+    var maxArchiveBytes: Int64 = Limits.archiveUnpackedBytes
+
+    static let maxArchiveSizeHelp = "The most an oci-archive: or docker-archive: image may unpack to (bytes, or with K, M, G, T: powers of 1024; default 4G)."
+
+    init(registry: RegistryTransport) {
+        self.registry = registry
+    }
+
+    /// With `--max-archive-size`'s text, when given.
+    init(registry: RegistryTransport, maxArchiveSize: String?) throws {
+        self.registry = registry
+        if let maxArchiveSize { maxArchiveBytes = try CommandLineNumbers.size(maxArchiveSize, option: "--max-archive-size") }
+    }
 
     func source(_ text: String) async throws -> any ImageSource {
-        if let local = try LocalReference(parsing: text) { return try local.openSource() }
+        if let local = try LocalReference(parsing: text) { return try local.openSource(maxUnpackedBytes: maxArchiveBytes) }
         try Self.refuseUnknownTransport(text)
         return try await registry.source(text)
     }
 
     func destination(_ text: String) async throws -> any ImageDestination {
-        if let local = try LocalReference(parsing: text) { return try local.openDestination() }
+        if let local = try LocalReference(parsing: text) { return try local.openDestination(maxUnpackedBytes: maxArchiveBytes) }
         try Self.refuseUnknownTransport(text)
         return try await registry.destination(text)
     }

@@ -1,8 +1,8 @@
-import Glibc
 import Logging
 
 /// Progress and notices on stderr, one plain line each, so stdout carries only the result
 /// (`--json`) and CI logs stay readable. Never given credentials: callers log references and digests.
+/// Messages carry untrusted names (tags, platforms, media types), so `StderrOutput` escapes them.
 struct StderrLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
@@ -22,6 +22,6 @@ struct StderrLogHandler: LogHandler {
         case .warning: prefix = "imagepatch: warning: "
         case .error, .critical: prefix = "imagepatch: error: "
         }
-        fputs(prefix + message.description + "\n", stderr)
+        StderrOutput.write(prefix, message.description)
     }
 }

@@ -31,6 +31,42 @@ import Testing
         #expect(compact(.object(object)) == #"{"b":null,"d":false}"#)
     }
 
+    @Test("100k keys: parsed, looked up, edited and removed in linear time, order kept")
+    func manyKeys() throws {
+        let count = 100_000
+        let text = "{" + (0..<count).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}"
+        var object = try #require(try parse(text).objectValue)
+        #expect(object.count == count)
+        #expect(object["k99999"] == .number("99999"))
+        for i in stride(from: 0, to: count, by: 2) { object.removeValue(forKey: "k\(i)") }
+        #expect(object.count == count / 2)
+        #expect(object.keys.prefix(3) == ["k1", "k3", "k5"])
+        object["k1"] = .null          // an existing key keeps its place
+        object["k0"] = .bool(true)    // a removed key comes back at the end
+        #expect(object.keys.first == "k1")
+        #expect(object.keys.last == "k0")
+        #expect(object["k1"] == .null)
+        #expect(object["k2"] == nil)
+        #expect(object["k99999"] == .number("99999"))
+        var rebuilt = JSONObject()
+        for (key, value) in object { rebuilt[key] = value }
+        #expect(rebuilt == object)
+        #expect(try parse(compact(.object(object))).objectValue == object)
+        for key in object.keys { object[key] = nil }
+        #expect(object.count == 0)
+        #expect(object == JSONObject())
+        #expect(compact(.object(object)) == "{}")
+    }
+
+    @Test func removalsThenEqualityAndOrder() {
+        var object = JSONObject((0..<40).map { ("k\($0)", JSONValue.integer($0)) })
+        for i in 0..<30 { object["k\(i)"] = nil }
+        object["k5"] = .integer(5)
+        #expect(object.keys == (30..<40).map { "k\($0)" } + ["k5"])
+        #expect(object == JSONObject(((30..<40).map { ("k\($0)", JSONValue.integer($0)) }) + [("k5", .integer(5))]))
+        #expect(object != JSONObject((30..<40).map { ("k\($0)", JSONValue.integer($0)) }))
+    }
+
     @Test func sequenceYieldsPairsInOrder() {
         let object = JSONObject([("y", .null), ("x", .bool(true))])
         #expect(object.map(\.key) == ["y", "x"])

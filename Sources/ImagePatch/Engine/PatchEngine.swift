@@ -146,6 +146,8 @@ public struct PatchEngine: Sendable {
                        to destination: any ImageDestination, jobs: Int) async throws {
         try await BlobTransfer.run(transfers(outputs, source: source), to: destination, jobs: jobs, logger: logger)
         for output in outputs { try await destination.putManifest(output.manifest) }
+        // A run stopped by --timeout must not move the tag; when it was stopped, the process is exiting.
+        guard RunGate.commit() else { throw CancellationError() }
         try await destination.commit(root: root)
         logger.info("wrote \(destination.reference) (\(root.digest))")
     }

@@ -18,7 +18,11 @@ public struct PatchOptions: Sendable {
     public var dryRun = false
     /// Blobs in flight at once.
     public var jobs = 4
+    /// `SOURCE_DATE_EPOCH`: the time written in the config and on the agent's files; within
+    /// `Timestamp.validSeconds`.
     public var sourceDateEpoch: Int64?
+    /// `--max-agent-size`: the agent's files, uncompressed; a decompression bomb stops here.
+    public var maxAgentBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes
 
     public init() {}
 }
@@ -37,20 +41,22 @@ public struct ResolvedSettings: Sendable {
 
     public init(_ options: PatchOptions) throws {
         preset = options.preset
+        if let epoch = options.sourceDateEpoch, !Timestamp.validSeconds.contains(epoch) {
+            throw PatchError.invalidOption("SOURCE_DATE_EPOCH", "\(epoch) is not a number of seconds from 0 to \(Timestamp.validSeconds.upperBound) (year 9999)")
+        }
         guard let install = options.installDirectory ?? options.preset.defaultInstallDirectory else {
             throw PatchError.invalidOption("--install-dir", "is required with --preset none")
         }
         let installRelative = try AgentPath.normalize(option: install, name: "--install-dir")
-        guard !installRelative.isEmpty else {
-            throw PatchError.invalidOption("--install-dir", "must not be / (the agent would overwrite the application's files)")
-        }
         installDirectory = "/" + installRelative
         let agentRoot = try AgentPath.normalize(option: options.agentRoot ?? options.preset.defaultAgentRoot, name: "--agent-root")
         let includes = options.includes.isEmpty
             ? options.preset.defaultIncludes
             : try options.includes.map { try AgentPath.normalize(option: $0, name: "--include") }
         tree = AgentTreeSettings(installDirectory: installRelative, agentRoot: agentRoot, includes: includes,
-                                 normalizeModes: options.preset.normalizesModes, defaultTime: options.sourceDateEpoch ?? 0)
+                                 normalizeModes: options.preset.normalizesModes, defaultTime: options.sourceDateEpoch ?? 0,
+                                 maxUncompressedBytes: options.maxAgentBytes)
+        try tree.validate()  // here too, so a bad --install-dir or size is refused before any image is read
 
         explicitLauncher = options.launcher ?? options.preset.defaultLauncher
         if options.preset == .none && explicitLauncher == nil {

@@ -62,10 +62,13 @@ public enum AgentPreset: String, Sendable, CaseIterable {
         ["--cid=\(cid)", extra].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: " ")
     }
 
-    /// A Falcon CID is 32 hex digits, optionally followed by a dash and a two-digit checksum.
+    /// A Falcon CID is 32 hex digits, optionally followed by a dash and a two-digit checksum. ASCII
+    /// only: `Character.isHexDigit` also takes full-width digits, which falconctl would not.
     public static func isValidFalconCID(_ cid: String) -> Bool {
-        let parts = cid.split(separator: "-", omittingEmptySubsequences: false)
-        let isHex: (Substring) -> Bool = { $0.allSatisfy(\.isHexDigit) }
+        let parts = cid.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        let isHex = { (part: Substring.UTF8View) -> Bool in
+            part.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x46).contains($0) || (0x61...0x66).contains($0) }
+        }
         guard parts.count <= 2, parts[0].count == 32, isHex(parts[0]) else { return false }
         return parts.count == 1 || (parts[1].count == 2 && isHex(parts[1]))
     }

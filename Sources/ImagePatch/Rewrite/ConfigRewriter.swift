@@ -18,9 +18,10 @@ struct ConfigRewriter {
         var droppedPreviousAgentLayer: Bool
     }
 
-    /// The checks that need no agent layer: a command to wrap, and not patched already (or
-    /// patched with the agent layer still on top, for --repatch).
+    /// The checks that need no agent layer: fields of the types the rewrite edits, a command to
+    /// wrap, and not patched already (or patched with the agent layer still on top, for --repatch).
     static func check(_ config: ImageConfig, repatch: Bool, image: String) throws {
+        try checkTypes(config, image: image)
         if let agent = config.label(PatchLabels.agent) {
             guard repatch else { throw PatchError.alreadyPatched(image: image, agent: agent) }
             guard let layer = config.label(PatchLabels.agentLayer), config.diffIDs.last == layer else {
@@ -29,6 +30,39 @@ struct ConfigRewriter {
             return
         }
         guard !(config.entrypoint ?? []).isEmpty || !(config.cmd ?? []).isEmpty else { throw PatchError.noEntrypoint(image: image) }
+    }
+
+    /// The rewrite replaces Entrypoint, Env and Labels, and reads Cmd: a field of another type would
+    /// be silently replaced (or its command lost), so it is refused. Absent and null are fine.
+    static func checkTypes(_ config: ImageConfig, image: String) throws {
+        guard let runtimeValue = config.json["config"], !runtimeValue.isNull else { return }
+        guard let runtime = runtimeValue.objectValue else {
+            throw PatchError.malformedConfig(image: image, field: "config", reason: "is \(jsonType(runtimeValue)), not an object")
+        }
+        for field in ["Entrypoint", "Cmd", "Env"] {
+            guard let value = runtime[field], !value.isNull else { continue }
+            guard let array = value.arrayValue else {
+                throw PatchError.malformedConfig(image: image, field: field, reason: "is \(jsonType(value)), not an array of strings")
+            }
+            if let i = array.firstIndex(where: { $0.stringValue == nil }) {
+                throw PatchError.malformedConfig(image: image, field: field,
+                                                 reason: "holds \(jsonType(array[i])) at index \(i), not only strings")
+            }
+        }
+        if let labels = runtime["Labels"], !labels.isNull, labels.objectValue == nil {
+            throw PatchError.malformedConfig(image: image, field: "Labels", reason: "is \(jsonType(labels)), not an object")
+        }
+    }
+
+    static func jsonType(_ value: JSONValue) -> String {
+        switch value {
+        case .object: "an object"
+        case .array: "an array"
+        case .string: "a string"
+        case .number: "a number"
+        case .bool: "a boolean"
+        case .null: "null"
+        }
     }
 
     static let topLayerReason = "its top layer is not the earlier agent layer (layers were added after patching); rebuild it from the unpatched image"
@@ -48,12 +82,7 @@ struct ConfigRewriter {
         guard !(entrypoint ?? []).isEmpty || !(cmd ?? []).isEmpty else { throw PatchError.noEntrypoint(image: image) }
         runtime[PatchKey.entrypoint] = .array((launcher + (entrypoint ?? [])).map(JSONValue.string))
 
-        var env = Self.strings(runtime["Env"]) ?? []
-        for (key, value) in settings.env {
-            let entry = "\(key)=\(value)"
-            if let i = env.firstIndex(where: { $0 == key || $0.hasPrefix(key + "=") }) { env[i] = entry } else { env.append(entry) }
-        }
-        runtime["Env"] = .array(env.map(JSONValue.string))
+        runtime["Env"] = .array(Self.settingEnv(Self.strings(runtime["Env"]) ?? [], settings.env).map(JSONValue.string))
 
         var labels = runtime["Labels"]?.objectValue ?? JSONObject()
         for (key, value) in settings.labels { labels[key] = .string(value) }
@@ -106,6 +135,24 @@ struct ConfigRewriter {
             for key in labels.keys where key.hasPrefix(PatchLabels.prefix) { labels.removeValue(forKey: key) }
             runtime["Labels"] = .object(labels)
         }
+    }
+
+    /// `env` with each of `settings` set: the first entry of that name takes the new value in
+    /// place and every other entry of the name is removed (the runtime would use one of them, and
+    /// which one is not agreed on), or the entry is appended.
+    static func settingEnv(_ env: [String], _ settings: [(String, String)]) -> [String] {
+        var env = env
+        for (key, value) in settings {
+            let entry = "\(key)=\(value)"
+            let isKey: (String) -> Bool = { $0 == key || $0.hasPrefix(key + "=") }
+            guard let first = env.firstIndex(where: isKey) else {
+                env.append(entry)
+                continue
+            }
+            env[first] = entry
+            env = env.enumerated().filter { $0.offset <= first || !isKey($0.element) }.map(\.element)
+        }
+        return env
     }
 
     static func strings(_ value: JSONValue?) -> [String]? { value?.arrayValue?.compactMap(\.stringValue) }

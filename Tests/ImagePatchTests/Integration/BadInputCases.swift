@@ -6,6 +6,8 @@ enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case hostileDotDot, hostileAbsolute, hostileSymlink, hostileDevice, hostileBigDigest
     case missingTag, noEntrypoint, missingCID, unsupportedTransport
     case malformedIndexJSON, alteredBlob, schema1Manifest, agentLacksPlatform
+    case entrypointIsString, envHoldsNumber, fullWidthCID, sourceDateEpochOverflow, sourceDateEpochFullWidth
+    case agentPastMaxAgentSize, archivePastMaxArchiveSize
 
     var testDescription: String { rawValue }
 
@@ -15,6 +17,8 @@ enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
         var cid: String? = ImagePatchCLI.cid
         /// Substrings the error line must contain.
         var mentions: [String]
+        var environment: [String: String?] = [:]
+        var extra: [String] = []
     }
 
     /// Builds whatever the case needs inside `tmp` and says how to run it.
@@ -54,6 +58,24 @@ enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .schema1Manifest:
             let layout = try Self.schema1Layout(at: tmp.appending("schema1"))
             return Invocation(source: "oci:\(layout):1", agent: agent, mentions: ["schema1:1", "schema 1"])
+        case .entrypointIsString:
+            let source = try HostileLayout.make(from: fixtures, at: tmp.appending("entrypoint-string")) { $0["Entrypoint"] = "/app/run.sh" }
+            return Invocation(source: source, agent: agent, mentions: ["entrypoint-string:hostile", "Entrypoint", "a string"])
+        case .envHoldsNumber:
+            let source = try HostileLayout.make(from: fixtures, at: tmp.appending("env-number")) { $0["Env"] = ["PATH=/bin", 7] }
+            return Invocation(source: source, agent: agent, mentions: ["env-number:hostile", "Env", "a number at index 1"])
+        case .fullWidthCID:
+            return Invocation(source: app, agent: agent, cid: "０１２３456789abcdef0123456789abcdef-12", mentions: ["--cid"])
+        case .sourceDateEpochOverflow:
+            return Invocation(source: app, agent: agent, mentions: ["SOURCE_DATE_EPOCH", "99999999999999999"],
+                              environment: ["SOURCE_DATE_EPOCH": "99999999999999999"])
+        case .sourceDateEpochFullWidth:
+            return Invocation(source: app, agent: agent, mentions: ["SOURCE_DATE_EPOCH"], environment: ["SOURCE_DATE_EPOCH": "１７００"])
+        case .agentPastMaxAgentSize:
+            return Invocation(source: app, agent: agent, mentions: ["--max-agent-size", "agent-oci"], extra: ["--max-agent-size", "4K"])
+        case .archivePastMaxArchiveSize:
+            return Invocation(source: "docker-archive:\(fixtures.appDockerTar)", agent: agent, mentions: ["--max-archive-size", "app-docker.tar"],
+                              extra: ["--max-archive-size", "16K", "--platform", "linux/amd64"])
         case .agentLacksPlatform:
             return Invocation(source: fixtures.oci("app-oci", "1"), agent: "docker-archive:\(fixtures.agentDockerBz2)",
                               mentions: ["agent-docker.tar.bz2", "linux/arm64"])

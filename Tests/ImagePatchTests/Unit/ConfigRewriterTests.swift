@@ -67,6 +67,66 @@ struct ConfigRewriterTests {
         #expect(throws: PatchError.noEntrypoint(image: "app")) { try rewriter().rewrite(try config(text), image: "app") }
     }
 
+    @Test("a field of the wrong JSON type is refused before any agent layer is built, naming it", arguments: [
+        ("Entrypoint", #"{"Entrypoint":"/app","Cmd":["x"]}"#),
+        ("Entrypoint", #"{"Entrypoint":{"a":"b"},"Cmd":["x"]}"#),
+        ("Entrypoint", #"{"Entrypoint":["/app",1]}"#),
+        ("Cmd", #"{"Entrypoint":["/app"],"Cmd":"run"}"#),
+        ("Cmd", #"{"Entrypoint":["/app"],"Cmd":[null]}"#),
+        ("Env", #"{"Entrypoint":["/app"],"Env":"PATH=/bin"}"#),
+        ("Env", #"{"Entrypoint":["/app"],"Env":["PATH=/bin",{"x":1}]}"#),
+        ("Labels", #"{"Entrypoint":["/app"],"Labels":["a=b"]}"#),
+        ("config", #""run""#),
+    ])
+    func wrongTypeRefused(field: String, runtime: String) throws {
+        let config = try config(#"{"config":\#(runtime),"rootfs":{"type":"layers","diff_ids":[]}}"#)
+        let error = #expect(throws: PatchError.self) { try ConfigRewriter.check(config, repatch: false, image: "app") }
+        guard case .malformedConfig(let image, let named, _)? = error else {
+            Issue.record("expected malformedConfig, got \(String(describing: error))")
+            return
+        }
+        #expect(image == "app")
+        #expect(named == field)
+        #expect(error?.description.contains(field) == true)
+    }
+
+    @Test func nullAndAbsentFieldsAreFine() throws {
+        let text = #"{"config":{"Entrypoint":null,"Cmd":["/app"],"Env":null,"Labels":null},"rootfs":{"type":"layers","diff_ids":[]}}"#
+        let result = try rewriter().rewrite(try config(text), image: "app").config
+        #expect(result.entrypoint == ["/agent/run", "--flag"])
+        #expect(result.cmd == ["/app"])
+        let bare = #"{"config":null,"rootfs":{"type":"layers","diff_ids":[]}}"#
+        #expect(throws: PatchError.noEntrypoint(image: "app")) { try rewriter().rewrite(try config(bare), image: "app") }
+    }
+
+    @Test func everyEntryOfAReplacedNameIsRemoved() throws {
+        let text = #"{"config":{"Entrypoint":["/app"],"Env":["FALCONCTL_OPTS=a","PATH=/bin","FALCONCTL_OPTS=b","FALCONCTL_OPTS","FALCONCTL_OPTSX=keep"]},"rootfs":{"type":"layers","diff_ids":[]}}"#
+        let env = try rewriter().rewrite(try config(text), image: "app").config.env
+        #expect(Array(env.prefix(3)) == ["FALCONCTL_OPTS=--cid=0123456789abcdef0123456789abcdef-12", "PATH=/bin", "FALCONCTL_OPTSX=keep"])
+        #expect(env.filter { $0.hasPrefix("FALCONCTL_OPTS=") || $0 == "FALCONCTL_OPTS" }.count == 1)
+    }
+
+    @Test("repatching an image with 100k labels of imagepatch's prefix removes them all and keeps the others in order")
+    func repatchManyPrefixedLabels() throws {
+        var labels = JSONObject()
+        for i in 0..<100_000 {
+            labels[i.isMultiple(of: 2) ? "\(PatchLabels.prefix)x\(i)" : "keep.\(i)"] = .string("\(i)")
+        }
+        let once = try rewriter().rewrite(try config(Self.original), image: "app").config
+        var patched = once
+        var runtime = patched.runtime
+        var merged = labels
+        for (key, value) in runtime["Labels"]?.objectValue ?? JSONObject() { merged[key] = value }
+        runtime["Labels"] = .object(merged)
+        patched.json["config"] = .object(runtime)
+        let twice = try rewriter(repatch: true).rewrite(patched, image: "app").config
+        let kept = twice.labels.map(\.0).filter { !$0.hasPrefix(PatchLabels.prefix) }
+        #expect(kept.count == 50_001)
+        #expect(kept.first == "keep.1")
+        #expect(kept.dropFirst().prefix(2) == ["keep.3", "keep.5"])
+        #expect(twice.labels.filter { $0.0.hasPrefix(PatchLabels.prefix) }.count == 6)
+    }
+
     @Test func cmdOnlyImageGetsTheLauncherAsEntrypoint() throws {
         let text = #"{"config":{"Cmd":["/app/run.sh","hello"],"User":"1000:1000"},"rootfs":{"type":"layers","diff_ids":[]}}"#
         let result = try rewriter().rewrite(try config(text), image: "app").config

@@ -1,3 +1,4 @@
+import ImagePatch
 import OCI
 import Testing
 
@@ -66,5 +67,24 @@ struct PlatformAndReferenceTests {
     ])
     func dockerName(name: String, expected: String) {
         #expect(DockerReference.normalized(name) == expected)
+    }
+}
+
+@Suite("Falcon CIDs")
+struct FalconCIDTests {
+    @Test("ASCII hex, 32 digits, optionally a dash and 2 more", arguments: [
+        ("0123456789abcdef0123456789ABCDEF", true),
+        ("0123456789abcdef0123456789abcdef-1F", true),
+        ("０123456789abcdef0123456789abcdef", false),       // a full-width zero
+        ("0123456789abcdef0123456789abcdef-１２", false),
+        ("0123456789abcdef0123456789abcdeg", false),
+        ("0123456789abcdef0123456789abcde", false),
+        ("0123456789abcdef0123456789abcdef-", false),
+        ("0123456789abcdef0123456789abcdef-123", false),
+        ("0123456789abcdef-0123456789abcdef-12", false),
+        ("", false),
+    ])
+    func cid(text: String, valid: Bool) {
+        #expect(AgentPreset.isValidFalconCID(text) == valid)
     }
 }

@@ -58,3 +58,17 @@ extension JSONValue {
         .number(String(v))
     }
 }
+
+extension JSONValue {
+    /// What kind of value this is, for errors about a field of the wrong type ("is a string, not an array").
+    public var kindDescription: String {
+        switch self {
+        case .object: "an object"
+        case .array: "an array"
+        case .string: "a string"
+        case .number: "a number"
+        case .bool: "a boolean"
+        case .null: "null"
+        }
+    }
+}

@@ -37,31 +37,20 @@ struct ConfigRewriter {
     static func checkTypes(_ config: ImageConfig, image: String) throws {
         guard let runtimeValue = config.json["config"], !runtimeValue.isNull else { return }
         guard let runtime = runtimeValue.objectValue else {
-            throw PatchError.malformedConfig(image: image, field: "config", reason: "is \(jsonType(runtimeValue)), not an object")
+            throw PatchError.malformedConfig(image: image, field: "config", reason: "is \(runtimeValue.kindDescription), not an object")
         }
         for field in ["Entrypoint", "Cmd", "Env"] {
             guard let value = runtime[field], !value.isNull else { continue }
             guard let array = value.arrayValue else {
-                throw PatchError.malformedConfig(image: image, field: field, reason: "is \(jsonType(value)), not an array of strings")
+                throw PatchError.malformedConfig(image: image, field: field, reason: "is \(value.kindDescription), not an array of strings")
             }
             if let i = array.firstIndex(where: { $0.stringValue == nil }) {
                 throw PatchError.malformedConfig(image: image, field: field,
-                                                 reason: "holds \(jsonType(array[i])) at index \(i), not only strings")
+                                                 reason: "holds \(array[i].kindDescription) at index \(i), not only strings")
             }
         }
         if let labels = runtime["Labels"], !labels.isNull, labels.objectValue == nil {
-            throw PatchError.malformedConfig(image: image, field: "Labels", reason: "is \(jsonType(labels)), not an object")
-        }
-    }
-
-    static func jsonType(_ value: JSONValue) -> String {
-        switch value {
-        case .object: "an object"
-        case .array: "an array"
-        case .string: "a string"
-        case .number: "a number"
-        case .bool: "a boolean"
-        case .null: "null"
+            throw PatchError.malformedConfig(image: image, field: "Labels", reason: "is \(labels.kindDescription), not an object")
         }
     }
 

@@ -24,11 +24,11 @@ public struct TaskDefinitionDocument: Sendable {
         }
         let value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch { throw TaskDefinitionError.notJSON(source: source, reason: "\(error)") }
-        guard var object = value.objectValue else { throw TaskDefinitionError.notAnObject(source: source, found: Self.kind(of: value)) }
+        guard var object = value.objectValue else { throw TaskDefinitionError.notAnObject(source: source, found: value.kindDescription) }
 
         if let wrapped = object["taskDefinition"] {
             guard let inner = wrapped.objectValue else {
-                throw TaskDefinitionError.notAnObject(source: "\(source) (its \"taskDefinition\" member)", found: Self.kind(of: wrapped))
+                throw TaskDefinitionError.notAnObject(source: "\(source) (its \"taskDefinition\" member)", found: wrapped.kindDescription)
             }
             notices.append("reading the task definition inside {\"taskDefinition\": …} (describe-task-definition output); writing it bare")
             var unwrapped = inner
@@ -97,7 +97,7 @@ public struct TaskDefinitionDocument: Sendable {
         var names = Set<String>()
         for (i, element) in array.enumerated() {
             guard let container = element.objectValue else {
-                throw TaskDefinitionError.badField(field: "containerDefinitions[\(i)]", reason: "must be an object, not \(Self.kind(of: element))")
+                throw TaskDefinitionError.badField(field: "containerDefinitions[\(i)]", reason: "must be an object, not \(element.kindDescription)")
             }
             guard let name = container["name"]?.stringValue, !name.isEmpty else {
                 throw TaskDefinitionError.badField(field: "containerDefinitions[\(i)].name", reason: "must be a non-empty string")
@@ -109,17 +109,6 @@ public struct TaskDefinitionDocument: Sendable {
         }
         if let (field, reason) = TaskDefinitionShape.taskDefinition.mismatch(.object(object), at: "") {
             throw TaskDefinitionError.badField(field: field, reason: reason)
-        }
-    }
-
-    static func kind(of value: JSONValue) -> String {
-        switch value {
-        case .object: "an object"
-        case .array: "an array"
-        case .string: "a string"
-        case .number: "a number"
-        case .bool: "a boolean"
-        case .null: "null"
         }
     }
 }

@@ -17,7 +17,7 @@ indirect enum JSONShape {
     /// A member that is null counts as absent, as the patchers treat it.
     func mismatch(_ value: JSONValue, at path: String) -> (field: String, reason: String)? {
         guard fits(value) else {
-            return (path, "must be \(description), not \(TaskDefinitionDocument.kind(of: value))")
+            return (path, "must be \(description), not \(value.kindDescription)")
         }
         switch (self, value) {
         case (.array(let element), .array(let items)):

@@ -89,21 +89,24 @@ final class CredentialStoreTests {
         fi
         """, executable: true)
         let file = try write("helpers.json", #"{"credHelpers":{"helper.example":"imagepatchtest"},"credsStore":"imagepatchtest"}"#)
-        let oldPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        setenv("PATH", "\((helper as NSString).deletingLastPathComponent):\(oldPath)", 1)
-        defer { setenv("PATH", oldPath, 1) }
-        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
+        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil,
+                                                 environment: Self.searching((helper as NSString).deletingLastPathComponent))
         let credential = try #require(try store.credential(for: "helper.example"))
         #expect(credential.username == "from-helper" && credential.secret == "helper-secret")
         #expect(try store.credential(for: "unknown.example") == nil)
     }
 
-    func withHelper(_ name: String, _ script: String, _ body: () throws -> Void) throws {
+    /// An environment whose PATH starts with `directory`. Helpers are found through the store's
+    /// own search path: tests never change this process's environment, which other tests' child
+    /// processes read at the same moment (setenv while another thread spawns is a crash).
+    static func searching(_ directory: String) -> [String: String] {
+        ["PATH": "\(directory):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"]
+    }
+
+    /// Writes `docker-credential-NAME` and hands `body` the environment to find it with.
+    func withHelper(_ name: String, _ script: String, _ body: ([String: String]) throws -> Void) throws {
         let helper = try write("docker-credential-\(name)", script, executable: true)
-        let oldPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        setenv("PATH", "\((helper as NSString).deletingLastPathComponent):\(oldPath)", 1)
-        defer { setenv("PATH", oldPath, 1) }
-        try body()
+        try body(Self.searching((helper as NSString).deletingLastPathComponent))
     }
 
     /// Anything in a credential ends up in a header or a token request: control characters there
@@ -127,8 +130,8 @@ final class CredentialStoreTests {
         try withHelper("ctltest", """
         #!/bin/sh
         printf '{"Username":"u","Secret":%s}' '\(escaped)'
-        """) {
-            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
+        """) { environment in
+            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: environment)
             let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
             #expect("\(error!)".contains("docker-credential-ctltest") && "\(error!)".contains("control characters"))
         }
@@ -137,11 +140,32 @@ final class CredentialStoreTests {
     @Test("a credential helper that answers without end is cut off at the limit")
     func helperOutputBounded() throws {
         let file = try write("flood.json", #"{"credHelpers":{"r.example":"floodtest"}}"#)
-        try withHelper("floodtest", "#!/bin/sh\nexec cat /dev/zero\n") {
-            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
+        try withHelper("floodtest", "#!/bin/sh\nexec cat /dev/zero\n") { environment in
+            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: environment)
             let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
             #expect("\(error!)".contains("docker-credential-floodtest") && "\(error!)".contains("\(CredentialHelper.answerBytes)"), "\(error!)")
         }
+    }
+
+    @Test("a credential helper that never answers is stopped at its deadline")
+    func helperTimeBounded() throws {
+        let helper = try write("docker-credential-sleeptest", "#!/bin/sh\nexec sleep 600\n", executable: true)
+        let started = ContinuousClock.now
+        let error = #expect(throws: RegistryError.self) {
+            try CredentialHelper.run(helper, input: Array("r.example".utf8), registry: "r.example", timeout: .seconds(1))
+        }
+        #expect("\(error!)".contains("docker-credential-sleeptest") && "\(error!)".contains("did not come within"), "\(error!)")
+        // Generous: only "it came back, rather than waiting out the helper's 600 s".
+        #expect(ContinuousClock.now - started < .seconds(120))
+    }
+
+    @Test("a credential helper missing from PATH is named in the error")
+    func helperMissing() throws {
+        let file = try write("missing.json", #"{"credHelpers":{"r.example":"nosuchhelper"}}"#)
+        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil,
+                                                 environment: ["PATH": "/nonexistent"])
+        let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
+        #expect("\(error!)".contains("docker-credential-nosuchhelper") && "\(error!)".contains("not on PATH"), "\(error!)")
     }
 
     /// (An auth file may be a pipe the user made, `--authfile <(…)`: what is read from it is bounded.)

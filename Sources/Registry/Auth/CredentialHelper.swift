@@ -9,6 +9,8 @@ import OCI
 /// `answerBytes`, within `timeoutSeconds`, or it is stopped and the run fails with one line.
 struct CredentialHelper {
     let name: String
+    /// The PATH-style directory list the program is looked up in.
+    let searchPath: String
     static let answerBytes = 1 << 20
     static let timeoutSeconds = 60
 
@@ -17,7 +19,10 @@ struct CredentialHelper {
         guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) else {
             throw RegistryError.credentials("the credential helper name \(name.debugDescription) is not valid")
         }
-        let (status, answer) = try Self.run(program, input: Array(serverURL.utf8), registry: registry)
+        guard let executable = Self.locate(program, in: searchPath) else {
+            throw RegistryError.credentials("the credential helper \(program) for \(registry) is not on PATH")
+        }
+        let (status, answer) = try Self.run(executable, input: Array(serverURL.utf8), registry: registry)
         guard status == 0 else {
             // Helpers answer "credentials not found" with a non-zero exit: anonymous, as docker does.
             if String(decoding: answer, as: UTF8.self).contains("credentials not found") { return nil }
@@ -36,12 +41,25 @@ struct CredentialHelper {
 }
 
 extension CredentialHelper {
-    /// Runs `program get` from PATH with `input` on its stdin; returns its exit status and its
+    /// The first executable regular file named `program` in the directories of `searchPath`;
+    /// empty entries are skipped (the current directory is no place to take a helper from).
+    static func locate(_ program: String, in searchPath: String) -> String? {
+        for directory in searchPath.split(separator: ":") where directory.hasPrefix("/") {
+            let candidate = "\(directory)/\(program)"
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs `executable get` (an absolute path) with `input` on its stdin; returns its exit status and its
     /// stdout, bounded in size and time (a helper past either is killed). Its stderr is not read:
     /// an unread pipe could fill up and stall it. posix_spawn rather than Foundation's Process, so
     /// that the input is in the pipe before the helper starts (a helper that exits without
     /// reading it cannot raise SIGPIPE here) and nothing depends on a run loop.
-    static func run(_ program: String, input: [UInt8], registry: String) throws -> (status: Int32, output: [UInt8]) {
+    static func run(_ executable: String, input: [UInt8], registry: String,
+                    timeout: Duration = .seconds(timeoutSeconds)) throws -> (status: Int32, output: [UInt8]) {
+        let program = (executable as NSString).lastPathComponent
         var toChild: [Int32] = [-1, -1], fromChild: [Int32] = [-1, -1]
         guard Self.makePipe(&toChild) else { throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry)") }
         defer { toChild.filter { $0 >= 0 }.forEach { close($0) } }
@@ -60,11 +78,11 @@ extension CredentialHelper {
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let arguments = [program, "get"]
+        let arguments = [executable, "get"]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        guard posix_spawnp(&pid, program, &actions, nil, &argv, environ) == 0 else {
+        guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else {
             throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry)")
         }
         close(fromChild[1])
@@ -72,7 +90,7 @@ extension CredentialHelper {
         let what = "the answer of the credential helper \(program) for \(registry)"
         let output: [UInt8]
         do {
-            output = try DeadlineReader(descriptor: fromChild[0], what: what, deadline: ContinuousClock.now + .seconds(timeoutSeconds))
+            output = try DeadlineReader(descriptor: fromChild[0], what: what, timeout: timeout)
                 .readAll(limit: answerBytes, what: what)
         } catch {
             kill(pid, SIGKILL)
@@ -103,18 +121,20 @@ extension CredentialHelper {
 private final class DeadlineReader: ByteReader {
     let descriptor: Int32
     let what: String
+    let timeout: Duration
     let deadline: ContinuousClock.Instant
 
-    init(descriptor: Int32, what: String, deadline: ContinuousClock.Instant) {
+    init(descriptor: Int32, what: String, timeout: Duration) {
         self.descriptor = descriptor
         self.what = what
-        self.deadline = deadline
+        self.timeout = timeout
+        self.deadline = ContinuousClock.now + timeout
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let left = deadline - ContinuousClock.now
-            guard left > .zero else { throw OCIError.io("\(what) did not come within \(CredentialHelper.timeoutSeconds) s") }
+            guard left > .zero else { throw OCIError.io("\(what) did not come within \(timeout.components.seconds) s") }
             var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             let milliseconds = Int32(min(left.components.seconds * 1000 + 1, 60_000))
             let ready = poll(&request, 1, milliseconds)

@@ -46,8 +46,14 @@ public struct CredentialStore: Sendable {
     }
 
     public let sources: [Source]
+    /// Where credential helpers are looked up: a PATH-style list, normally `$PATH`. Carried by
+    /// the store rather than read from the process environment at run time.
+    public let helperSearchPath: String
 
-    public init(sources: [Source]) { self.sources = sources }
+    public init(sources: [Source], helperSearchPath: String = ProcessInfo.processInfo.environment["PATH"] ?? "") {
+        self.sources = sources
+        self.helperSearchPath = helperSearchPath
+    }
 
     /// The lookup order for a run, from the flags and the environment.
     /// `credsRegistry` is the registry `--creds` is for; without one, `--creds` is not used.
@@ -72,7 +78,7 @@ public struct CredentialStore: Sendable {
         } else if let home = environment["HOME"], !home.isEmpty {
             sources.append(.authFile("\(home)/.docker/config.json"))
         }
-        return CredentialStore(sources: sources)
+        return CredentialStore(sources: sources, helperSearchPath: environment["PATH"] ?? "")
     }
 
     /// The credential for `registry`, or nil for anonymous access.
@@ -92,9 +98,9 @@ public struct CredentialStore: Sendable {
                 guard let value = try? JSONValue(parsing: data), let object = value.objectValue else {
                     throw RegistryError.credentials("the auth file \(path) is not valid JSON")
                 }
-                if let found = try Self.lookup(object, registry: registry, origin: path) { return found }
+                if let found = try lookup(object, registry: registry, origin: path) { return found }
             case .pullToken(let object, let origin):
-                if let found = try Self.lookup(object, registry: registry, origin: origin) { return found }
+                if let found = try lookup(object, registry: registry, origin: origin) { return found }
             }
         }
         return nil
@@ -112,25 +118,25 @@ public struct CredentialStore: Sendable {
         return [registry, "https://\(registry)", "http://\(registry)", "https://\(registry)/v1/", "https://\(registry)/v2/"]
     }
 
-    static func lookup(_ config: JSONObject, registry: String, origin: String) throws -> Credential? {
-        let keys = keys(for: registry)
+    func lookup(_ config: JSONObject, registry: String, origin: String) throws -> Credential? {
+        let keys = Self.keys(for: registry)
         if let helpers = config["credHelpers"]?.objectValue {
             for key in keys {
                 if let helper = helpers[key]?.stringValue {
-                    return try CredentialHelper(name: helper).get(serverURL: key, registry: registry)
+                    return try CredentialHelper(name: helper, searchPath: helperSearchPath).get(serverURL: key, registry: registry)
                 }
             }
         }
         if let auths = config["auths"]?.objectValue {
             for key in keys {
                 guard let entry = auths[key]?.objectValue else { continue }
-                if let credential = try decode(entry, registry: registry, origin: origin) {
+                if let credential = try Self.decode(entry, registry: registry, origin: origin) {
                     return try credential.checked(for: registry, from: origin)
                 }
             }
         }
         if let store = config["credsStore"]?.stringValue, !store.isEmpty {
-            return try CredentialHelper(name: store).get(serverURL: keys[0], registry: registry)
+            return try CredentialHelper(name: store, searchPath: helperSearchPath).get(serverURL: keys[0], registry: registry)
         }
         return nil
     }

@@ -56,9 +56,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Fuzzing (scripts/fuzz): the harnesses are a library, so the normal test suite replays the
+        // committed corpora through them; the executable is libFuzzer's driver only in a fuzz build.
+        .target(name: "FuzzHarnesses", dependencies: ["JSON", "OCI", "Registry", "ImagePatch", "Tar"]),
+        .executableTarget(name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"]),
+
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"]),
     ],
     swiftLanguageModes: [.v5]
 )

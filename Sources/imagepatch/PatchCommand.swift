@@ -76,6 +76,8 @@ struct PatchCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-archive-size"), help: ArgumentHelp(ReferenceResolver.maxArchiveSizeHelp, valueName: "size"))
     var maxArchiveSize: String?
 
+    @OptionGroup var cacheFlags: CacheFlags
+
     @Flag(help: "Replace the agent layer of an image that is already patched.")
     var repatch = false
 
@@ -97,7 +99,8 @@ struct PatchCommand: AsyncParsableCommand {
             let sourceImage = try await resolver.source(source)
             let agentImage = try await resolver.source(agent)
             let destination = try await resolver.destination(target)
-            let result = try await PatchEngine(logger: logger).patch(source: sourceImage, agent: agentImage,
+            let engine = PatchEngine(logger: logger, layerCache: try cacheFlags.makeCache(logger: logger))
+            let result = try await engine.patch(source: sourceImage, agent: agentImage,
                                                                      destination: destination, options: options)
             if json {
                 CommandSupport.printJSON(result.json.serialized(indent: 2))
@@ -106,7 +109,8 @@ struct PatchCommand: AsyncParsableCommand {
                     // The tab separates fields: only the untrusted field is escaped.
                     print("\(TerminalText.escaped(platform.platform.description))\t\(platform.sourceDigest) -> \(platform.digest)")
                 }
-                CommandSupport.printLine("\(dryRun ? "would write" : "wrote") \(result.target) \(result.root.digest)")
+                let verb = result.upToDate ? "up-to-date" : dryRun ? "would write" : "wrote"
+                CommandSupport.printLine("\(verb) \(result.target) \(result.root.digest)")
             }
         }
     }

@@ -8,8 +8,14 @@ import OCI
 /// The engine sees transports only through `ImageSource` and `ImageDestination`.
 public struct PatchEngine: Sendable {
     public let logger: Logger
+    /// Agent layers kept between runs (and shared by the patches of one process); nil builds every
+    /// layer afresh.
+    public let layerCache: AgentLayerCache?
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, layerCache: AgentLayerCache? = nil) {
+        self.logger = logger
+        self.layerCache = layerCache
+    }
 
     public func patch(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
                       options: PatchOptions) async throws -> PatchResult {
@@ -39,11 +45,13 @@ public struct PatchEngine: Sendable {
             try ConfigRewriter.check(patch.sourceConfig, repatch: settings.repatch,
                                      image: "the source image \(source.reference) for \(patch.platform)")
         }
-        let layers = try await buildAgentLayers(plan, agent: agent, settings: settings)
-        let created = settings.created ?? Timestamp.now()
+        let agents = try await prepareAgents(plan, agent: agent, settings: settings)
         var outputs: [PlatformOutput] = []
         for patch in plan.platforms {
-            outputs.append(try await rewrite(patch, plan: plan, layer: layers[patch.agent.digest]!, settings: settings,
+            let prepared = agents[patch.agent.digest]!
+            // Derived from the inputs, so the same inputs give the same digest on every run.
+            let created = settings.created ?? Timestamp.derived(from: [patch.sourceConfig, prepared.config])
+            outputs.append(try await rewrite(patch, plan: plan, agentLayer: prepared, settings: settings,
                                              source: source, agent: agent, created: created))
         }
         let root: ManifestBlob
@@ -55,7 +63,11 @@ public struct PatchEngine: Sendable {
         }
 
         var planned: [PatchResult.PlannedBlob] = []
-        if options.dryRun {
+        // The tag already names exactly this image: nothing to push.
+        let upToDate = try await destination.currentRootDigest() == root.digest
+        if upToDate {
+            logger.info("\(destination.reference) is up to date (\(root.digest))")
+        } else if options.dryRun {
             planned = try await dryRunPlan(outputs, source: source, destination: destination)
         } else {
             try await write(outputs, root: root, source: source, to: destination, jobs: options.jobs)
@@ -65,30 +77,43 @@ public struct PatchEngine: Sendable {
                                        digest: output.manifest.digest,
                                        agentLayer: (output.layer.digest, output.layer.diffID, output.layer.size),
                                        launcher: output.launcher)
-        }, notices: plan.notices, written: !options.dryRun, plannedBlobs: planned)
+        }, notices: plan.notices, written: !options.dryRun && !upToDate, upToDate: upToDate, plannedBlobs: planned)
     }
 
-    /// One agent layer per distinct agent platform image, built concurrently.
-    private func buildAgentLayers(_ plan: PatchPlan, agent: any ImageSource,
-                                  settings: ResolvedSettings) async throws -> [Digest: AgentLayer] {
+    /// An agent platform image's config and its layer.
+    struct PreparedAgent: Sendable {
+        var config: ImageConfig
+        var key: AgentLayerKey
+        var layer: AgentLayer
+    }
+
+    /// One agent layer per distinct agent platform image, taken from the cache or built, concurrently.
+    private func prepareAgents(_ plan: PatchPlan, agent: any ImageSource,
+                               settings: ResolvedSettings) async throws -> [Digest: PreparedAgent] {
         var unique: [Digest: PlatformPatch] = [:]
         for patch in plan.platforms where unique[patch.agent.digest] == nil { unique[patch.agent.digest] = patch }
         let builder = AgentLayerBuilder(settings: settings.tree)
-        let logger = self.logger
-        return try await withThrowingTaskGroup(of: (Digest, AgentLayer).self) { group in
+        let (logger, cache) = (self.logger, self.layerCache)
+        return try await withThrowingTaskGroup(of: (Digest, PreparedAgent).self) { group in
             for (digest, patch) in unique {
                 group.addTask {
                     let place = "the config of the agent image \(agent.reference) for \(patch.platform)"
                     let bytes = try await agent.readBlob(patch.agentManifest.config, limit: Limits.configBytes, what: place)
                     let config = try ImageConfig(bytes: bytes, place: place)
-                    let layer = try await builder.build(agent: patch.agentManifest, config: config, source: agent)
-                    logger.info("built the agent layer for \(patch.platform): \(layer.digest.shortDescription), \(layer.size) bytes")
-                    return (digest, layer)
+                    let key = AgentLayerKey(agentManifest: digest, settings: settings.tree)
+                    let build: @Sendable () async throws -> AgentLayer = {
+                        let layer = try await builder.build(agent: patch.agentManifest, config: config, source: agent)
+                        logger.info("built the agent layer for \(patch.platform): \(layer.digest.shortDescription), \(layer.size) bytes")
+                        return layer
+                    }
+                    let layer: AgentLayer
+                    if let cache { layer = try await cache.layer(for: key, build: build) } else { layer = try await build() }
+                    return (digest, PreparedAgent(config: config, key: key, layer: layer))
                 }
             }
-            var layers: [Digest: AgentLayer] = [:]
-            for try await (digest, layer) in group { layers[digest] = layer }
-            return layers
+            var prepared: [Digest: PreparedAgent] = [:]
+            for try await (digest, agent) in group { prepared[digest] = agent }
+            return prepared
         }
     }
 
@@ -101,13 +126,14 @@ public struct PatchEngine: Sendable {
         var baseLayers: [Descriptor]
     }
 
-    private func rewrite(_ patch: PlatformPatch, plan: PatchPlan, layer: AgentLayer, settings: ResolvedSettings,
+    private func rewrite(_ patch: PlatformPatch, plan: PatchPlan, agentLayer: PreparedAgent, settings: ResolvedSettings,
                          source: any ImageSource, agent: any ImageSource, created: Int64) async throws -> PlatformOutput {
+        let layer = agentLayer.layer
         let image = "the source image \(source.reference) for \(patch.platform)"
         let config = patch.sourceConfig
         let launcher = try settings.launcher(for: patch.platform, layer: layer, agent: agent.reference)
         let rewriter = ConfigRewriter(settings: settings, agentReference: agent.reference, agentDigest: patch.agent.digest,
-                                      launcher: launcher, layer: layer, created: created)
+                                      launcher: launcher, layer: layer, layerKey: agentLayer.key, created: created)
         let result = try rewriter.rewrite(config, image: image)
         let family = MediaTypeFamily(manifestOrIndex: patch.sourceManifest.mediaType) ?? plan.family
         let configBlob = ManifestBlob(bytes: result.config.serialized, mediaType: patch.sourceManifest.config.mediaType)

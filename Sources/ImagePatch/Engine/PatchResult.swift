@@ -17,6 +17,8 @@ public struct PatchResult: Sendable {
     public let platforms: [PlatformResult]
     public let notices: [String]
     public let written: Bool
+    /// The target already was this image, so nothing was written.
+    public let upToDate: Bool
     /// For `--dry-run`: what each blob would need.
     public let plannedBlobs: [PlannedBlob]
 
@@ -45,7 +47,8 @@ public struct PatchResult: Sendable {
             entry["launcher"] = .array(result.launcher.map(JSONValue.string))
             return .object(entry)
         })
-        if !written {
+        object["status"] = .string(upToDate ? "up-to-date" : written ? "patched" : "dry-run")
+        if !written && !upToDate {
             object["dryRun"] = .bool(true)
             object["blobs"] = .array(plannedBlobs.map { blob in
                 .object(JSONObject([("digest", .string(blob.digest.description)), ("size", .integer(blob.size)),

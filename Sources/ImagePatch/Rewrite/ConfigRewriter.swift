@@ -10,6 +10,7 @@ struct ConfigRewriter {
     let agentDigest: Digest
     let launcher: [String]
     let layer: AgentLayer
+    let layerKey: AgentLayerKey
     let created: Int64
 
     struct Result {
@@ -79,6 +80,9 @@ struct ConfigRewriter {
         labels[PatchLabels.agentDigest] = .string(agentDigest.description)
         labels[PatchLabels.preset] = .string(settings.preset.rawValue)
         labels[PatchLabels.agentLayer] = .string(layer.diffID.description)
+        labels[PatchLabels.agentLayerKey] = .string(layerKey.hex)
+        labels[PatchLabels.agentLayerDigest] = .string(layer.digest.description)
+        labels[PatchLabels.agentLayerSize] = .string(String(layer.size))
         labels[PatchLabels.launcher] = .string(Self.jsonText(launcher))
         labels[PatchLabels.originalEntrypoint] = .string(entrypoint.map(Self.jsonText) ?? "null")
         runtime["Labels"] = .object(labels)

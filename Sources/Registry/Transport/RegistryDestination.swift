@@ -1,3 +1,4 @@
+import Hashing
 import HTTP
 import OCI
 
@@ -200,6 +201,21 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
         if let header = response.header("Docker-Content-Digest"), header != manifest.digest.description {
             throw RegistryError.mismatch("\(client.registry) stored manifest \(manifest.digest) under the digest \(header)")
         }
+    }
+
+    /// What the target tag names now (a pinned target: that digest, if present). The manifest is
+    /// fetched and hashed rather than trusting a HEAD's Docker-Content-Digest, which not every
+    /// registry sends.
+    public func currentRootDigest() async throws -> Digest? {
+        let reference = name.digest?.description ?? name.tag ?? "latest"
+        let call = RegistryClient.Call(operation: "check the target \(reference) in \(name.repository)", method: "GET",
+                                       target: "/v2/\(name.repository)/manifests/\(reference)",
+                                       headers: [("Accept", RegistrySource.manifestAccept)], scopes: [pushScope],
+                                       bodyLimit: Limits.manifestBytes)
+        let response = try await client.send(call)
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw client.failure(call, response) }
+        return Digest(algorithm: .sha256, hex: DigestHasher.hex(.sha256, of: response.body))
     }
 
     /// Nothing to undo: blobs and manifests pushed by digest are unreferenced until the tag moves.

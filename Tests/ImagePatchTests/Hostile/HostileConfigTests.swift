@@ -25,7 +25,7 @@ struct HostileConfigTests {
             #expect(env.first == "FALCONCTL_OPTS=--cid=\(ImagePatchCLI.cid)", "replaced in place: \(env)")
             #expect(env.contains("PATH=/bin"))
             let labels = try #require(config.config.Labels)
-            #expect(labels.count == labelCount + 6, "the image's labels and imagepatch's six")
+            #expect(labels.count == labelCount + 9, "the image's labels and imagepatch's nine")
             #expect(labels["label.99999"] == "99999")
         }
     }

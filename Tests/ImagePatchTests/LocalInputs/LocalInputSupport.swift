@@ -121,8 +121,10 @@ enum HostileArchive {
 enum CappedRun {
     static func imagepatch(_ arguments: [String], tmpdir: String) async throws -> ProcessResult {
         let binary = try RepositoryPaths.binary()
+        let cache = try TempDirectory(label: "cache")  // an empty agent-layer cache, as ImagePatchCLI gives
+        defer { cache.remove() }
         return try await ProcessRunner.run("/bin/sh", ["-c", #"ulimit -f 524288 && exec "$@""#, "sh", binary] + arguments,
-                                           environment: ["TMPDIR": tmpdir, "SOURCE_DATE_EPOCH": nil])
+                                           environment: ["TMPDIR": tmpdir, "SOURCE_DATE_EPOCH": nil, "XDG_CACHE_HOME": cache.path])
     }
 
     static func patch(source: String, agent: String, target: String, tmpdir: String) async throws -> ProcessResult {

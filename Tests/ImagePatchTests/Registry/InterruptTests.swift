@@ -20,6 +20,9 @@ struct InterruptTests {
                                  "--target", "oci:\(target):p", "--cid", ImagePatchCLI.cid]
             var environment = ProcessInfo.processInfo.environment
             environment["TMPDIR"] = scratch.path  // so leftovers, if any, would be found here
+            let cache = try TempDirectory(label: "interrupt-cache")  // the agent-layer cache, outside TMPDIR
+            defer { cache.remove() }
+            environment["XDG_CACHE_HOME"] = cache.path
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

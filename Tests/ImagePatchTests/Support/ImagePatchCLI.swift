@@ -6,9 +6,13 @@ enum ImagePatchCLI {
     static let cid = "0123456789abcdef0123456789abcdef-12"
 
     /// `imagepatch ARGS...`. SOURCE_DATE_EPOCH is unset unless `environment` sets it, so the
-    /// caller's shell cannot change what a test sees.
+    /// caller's shell cannot change what a test sees. Each run gets an empty agent-layer cache of
+    /// its own (removed afterwards), unless `environment` names one: tests that are not about the
+    /// cache see the layer built, as a first run would.
     static func run(_ arguments: [String], environment: [String: String?] = [:], stdin: Data? = nil) async throws -> ProcessResult {
-        var env: [String: String?] = ["SOURCE_DATE_EPOCH": nil]
+        let cache = try TempDirectory(label: "cache")
+        defer { cache.remove() }
+        var env: [String: String?] = ["SOURCE_DATE_EPOCH": nil, "XDG_CACHE_HOME": cache.path]
         for (key, value) in environment { env[key] = value }
         return try await ProcessRunner.run(try RepositoryPaths.binary(), arguments, environment: env, stdin: stdin)
     }

@@ -16,7 +16,9 @@ struct ConfigRewriterTests {
                                storage: try TemporaryDirectory())
         return ConfigRewriter(settings: try ResolvedSettings(options), agentReference: "oci:agent:7",
                               agentDigest: Digest(hex: String(repeating: "c", count: 64)), launcher: launcher,
-                              layer: layer, created: 1_700_000_000)
+                              layer: layer, layerKey: AgentLayerKey(agentManifest: Digest(hex: String(repeating: "c", count: 64)),
+                                                                    settings: try ResolvedSettings(options).tree),
+                              created: 1_700_000_000)
     }
 
     func config(_ text: String) throws -> ImageConfig { try ImageConfig(bytes: Array(text.utf8), place: "test config") }
@@ -124,7 +126,7 @@ struct ConfigRewriterTests {
         #expect(kept.count == 50_001)
         #expect(kept.first == "keep.1")
         #expect(kept.dropFirst().prefix(2) == ["keep.3", "keep.5"])
-        #expect(twice.labels.filter { $0.0.hasPrefix(PatchLabels.prefix) }.count == 6)
+        #expect(twice.labels.filter { $0.0.hasPrefix(PatchLabels.prefix) }.count == 9, "the labels of one patch: agent, its digest, preset, layer (diff_id, key, digest, size), launcher, original entrypoint")
     }
 
     @Test func cmdOnlyImageGetsTheLauncherAsEntrypoint() throws {

@@ -13,6 +13,9 @@ public protocol ImageDestination: AnyObject, Sendable {
     func putManifest(_ manifest: ManifestBlob) async throws
     func commit(root: ManifestBlob) async throws
     func abort() async
+    /// The digest the target name points at now, or nil where there is none (or the format cannot
+    /// tell cheaply): a run whose result has this digest writes nothing.
+    func currentRootDigest() async throws -> Digest?
 }
 
 public enum BlobAction: String, Sendable {
@@ -20,6 +23,8 @@ public enum BlobAction: String, Sendable {
 }
 
 extension ImageDestination {
+    public func currentRootDigest() async throws -> Digest? { nil }
+
     public func plannedAction(for descriptor: Descriptor, from origin: BlobOrigin) async throws -> BlobAction {
         try await hasBlob(descriptor) ? .present : .upload
     }

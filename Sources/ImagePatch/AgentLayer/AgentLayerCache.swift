@@ -1,0 +1,220 @@
+import Glibc
+import Hashing
+import JSON
+import Logging
+import OCI
+
+/// Agent layers kept between runs, by `AgentLayerKey`: `DIR/layers/KEY/layer.tar.gz` and
+/// `DIR/layers/KEY/entry.json` (digest, diff_id, size and the entry names the launcher lookup needs).
+///
+/// - A cached layer is used only once its size and digest check out; a damaged entry is removed and
+///   the layer rebuilt. Within a process an entry is verified once.
+/// - Several processes may share the directory: entries appear by renaming a finished directory into
+///   place, readers hard-link the layer into a private directory under a shared lock, and eviction
+///   runs under an exclusive one (`flock` on `DIR/lock`).
+/// - The layers' total size stays under `maxBytes`: the least recently used entries go first
+///   (each use touches `entry.json`).
+/// - The cache only saves work: when it cannot be read or written, the run goes on without it.
+public final class AgentLayerCache: @unchecked Sendable {
+    public let directory: String
+    public let maxBytes: Int64
+    let logger: Logger
+    private let lock = Lock()
+    /// Layers this process has built or verified, and builds in flight, so concurrent patches of
+    /// one fleet build each layer once.
+    private var inProcess: [AgentLayerKey: Task<AgentLayer, Error>] = [:]
+
+    public static let defaultMaxBytes: Int64 = 2 << 30
+    /// entry.json lists every path of the layer; an agent has at most `Limits.agentEntries`.
+    static let entryBytes = 256 << 20
+
+    public init(directory: String, maxBytes: Int64 = defaultMaxBytes, logger: Logger) {
+        self.directory = directory
+        self.maxBytes = maxBytes
+        self.logger = logger
+    }
+
+    /// `$XDG_CACHE_HOME/imagepatch`, or `~/.cache/imagepatch`; nil when neither variable is set.
+    public static func defaultDirectory(environment: [String: String]) -> String? {
+        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") { return "\(cache)/imagepatch" }
+        if let home = environment["HOME"], home.hasPrefix("/") { return "\(home)/.cache/imagepatch" }
+        return nil
+    }
+
+    var layersDirectory: String { "\(directory)/layers" }
+
+    /// The layer for `key`: from this process, from the directory (verified), or from `build`,
+    /// whose result is then stored.
+    public func layer(for key: AgentLayerKey, build: @escaping @Sendable () async throws -> AgentLayer) async throws -> AgentLayer {
+        let task: Task<AgentLayer, Error> = lock.withLock {
+            if let running = inProcess[key] { return running }
+            let task = Task<AgentLayer, Error> {
+                if let cached = self.cached(key) { return cached }
+                let built = try await build()
+                self.store(built, key: key)
+                return built
+            }
+            inProcess[key] = task
+            return task
+        }
+        do { return try await task.value } catch {
+            lock.withLock { inProcess[key] = nil }  // a failed build may succeed on a later call
+            throw error
+        }
+    }
+
+    /// A verified cached layer, or nil (missing, unreadable or damaged, which is said and removed).
+    func cached(_ key: AgentLayerKey) -> AgentLayer? {
+        let entry = "\(layersDirectory)/\(key.hex)"
+        guard FileSystem.exists("\(entry)/entry.json") else { return nil }
+        do {
+            let (record, inUse) = try withDirectoryLock(LOCK_SH) { () -> (CacheRecord, TemporaryDirectory) in
+                let record = try CacheRecord(bytes: FileSystem.readFile("\(entry)/entry.json", limit: Self.entryBytes,
+                                                                        what: "the cache entry \(entry)"), key: key)
+                let inUse = try TemporaryDirectory(near: "\(layersDirectory)/x", prefix: "imagepatch-in-use")
+                guard link("\(entry)/layer.tar.gz", "\(inUse.path)/layer.tar.gz") == 0 else {
+                    throw OCIError.io("cannot link \(entry)/layer.tar.gz: \(String(cString: strerror(errno)))")
+                }
+                return (record, inUse)
+            }
+            let file = "\(inUse.path)/layer.tar.gz"
+            let descriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: record.digest, size: record.size)
+            try VerifyingReader(try FileReader(path: file), descriptor: descriptor, what: "the cached agent layer \(entry)").drain()
+            _ = utimensat(AT_FDCWD, "\(entry)/entry.json", nil, 0)
+            logger.info("using the cached agent layer \(record.digest.shortDescription) (\(record.size) bytes) from \(entry)")
+            return AgentLayer(file: file, digest: record.digest, diffID: record.diffID, size: record.size,
+                              paths: record.paths, symlinks: record.symlinks, storage: inUse)
+        } catch {
+            logger.warning("the cached agent layer \(entry) is not usable (\(error)); rebuilding it")
+            try? withDirectoryLock(LOCK_EX) { Self.remove(entry) }
+            return nil
+        }
+    }
+
+    /// Adds a freshly built layer, then evicts down to `maxBytes`. Failures only cost the cache.
+    func store(_ layer: AgentLayer, key: AgentLayerKey) {
+        guard layer.size <= maxBytes else {
+            logger.info("not caching the agent layer \(layer.digest.shortDescription): \(layer.size) bytes is more than --cache-max")
+            return
+        }
+        do {
+            try FileSystem.makeDirectories(layersDirectory, mode: 0o700)
+            // Removed on an interrupt too; after the rename into place there is nothing left to remove.
+            let stagingDirectory = try TemporaryDirectory(near: "\(layersDirectory)/x", prefix: "imagepatch-new")
+            let staging = stagingDirectory.path
+            if link(layer.file, "\(staging)/layer.tar.gz") != 0 {
+                // Another filesystem than $TMPDIR: copy.
+                let writer = try AtomicFileWriter(path: "\(staging)/layer.tar.gz")
+                try FileReader(path: layer.file).forEachChunk { try writer.write($0) }
+                try writer.commit()
+            }
+            try FileSystem.writeFileAtomically("\(staging)/entry.json", CacheRecord(layer: layer, key: key).bytes)
+            try withDirectoryLock(LOCK_EX) {
+                // An entry another process stored meanwhile wins: same key, same bytes.
+                if Glibc.rename(staging, "\(layersDirectory)/\(key.hex)") == 0 {
+                    logger.info("cached the agent layer \(layer.digest.shortDescription) in \(layersDirectory)/\(key.hex)")
+                }
+                evict(keeping: key)
+            }
+        } catch {
+            logger.warning("cannot cache the agent layer in \(directory): \(error)")
+        }
+    }
+
+    /// Least recently used first, until the layers fit; never the entry just stored. Leftovers of
+    /// processes that died mid-store are swept after a day.
+    private func evict(keeping kept: AgentLayerKey) {
+        var entries: [(path: String, used: Int, size: Int64)] = []
+        var total: Int64 = 0
+        for name in (try? FileSystem.listDirectory(layersDirectory)) ?? [] {
+            let path = "\(layersDirectory)/\(name)"
+            var info = stat()
+            if name.hasPrefix(".imagepatch-new-") || name.hasPrefix(".imagepatch-in-use-") {
+                if lstat(path, &info) == 0, Int(info.st_mtim.tv_sec) < Int(time(nil)) - 86_400 { Self.remove(path) }
+                continue
+            }
+            guard AgentLayerKey(recorded: name) != nil, name != kept.hex else { continue }
+            var layerInfo = stat()
+            guard stat("\(path)/entry.json", &info) == 0, stat("\(path)/layer.tar.gz", &layerInfo) == 0 else { continue }
+            entries.append((path, Int(info.st_mtim.tv_sec), Int64(layerInfo.st_size)))
+            total += Int64(layerInfo.st_size)
+        }
+        var keptInfo = stat()
+        if stat("\(layersDirectory)/\(kept.hex)/layer.tar.gz", &keptInfo) == 0 { total += Int64(keptInfo.st_size) }
+        for entry in entries.sorted(by: { $0.used < $1.used }) where total > maxBytes {
+            Self.remove(entry.path)
+            total -= entry.size
+            logger.info("evicted the cached agent layer \(entry.path) (\(entry.size) bytes)")
+        }
+    }
+
+    /// Renamed out of the way first, so no reader sees half an entry.
+    private static func remove(_ entry: String) {
+        let doomed = "\(FileSystem.parentDirectory(of: entry))/.imagepatch-in-use-evicted-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        if Glibc.rename(entry, doomed) == 0 { FileSystem.removeTree(doomed) }
+    }
+
+    private func withDirectoryLock<T>(_ operation: Int32, _ body: () throws -> T) throws -> T {
+        try FileSystem.makeDirectories(directory, mode: 0o700)
+        let descriptor = open("\(directory)/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw OCIError.io("cannot open \(directory)/lock: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        while flock(descriptor, operation) != 0 {
+            guard errno == EINTR else { throw OCIError.io("cannot lock \(directory)/lock: \(String(cString: strerror(errno)))") }
+        }
+        return try body()
+    }
+}
+
+/// entry.json: what a cached layer is, checked field by field when read back.
+struct CacheRecord {
+    let digest: Digest
+    let diffID: Digest
+    let size: Int64
+    let paths: Set<BytePath>
+    let symlinks: [BytePath: String]
+
+    init(layer: AgentLayer, key: AgentLayerKey) {
+        digest = layer.digest
+        diffID = layer.diffID
+        size = layer.size
+        paths = layer.paths
+        symlinks = layer.symlinks
+        var object = JSONObject()
+        object["key"] = .string(key.hex)
+        object["digest"] = .string(digest.description)
+        object["diffID"] = .string(diffID.description)
+        object["size"] = .integer(size)
+        object["paths"] = .array(paths.sorted().map { .string($0.string) })
+        object["symlinks"] = .object(JSONObject(symlinks.sorted { $0.key < $1.key }.map { ($0.key.string, .string($0.value)) }))
+        bytes = JSONValue.object(object).serialized()
+    }
+
+    let bytes: [UInt8]
+
+    init(bytes: [UInt8], key: AgentLayerKey) throws {
+        let value = try JSONValue(parsing: bytes)
+        guard value["key"]?.stringValue == key.hex,
+              let digest = value["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
+              let diffID = value["diffID"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
+              let size = value["size"]?.int64Value, size > 0,
+              let paths = value["paths"]?.arrayValue, paths.count <= Limits.agentEntries,
+              let symlinks = value["symlinks"]?.objectValue else {
+            throw OCIError.malformed("the cache entry for \(key.hex)", "entry.json does not describe a layer with this key")
+        }
+        self.digest = digest
+        self.diffID = diffID
+        self.size = size
+        self.paths = Set(try paths.map { value in
+            guard let path = value.stringValue else { throw OCIError.malformed("the cache entry for \(key.hex)", "a path is not a string") }
+            return BytePath(path)
+        })
+        var links: [BytePath: String] = [:]
+        for member in symlinks { let (path, target) = (member.key, member.value)
+            guard let target = target.stringValue else { throw OCIError.malformed("the cache entry for \(key.hex)", "a link target is not a string") }
+            links[BytePath(path)] = target
+        }
+        self.symlinks = links
+        self.bytes = bytes
+    }
+}

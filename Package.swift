@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries, found with pkg-config and installed by scripts/setup.
@@ -50,8 +51,13 @@ let package = Package(
             "OCI", "JSON", "Hashing", "Tar", "GzipEncoding",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Fleet files and plans: knows registries only through the FleetRegistry protocol.
+        .target(name: "Fleet", dependencies: [
+            "OCI", "JSON", "Hashing",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(name: "imagepatch", dependencies: [
-            "ImagePatch", "OCI", "Registry",
+            "ImagePatch", "OCI", "Registry", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -65,6 +71,7 @@ let package = Package(
         .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "OCI", "JSON", "Registry"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,5 +6,5 @@ struct ImagePatchCommand: AsyncParsableCommand {
         commandName: "imagepatch",
         abstract: "Embed a runtime security agent into container images, for every platform, with no Docker and no QEMU.",
         version: "0.1.0",
-        subcommands: [PatchCommand.self, InspectCommand.self, TaskdefCommand.self])
+        subcommands: [PatchCommand.self, InspectCommand.self, TaskdefCommand.self, FleetCommand.self])
 }

@@ -99,7 +99,8 @@ struct PatchCommand: AsyncParsableCommand {
             let sourceImage = try await resolver.source(source)
             let agentImage = try await resolver.source(agent)
             let destination = try await resolver.destination(target)
-            let engine = PatchEngine(logger: logger, layerCache: try cacheFlags.makeCache(logger: logger))
+            let engine = PatchEngine(logger: logger, layerCache: try cacheFlags.makeCache(logger: logger),
+                                     registryLayerCache: try cacheFlags.makeRegistryLayerCache(resolver: resolver, logger: logger))
             let result = try await engine.patch(source: sourceImage, agent: agentImage,
                                                                      destination: destination, options: options)
             if json {

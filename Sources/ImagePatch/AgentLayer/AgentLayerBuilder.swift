@@ -39,7 +39,21 @@ public struct AgentLayer: Sendable {
     /// UTF-8 read as U+FFFD, which names no file of the layer).
     public let symlinks: [BytePath: String]
     /// Owns the directory holding `file`.
-    let storage: TemporaryDirectory
+    let storage: TemporaryDirectory?
+    /// Set for a layer found in a registry layer cache (`--layer-cache`): its bytes stay there (the
+    /// destination mounts or copies them from it) and `file` is empty.
+    var remote: (any ImageSource)? = nil
+
+    /// Where a destination that lacks the layer gets it from.
+    var origin: BlobOrigin {
+        let descriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: digest, size: size)
+        if let remote {
+            return BlobOrigin(source: remote, open: { try await remote.openBlob(descriptor) },
+                              stream: { try await remote.streamBlob(descriptor) })
+        }
+        let file = self.file
+        return BlobOrigin(source: nil) { VerifyingReader(try FileReader(path: file), descriptor: descriptor, what: "the built agent layer") }
+    }
 }
 
 /// Builds the one layer that carries the agent: applies the agent image's layers as a union

@@ -93,6 +93,7 @@ public final class AgentLayerCache: @unchecked Sendable {
 
     /// Adds a freshly built layer, then evicts down to `maxBytes`. Failures only cost the cache.
     func store(_ layer: AgentLayer, key: AgentLayerKey) {
+        guard layer.remote == nil else { return }  // its bytes live in the registry layer cache
         guard layer.size <= maxBytes else {
             logger.info("not caching the agent layer \(layer.digest.shortDescription): \(layer.size) bytes is more than --cache-max")
             return

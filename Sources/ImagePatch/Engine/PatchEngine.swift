@@ -11,10 +11,13 @@ public struct PatchEngine: Sendable {
     /// Agent layers kept between runs (and shared by the patches of one process); nil builds every
     /// layer afresh.
     public let layerCache: AgentLayerCache?
+    /// `--layer-cache`: agent layers shared through a registry repository, after the local cache.
+    public let registryLayerCache: RegistryLayerCache?
 
-    public init(logger: Logger, layerCache: AgentLayerCache? = nil) {
+    public init(logger: Logger, layerCache: AgentLayerCache? = nil, registryLayerCache: RegistryLayerCache? = nil) {
         self.logger = logger
         self.layerCache = layerCache
+        self.registryLayerCache = registryLayerCache
     }
 
     public func patch(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
@@ -93,7 +96,7 @@ public struct PatchEngine: Sendable {
         var unique: [Digest: PlatformPatch] = [:]
         for patch in plan.platforms where unique[patch.agent.digest] == nil { unique[patch.agent.digest] = patch }
         let builder = AgentLayerBuilder(settings: settings.tree)
-        let (logger, cache) = (self.logger, self.layerCache)
+        let (logger, cache, registryCache) = (self.logger, self.layerCache, self.registryLayerCache)
         return try await withThrowingTaskGroup(of: (Digest, PreparedAgent).self) { group in
             for (digest, patch) in unique {
                 group.addTask {
@@ -101,9 +104,12 @@ public struct PatchEngine: Sendable {
                     let bytes = try await agent.readBlob(patch.agentManifest.config, limit: Limits.configBytes, what: place)
                     let config = try ImageConfig(bytes: bytes, place: place)
                     let key = AgentLayerKey(agentManifest: digest, settings: settings.tree)
+                    // Cheapest first: this process and the cache directory (below), the registry layer cache, a build.
                     let build: @Sendable () async throws -> AgentLayer = {
+                        if let registryCache, let found = await registryCache.find(key) { return found }
                         let layer = try await builder.build(agent: patch.agentManifest, config: config, source: agent)
                         logger.info("built the agent layer for \(patch.platform): \(layer.digest.shortDescription), \(layer.size) bytes")
+                        await registryCache?.publish(layer, key: key)
                         return layer
                     }
                     let layer: AgentLayer
@@ -156,9 +162,7 @@ public struct PatchEngine: Sendable {
             }
             let agentLayer = output.layer
             let agentDescriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: agentLayer.digest, size: agentLayer.size)
-            transfers[agentLayer.digest] = BlobTransfer(descriptor: agentDescriptor, origin: BlobOrigin(source: nil) {
-                VerifyingReader(try FileReader(path: agentLayer.file), descriptor: agentDescriptor, what: "the built agent layer")
-            })
+            transfers[agentLayer.digest] = BlobTransfer(descriptor: agentDescriptor, origin: agentLayer.origin)
             let config = output.config
             transfers[config.digest] = BlobTransfer(descriptor: config.descriptor, origin: BlobOrigin(source: nil) {
                 MemoryReader(config.bytes)

@@ -19,6 +19,8 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
         self.client = client
     }
 
+    public var uploadedBytes: Int64 { statistics.uploadedBytes }
+
     var pushScope: String { "repository:\(name.repository):pull,push" }
     var blobsPath: String { "/v2/\(name.repository)/blobs" }
 
@@ -237,6 +239,8 @@ final class TransferStatistics: @unchecked Sendable {
             }
         }
     }
+
+    var uploadedBytes: Int64 { lock.withLock { uploaded.bytes } }
 
     var summary: String {
         lock.withLock {

@@ -42,3 +42,60 @@ struct UpToDateTests {
         }
     }
 }
+
+/// `--layer-cache`: a layer built on one machine is used by another, which shares no disk with it.
+@Suite("Registry: the layer cache repository")
+struct RegistryLayerCacheTests {
+    @Test("a second machine (another cache dir) takes the layer from --layer-cache: no build, and a mount instead of an upload")
+    func secondMachineUsesTheRegistryCache() async throws {
+        let registry = try await SharedRegistry.shared.plain()
+        let proxy = try await FaultProxy.start(in: registry)
+        defer { proxy.stop() }
+        try await TempDirectory.with("layer-cache") { tmp in
+            let layers = "\(proxy.host)/\(uniqueRepository("layercache"))"
+            func patch(_ name: String, cache: String) async throws -> ProcessResult {
+                try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
+                                              target: "\(proxy.host)/\(uniqueRepository(name)):1", json: true,
+                                              extra: ["--cache-dir", tmp.appending(cache), "--layer-cache", layers, "--verbose"])
+            }
+            try await proxy.arm([])
+            let first = try await patch("first", cache: "machine-a")
+            #expect(first.succeeded, "\(first)")
+            #expect(first.stderrText.contains("built the agent layer") && first.stderrText.contains("recorded the agent layer"), "\(first.stderrText)")
+            let layerDigests = (try Oracles.jsonObject(first.stdout)["platforms"] as? [[String: Any]] ?? [])
+                .compactMap { ($0["agentLayer"] as? [String: Any])?["digest"] as? String }
+            #expect(layerDigests.count == 2)
+
+            try await proxy.arm([])
+            let second = try await patch("second", cache: "machine-b")
+            #expect(second.succeeded, "\(second)")
+            #expect(!second.stderrText.contains("built the agent layer"), "\(second.stderrText)")
+            #expect(second.stderrText.components(separatedBy: "from the layer cache").count - 1 == 2, "\(second.stderrText)")
+            #expect((try Oracles.jsonObject(second.stdout)["platforms"] as? [[String: Any]] ?? [])
+                .compactMap { ($0["agentLayer"] as? [String: Any])?["digest"] as? String } == layerDigests)
+            // The agent layers reached the new repository by mount: no byte of them was uploaded or downloaded.
+            let moved = try await proxy.requests().filter { request in
+                ["GET", "PUT", "PATCH"].contains(request.method) && layerDigests.contains { request.path.contains($0) }
+            }
+            #expect(moved.isEmpty, "agent layer bytes crossed the wire: \(moved)")
+            // The record is an image skopeo can read.
+            try await ProcessRunner.check("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(layers.replacingOccurrences(of: proxy.host, with: registry.host)):\(try Self.firstKey(second.stderrText))"])
+        }
+    }
+
+    /// The first `REPO:KEY` named in a log.
+    static func firstKey(_ log: String) throws -> String {
+        let range = try #require(log.range(of: #"layer cache [^ ]+:([0-9a-f]{64})"#, options: .regularExpression))
+        return String(String(log[range]).suffix(64))
+    }
+
+    @Test("--layer-cache that is not a repository is refused with one line", arguments: ["r.example/x:tag", "r.example/x@sha256:" + String(repeating: "0", count: 64), "127.0.0.1:5000"])
+    func badLayerCache(value: String) async throws {
+        let fixtures = try await Fixtures.ready()
+        try await TempDirectory.with("layer-cache-bad") { tmp in
+            let run = try await ImagePatchCLI.patch(source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
+                                                    target: "oci:\(tmp.appending("out")):p", extra: ["--layer-cache", value])
+            Expect.oneLineError(run, mentions: ["--layer-cache"])
+        }
+    }
+}

@@ -16,6 +16,8 @@ public protocol ImageDestination: AnyObject, Sendable {
     /// The digest the target name points at now, or nil where there is none (or the format cannot
     /// tell cheaply): a run whose result has this digest writes nothing.
     func currentRootDigest() async throws -> Digest?
+    /// Blob bytes sent so far (uploads; mounts and blobs already there move nothing), for reports.
+    var uploadedBytes: Int64 { get }
 }
 
 public enum BlobAction: String, Sendable {
@@ -24,6 +26,7 @@ public enum BlobAction: String, Sendable {
 
 extension ImageDestination {
     public func currentRootDigest() async throws -> Digest? { nil }
+    public var uploadedBytes: Int64 { 0 }
 
     public func plannedAction(for descriptor: Descriptor, from origin: BlobOrigin) async throws -> BlobAction {
         try await hasBlob(descriptor) ? .present : .upload

@@ -74,6 +74,89 @@ struct FleetRunTests {
         }
     }
 
+    @Test("a shard killed halfway, then run again: what it finished is up-to-date and uploads nothing")
+    func killedShardRerun() async throws {
+        let registry = try await SharedRegistry.shared.plain()
+        let proxy = try await FaultProxy.start(in: registry)
+        defer { proxy.stop() }
+        try await TempDirectory.with("fleet-killed") { tmp in
+            let plan = try await Self.plan(host: proxy.host, count: 6, in: tmp)
+            let cache = try TempDirectory(label: "fleet-killed-cache")
+            defer { cache.remove() }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try RepositoryPaths.binary())
+            process.arguments = ["fleet", "run", plan.path, "--jobs", "1", "--cache-dir", cache.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            func repository(_ target: String) -> String { String(target.dropFirst(proxy.host.count + 1)) }
+            var done: [String] = []
+            for _ in 0..<600 where done.count < 2 {
+                try await Task.sleep(nanoseconds: 100_000_000)
+                done = []
+                for target in plan.targets where try await registry.rawManifest(repository(target)) != nil { done.append(target) }
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            done = []
+            for target in plan.targets where try await registry.rawManifest(repository(target)) != nil { done.append(target) }
+            #expect(done.count >= 2 && done.count < 6, "the shard was killed halfway: \(done.count) of 6 done")
+
+            try await proxy.arm([])
+            let rerun = try await ImagePatchCLI.run(["fleet", "run", plan.path, "--cache-dir", cache.path])
+            #expect(rerun.succeeded, "\(rerun)")
+            let lines = try Self.results(rerun)
+            #expect(lines.count == 6)
+            for line in lines {
+                let target = line["target"] as? String ?? ""
+                #expect(line["status"] as? String == (done.contains(target) ? "up-to-date" : "patched"), "\(line)")
+            }
+            let requests = try await proxy.requests()
+            for target in done {
+                let name = repository(target).split(separator: ":").first.map(String.init) ?? ""
+                let writes = requests.filter { ["PUT", "POST", "PATCH"].contains($0.method) && $0.path.contains("/\(name)/") }
+                #expect(writes.isEmpty, "\(target) was done before the kill, yet the rerun wrote: \(writes)")
+            }
+        }
+    }
+
+    @Test("a new agent digest re-patches every item from its source: one agent layer each, and skopeo and umoci accept them")
+    func newAgentRepatchesFromSource() async throws {
+        let registry = try await SharedRegistry.shared.plain()
+        let fixtures = try await Fixtures.ready()
+        // The same agent with Docker media types: another manifest digest, so another agent release.
+        let newAgent = uniqueRepository("agent-v2")
+        try await ProcessRunner.check("skopeo", ["copy", "--all", "--format", "v2s2", "--dest-tls-verify=false",
+                                                 fixtures.oci("agent-oci", "7"), "docker://\(registry.host)/\(newAgent):8"])
+        let newAgentDigest = sha256Digest(try #require(try await registry.rawManifest("\(newAgent):8")))
+        try await TempDirectory.with("fleet-new-agent") { tmp in
+            let plan = try await Self.plan(host: registry.host, count: 2, in: tmp)
+            let first = try await ImagePatchCLI.run(["fleet", "run", plan.path])
+            #expect(first.succeeded, "\(first)")
+            var items = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plan.path))) as? [[String: Any]])
+            for index in items.indices { items[index]["agent"] = "\(registry.host)/\(newAgent)@\(newAgentDigest)" }
+            try JSONSerialization.data(withJSONObject: items).write(to: URL(fileURLWithPath: plan.path))
+            let second = try await ImagePatchCLI.run(["fleet", "run", plan.path])
+            #expect(second.succeeded, "\(second)")
+            #expect(try Self.results(second).allSatisfy { $0["status"] as? String == "patched" }, "\(second.stdoutText)")
+            for (index, target) in plan.targets.enumerated() {
+                let reference = "docker://\(target)"
+                for arch in FixtureArch.allCases {
+                    let source = try fixtures.summary.manifest("app-oci", "1", platform: arch.appPlatformKey)
+                    let raw = try await ProcessRunner.check("skopeo", ["inspect", "--tls-verify=false", "--override-arch", arch.rawValue, reference])
+                    let layers = (try Oracles.jsonObject(raw.stdout)["Layers"] as? [String]) ?? []
+                    #expect(layers.count == source.layers.count + 1, "\(target) \(arch): exactly one agent layer on the source's")
+                    if index == 0 {
+                        try await TempDirectory.with("fleet-umoci") { scratch in
+                            try await Oracles.unpack(reference: reference, bundle: scratch.appending("bundle"), arch: arch.rawValue,
+                                                     extraSkopeoFlags: registry.skopeoFlags("src"))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a failed item is reported with its error, the others still run, and the exit status is 1")
     func failedItemDoesNotStopOthers() async throws {
         let registry = try await SharedRegistry.shared.plain()

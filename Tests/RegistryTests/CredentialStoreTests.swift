@@ -2,7 +2,7 @@ import Foundation
 @testable import Registry
 import Testing
 
-/// Serialized: the helper tests put their programs on PATH, which is one per process.
+/// Serialized: the helper tests run programs they have just written, one at a time.
 @Suite("Credential lookup", .serialized)
 final class CredentialStoreTests {
     let directory: URL
@@ -16,8 +16,15 @@ final class CredentialStoreTests {
 
     func write(_ name: String, _ text: String, executable: Bool = false) throws -> String {
         let url = directory.appendingPathComponent(name)
-        try Data(text.utf8).write(to: url)
-        if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path) }
+        // Close-on-exec, so a process another test spawns meanwhile cannot keep the file open for
+        // writing, which would make running it fail with ETXTBSY.
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Glibc.write(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
         return url.path
     }
 

@@ -82,8 +82,15 @@ extension CredentialHelper {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else {
-            throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry)")
+        var spawned = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        // ETXTBSY: the program was just written and a process forked meanwhile still holds it open
+        // for writing (until that process execs). It passes within moments.
+        for _ in 0..<60 where spawned == ETXTBSY {
+            usleep(50_000)
+            spawned = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        }
+        guard spawned == 0 else {
+            throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry): \(String(cString: strerror(spawned)))")
         }
         close(fromChild[1])
         fromChild[1] = -1

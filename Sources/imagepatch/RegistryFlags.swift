@@ -28,6 +28,9 @@ struct RegistryFlags: ParsableArguments {
     @Option(name: .customLong("retry-times"), help: "How many times a failed registry request is retried (connection errors, 408, 429, 5xx), with jittered exponential backoff and Retry-After honoured; a request also stops retrying 2 minutes after its first attempt (30 minutes for a blob).")
     var retryTimes: Int = RetryPolicy().retries
 
+    @Option(name: .customLong("max-connections-per-registry"), help: "How many requests may be in flight to one registry at once, across every image and worker of this process (\(RegistryGate.capacityRange.lowerBound)-\(RegistryGate.capacityRange.upperBound)). When a registry answers 429, every request to it waits out the Retry-After (at most 30 s) or the backoff, not only the one that was told.")
+    var maxConnectionsPerRegistry: Int = RegistryGate.defaultCapacity
+
     /// A password, a token: a few KiB at most. `/dev/zero` as stdin stops here.
     static let passwordStdinBytes = 64 << 10
 
@@ -41,6 +44,10 @@ struct RegistryFlags: ParsableArguments {
             throw PatchError.invalidOption("--retry-times", "must be between \(RetryPolicy.retriesRange.lowerBound) and \(RetryPolicy.retriesRange.upperBound)")
         }
         options.retry.retries = retryTimes
+        guard RegistryGate.capacityRange.contains(maxConnectionsPerRegistry) else {
+            throw PatchError.invalidOption("--max-connections-per-registry", "must be between \(RegistryGate.capacityRange.lowerBound) and \(RegistryGate.capacityRange.upperBound)")
+        }
+        options.maxConnectionsPerRegistry = maxConnectionsPerRegistry
         let credsRegistry = references.lazy.compactMap(Self.registry(of:)).first
         let credential = try credential()
         if credential != nil && credsRegistry == nil {

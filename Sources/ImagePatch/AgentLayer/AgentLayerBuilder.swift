@@ -44,15 +44,19 @@ public struct AgentLayer: Sendable {
     /// destination mounts or copies them from it) and `file` is empty.
     var remote: (any ImageSource)? = nil
 
-    /// Where a destination that lacks the layer gets it from.
-    var origin: BlobOrigin {
+    /// Where a destination that lacks the layer gets it from. `mountable` is an image known (or
+    /// likely) to hold it on some registry: a destination there mounts it rather than uploading
+    /// it, and uploads from the file when the mount is declined.
+    func origin(mountable: (any ImageSource)? = nil) -> BlobOrigin {
         let descriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: digest, size: size)
         if let remote {
             return BlobOrigin(source: remote, open: { try await remote.openBlob(descriptor) },
                               stream: { try await remote.streamBlob(descriptor) })
         }
         let file = self.file
-        return BlobOrigin(source: nil) { VerifyingReader(try FileReader(path: file), descriptor: descriptor, what: "the built agent layer") }
+        return BlobOrigin(source: mountable) {
+            VerifyingReader(try FileReader(path: file), descriptor: descriptor, what: "the built agent layer")
+        }
     }
 }
 

@@ -79,7 +79,7 @@ public struct RegistryLayerCache: Sendable {
             manifest["layers"] = .array([layerDescriptor.jsonValue])
             let root = ManifestBlob(bytes: JSONValue.object(manifest).serialized(), mediaType: MediaType.ociManifest)
             let destination = try await repository.destination(tag: key.hex)
-            try await destination.putBlob(layerDescriptor, from: layer.origin)
+            try await destination.putBlob(layerDescriptor, from: layer.origin())
             try await destination.putBlob(config.descriptor, from: BlobOrigin(source: nil) { MemoryReader(config.bytes) })
             try await destination.commit(root: root)
             logger.info("recorded the agent layer \(layer.digest.shortDescription) in the layer cache \(place)")

@@ -14,6 +14,10 @@ public struct PatchEngine: Sendable {
     /// `--layer-cache`: agent layers shared through a registry repository, after the local cache.
     public let registryLayerCache: RegistryLayerCache?
 
+    /// Where this engine's runs have put (or found) each agent layer, so that the next target on the
+    /// same registry mounts it instead of uploading it again (every image of a fleet).
+    let layerLocations = LayerLocations()
+
     public init(logger: Logger, layerCache: AgentLayerCache? = nil, registryLayerCache: RegistryLayerCache? = nil) {
         self.logger = logger
         self.layerCache = layerCache
@@ -96,7 +100,7 @@ public struct PatchEngine: Sendable {
         var unique: [Digest: PlatformPatch] = [:]
         for patch in plan.platforms where unique[patch.agent.digest] == nil { unique[patch.agent.digest] = patch }
         let builder = AgentLayerBuilder(settings: settings.tree)
-        let (logger, cache, registryCache) = (self.logger, self.layerCache, self.registryLayerCache)
+        let (logger, cache, registryCache, locations) = (self.logger, self.layerCache, self.registryLayerCache, self.layerLocations)
         return try await withThrowingTaskGroup(of: (Digest, PreparedAgent).self) { group in
             for (digest, patch) in unique {
                 group.addTask {
@@ -114,6 +118,11 @@ public struct PatchEngine: Sendable {
                     }
                     let layer: AgentLayer
                     if let cache { layer = try await cache.layer(for: key, build: build) } else { layer = try await build() }
+                    // A layer from the cache directory is likely in the layer cache repository too: a
+                    // destination on that registry tries a mount first (one request) before uploading.
+                    if layer.remote == nil, let registryCache, let candidate = try? await registryCache.repository.source(tag: key.hex) {
+                        locations.offer(candidate, for: layer.digest)
+                    }
                     return (digest, PreparedAgent(config: config, key: key, layer: layer))
                 }
             }
@@ -162,7 +171,8 @@ public struct PatchEngine: Sendable {
             }
             let agentLayer = output.layer
             let agentDescriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: agentLayer.digest, size: agentLayer.size)
-            transfers[agentLayer.digest] = BlobTransfer(descriptor: agentDescriptor, origin: agentLayer.origin)
+            transfers[agentLayer.digest] = BlobTransfer(descriptor: agentDescriptor,
+                                                        origin: agentLayer.origin(mountable: layerLocations.source(for: agentLayer.digest)))
             let config = output.config
             transfers[config.digest] = BlobTransfer(descriptor: config.descriptor, origin: BlobOrigin(source: nil) {
                 MemoryReader(config.bytes)
@@ -175,6 +185,9 @@ public struct PatchEngine: Sendable {
     private func write(_ outputs: [PlatformOutput], root: ManifestBlob, source: any ImageSource,
                        to destination: any ImageDestination, jobs: Int) async throws {
         try await BlobTransfer.run(transfers(outputs, source: source), to: destination, jobs: jobs, logger: logger)
+        if let written = destination.blobSource {
+            for output in outputs where output.layer.remote == nil { layerLocations.record(written, for: output.layer.digest) }
+        }
         for output in outputs { try await destination.putManifest(output.manifest) }
         // A run stopped by --timeout must not move the tag; when it was stopped, the process is exiting.
         guard RunGate.commit() else { throw CancellationError() }
@@ -193,4 +206,16 @@ public struct PatchEngine: Sendable {
         }
         return planned
     }
+}
+
+/// Agent layer digest → an image on some registry that holds it (or, offered, likely holds it).
+final class LayerLocations: @unchecked Sendable {
+    private let lock = Lock()
+    private var known: [Digest: any ImageSource] = [:]
+
+    func source(for digest: Digest) -> (any ImageSource)? { lock.withLock { known[digest] } }
+    /// A place the layer was just written to: it replaces a guess.
+    func record(_ source: any ImageSource, for digest: Digest) { lock.withLock { known[digest] = source } }
+    /// A guess, kept only where nothing better is known.
+    func offer(_ source: any ImageSource, for digest: Digest) { lock.withLock { if known[digest] == nil { known[digest] = source } } }
 }

@@ -102,7 +102,8 @@ public struct ResolvedSettings: Sendable {
             }
             return explicit
         }
-        if let entrypoint = layer.paths.sorted().first(where: { $0.string.pathLastComponent().bytesEqual("falcon-entrypoint") }) {
+        // The first by byte order, found without sorting every path (this runs for every image of a fleet).
+        if let entrypoint = layer.paths.filter({ $0.string.pathLastComponent().bytesEqual("falcon-entrypoint") }).min() {
             return ["/" + entrypoint.string]
         }
         let launcher = try AgentPreset.falconLoaderLauncher(installDirectory: installDirectory, platform: platform)

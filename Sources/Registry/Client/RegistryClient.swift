@@ -13,20 +13,26 @@ public final class RegistryClient: @unchecked Sendable {
     let authenticator: Authenticator
     let retry: RetryPolicy
     let logger: Logger
+    /// Shared by every client of this registry in the process: the bound on requests in flight
+    /// and the pause after a 429.
+    let gate: RegistryGate
 
     let retrier: Retrier
 
     init(registry: String, baseURL: String, verifyTLS: Bool, http: any HTTPClient, credential: Credential?,
-         retry: RetryPolicy, insecureHosts: Set<String>, logger: Logger) {
+         retry: RetryPolicy, insecureHosts: Set<String>, gate: RegistryGate, logger: Logger) {
         self.registry = registry
         self.baseURL = baseURL
         self.verifyTLS = verifyTLS
         self.http = http
         self.retry = retry
+        self.gate = gate
         self.logger = logger
-        retrier = Retrier(policy: retry, registry: registry, logger: logger)
+        retrier = Retrier(policy: retry, registry: registry, gate: gate, logger: logger)
         authenticator = Authenticator(registry: registry, credential: credential, http: http, verifyTLS: verifyTLS,
-                                      insecureHosts: insecureHosts, retrier: retrier)
+                                      insecureHosts: insecureHosts,
+                                      // A token server's 429 is about that server, not about the registry's gate.
+                                      retrier: Retrier(policy: retry, registry: registry, gate: nil, logger: logger))
     }
 
     /// Finds how to reach the registry: verified HTTPS; for loopback or `--insecure-registry`
@@ -34,13 +40,13 @@ public final class RegistryClient: @unchecked Sendable {
     /// verification. Never a silent downgrade for any other host. Each scheme's API check is
     /// retried like any request; a failed TLS handshake moves on to the next scheme at once.
     static func connect(reference: DockerReference, insecureHosts: Set<String>, http: any HTTPClient, credential: Credential?,
-                        retry: RetryPolicy, logger: Logger) async throws -> RegistryClient {
+                        retry: RetryPolicy, gate: RegistryGate, logger: Logger) async throws -> RegistryClient {
         let host = reference.apiHost
         let insecure = insecureHosts.contains(reference.registry)
         var schemes: [(String, Bool)] = [("https://\(host)", true)]
         if insecure { schemes.append(("https://\(host)", false)) }
         if insecure || reference.isLoopback { schemes.append(("http://\(host)", true)) }
-        let retrier = Retrier(policy: retry, registry: reference.registry, logger: logger)
+        let retrier = Retrier(policy: retry, registry: reference.registry, gate: gate, logger: logger)
         let operation = "answer the API check GET /v2/"
         for (index, (base, verify)) in schemes.enumerated() {
             let hasFallback = index + 1 < schemes.count
@@ -50,7 +56,9 @@ public final class RegistryClient: @unchecked Sendable {
                                                          if case .tlsHandshake = error { return !hasFallback }
                                                          return error.isRetryable
                                                      }) {
-                    try await http.send(HTTPRequest(method: "GET", url: "\(base)/v2/", verifyTLS: verify), bodyLimit: 64 << 10, sink: nil)
+                    try await retrier.exchange {
+                        try await http.send(HTTPRequest(method: "GET", url: "\(base)/v2/", verifyTLS: verify), bodyLimit: 64 << 10, sink: nil)
+                    }
                 }
                 guard response.status == 200 || response.status == 401 else {
                     throw RegistryError.status(registry: reference.registry, operation: operation,
@@ -58,7 +66,7 @@ public final class RegistryClient: @unchecked Sendable {
                 }
                 logger.debug("\(reference.registry): using \(base)\(verify ? "" : " without TLS verification")")
                 return RegistryClient(registry: reference.registry, baseURL: base, verifyTLS: verify, http: http,
-                                      credential: credential, retry: retry, insecureHosts: insecureHosts, logger: logger)
+                                      credential: credential, retry: retry, insecureHosts: insecureHosts, gate: gate, logger: logger)
             } catch let error as RegistryError {
                 guard case .transport(_, _, _, let cause) = error else { throw error }
                 switch cause {
@@ -109,7 +117,8 @@ public final class RegistryClient: @unchecked Sendable {
                 var request = HTTPRequest(method: call.method, url: url(call.target), headers: call.headers + call.attemptHeaders(),
                                           body: try call.body(), verifyTLS: verifyTLS, limits: call.limits)
                 if let authorization { request.headers.append(("Authorization", authorization)) }
-                let response = try await http.send(request, bodyLimit: call.bodyLimit, sink: call.sink)
+                // The slot is held for this exchange only: the token fetch below runs without one.
+                let response = try await retrier.exchange { try await http.send(request, bodyLimit: call.bodyLimit, sink: call.sink) }
                 guard response.status == 401 && call.authorize && !reauthenticated else { return response }
                 reauthenticated = true
                 authorization = try await authenticator.respond(to: response.header("WWW-Authenticate"),
@@ -124,6 +133,19 @@ public final class RegistryClient: @unchecked Sendable {
             throw RegistryError.unauthorized(registry: registry, operation: call.operation, detail: detail)
         }
         return response
+    }
+
+    /// Runs an upload whose body streams from `origin`, with the slots of the upload and of the
+    /// download feeding it taken together (see `RegistryGate.withStreamingSlots`): taken one by
+    /// one, an upload could hold its slot waiting for bytes from a download that waits for a
+    /// slot held by another download waiting for its own upload. `body` gets the origin to read:
+    /// the same one, or, when both ends share a gate of one slot, one that downloads before the
+    /// upload starts. An origin that is not a registry needs no second slot.
+    func withUploadSlots<T>(from origin: BlobOrigin, _ body: (BlobOrigin) async throws -> T) async throws -> T {
+        guard let source = (origin.source as? RegistrySource)?.client.gate else { return try await body(origin) }
+        let streams = RegistryGate.canStream(upload: gate, download: source)
+        let usable = streams ? origin : BlobOrigin(source: origin.source, open: origin.open, stream: origin.open)
+        return try await RegistryGate.withStreamingSlots(upload: gate, download: source) { try await body(usable) }
     }
 
     func failure(_ call: Call, _ response: HTTPResponse) -> RegistryError {

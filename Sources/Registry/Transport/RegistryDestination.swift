@@ -20,6 +20,7 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
     }
 
     public var uploadedBytes: Int64 { statistics.uploadedBytes }
+    public var blobSource: (any ImageSource)? { RegistrySource(reference: reference, name: name, client: client) }
 
     var pushScope: String { "repository:\(name.repository):pull,push" }
     var blobsPath: String { "/v2/\(name.repository)/blobs" }
@@ -150,28 +151,32 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
                                             reason: "it sent the upload to plain HTTP (\(RegistryClient.origin(of: sessionURL))); refusing to send the blob unencrypted")
         }
         let separator = sessionURL.contains("?") ? "&" : "?"
-        let reader = try await origin.stream()
-        let call = RegistryClient.Call(
-            operation: operation, method: "PUT", target: "\(sessionURL)\(separator)digest=\(descriptor.digest)",
-            headers: [("Content-Type", "application/octet-stream")], scopes: [pushScope], limits: .bulk,
-            body: {
-                // curl stops reading at Content-Length, before the reader would see its end and check
-                // the digest: so check it on the last byte, while the upload can still be aborted.
-                var sent: Int64 = 0
-                return .stream(length: descriptor.size) { buffer in
-                    do {
-                        let n = try reader.read(into: buffer)
-                        sent += Int64(n)
-                        if sent >= descriptor.size { try reader.drain() }
-                        return n
-                    } catch {
-                        throw StreamFailure(underlying: error)
+        // The download that feeds the upload and the upload take their connection slots together.
+        let response = try await client.withUploadSlots(from: origin) { origin in
+            let reader = try await origin.stream()
+            let call = RegistryClient.Call(
+                operation: operation, method: "PUT", target: "\(sessionURL)\(separator)digest=\(descriptor.digest)",
+                headers: [("Content-Type", "application/octet-stream")], scopes: [pushScope], limits: .bulk,
+                body: {
+                    // curl stops reading at Content-Length, before the reader would see its end and check
+                    // the digest: so check it on the last byte, while the upload can still be aborted.
+                    var sent: Int64 = 0
+                    return .stream(length: descriptor.size) { buffer in
+                        do {
+                            let n = try reader.read(into: buffer)
+                            sent += Int64(n)
+                            if sent >= descriptor.size { try reader.drain() }
+                            return n
+                        } catch {
+                            throw StreamFailure(underlying: error)
+                        }
                     }
-                }
-            },
-            authorize: client.isSameOrigin(sessionURL), retryable: false)
-        let response = try await client.send(call)
-        guard response.status == 201 else { throw UploadRefused(error: client.failure(call, response), response: response) }
+                },
+                authorize: client.isSameOrigin(sessionURL), retryable: false)
+            let response = try await client.send(call)
+            guard response.status == 201 else { throw UploadRefused(error: client.failure(call, response), response: response) }
+            return response
+        }
         if let header = response.header("Docker-Content-Digest"), header != descriptor.digest.description {
             throw RegistryError.mismatch("\(client.registry) stored blob \(descriptor.digest) under the digest \(header)")
         }

@@ -74,6 +74,28 @@ struct FleetRunTests {
         }
     }
 
+    @Test("in one run, the agent layers are uploaded once; every other target on the registry mounts them")
+    func agentLayersUploadedOnce() async throws {
+        let registry = try await SharedRegistry.shared.plain()
+        let proxy = try await FaultProxy.start(in: registry)
+        defer { proxy.stop() }
+        try await proxy.arm([])
+        try await TempDirectory.with("fleet-mounts") { tmp in
+            let plan = try await Self.plan(host: proxy.host, count: 4, in: tmp)
+            let run = try await ImagePatchCLI.run(["fleet", "run", plan.path, "--jobs", "1"])
+            #expect(run.succeeded, "\(run)")
+            // The proxy logs paths without their query (where the digest of an upload is): count the
+            // blob uploads per target repository. The first target gets the two agent layers and its
+            // two configs; every later one only its two configs, the agent layers being mounted.
+            let requests = try await proxy.requests()
+            for (index, target) in plan.targets.enumerated() {
+                let repository = String(target.dropFirst(proxy.host.count + 1)).split(separator: ":")[0]
+                let uploads = requests.filter { $0.method == "PUT" && $0.path.hasPrefix("/v2/\(repository)/blobs/uploads/") }
+                #expect(uploads.count == (index == 0 ? 4 : 2), "\(target): \(uploads.count) blob uploads")
+            }
+        }
+    }
+
     @Test("a shard killed halfway, then run again: what it finished is up-to-date and uploads nothing")
     func killedShardRerun() async throws {
         let registry = try await SharedRegistry.shared.plain()

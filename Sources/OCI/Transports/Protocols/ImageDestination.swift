@@ -18,6 +18,9 @@ public protocol ImageDestination: AnyObject, Sendable {
     func currentRootDigest() async throws -> Digest?
     /// Blob bytes sent so far (uploads; mounts and blobs already there move nothing), for reports.
     var uploadedBytes: Int64 { get }
+    /// The target read back as a source, once blobs are in it: a later push to another repository of
+    /// the same registry can mount them from it. nil where that means nothing (local formats).
+    var blobSource: (any ImageSource)? { get }
 }
 
 public enum BlobAction: String, Sendable {
@@ -27,6 +30,7 @@ public enum BlobAction: String, Sendable {
 extension ImageDestination {
     public func currentRootDigest() async throws -> Digest? { nil }
     public var uploadedBytes: Int64 { 0 }
+    public var blobSource: (any ImageSource)? { nil }
 
     public func plannedAction(for descriptor: Descriptor, from origin: BlobOrigin) async throws -> BlobAction {
         try await hasBlob(descriptor) ? .present : .upload

@@ -131,10 +131,11 @@ struct RegistryGateTests {
         let told = try await transport.source("\(Self.host)/busy:1")
         let other = try await transport.source("\(Self.host)/other:1")
         let first = Task { try await told.rootManifest() }
-        // Another worker asks as soon as the registry has said 429 to the first.
-        // (Waiting for the 429 itself, not for the pause, which a slow machine could sleep through.)
+        // Another worker asks as soon as the 429 has set the registry's pause (waiting for the request
+        // to be sent is not enough: on a loaded machine the other worker could then go first).
         let asked = ContinuousClock.now
-        while !http.sent.contains(where: { $0.url.contains("/v2/busy/") }) && ContinuousClock.now - asked < .seconds(10) {
+        let gate = transport.gate(for: told.name.registry)
+        while gate.remainingPause == nil && ContinuousClock.now - asked < .seconds(10) {
             try await Task.sleep(for: .milliseconds(1))
         }
         _ = try await other.rootManifest()

@@ -43,6 +43,9 @@ public struct AgentLayer: Sendable {
     /// Set for a layer found in a registry layer cache (`--layer-cache`): its bytes stay there (the
     /// destination mounts or copies them from it) and `file` is empty.
     var remote: (any ImageSource)? = nil
+    /// For a layer known only from an earlier patch's labels (its entry names unknown): the launcher
+    /// that patch found in it. Same key, same layer, same launcher.
+    var recordedLauncher: [String]? = nil
 
     /// Where a destination that lacks the layer gets it from. `mountable` is an image known (or
     /// likely) to hold it on some registry: a destination there mounts it rather than uploading

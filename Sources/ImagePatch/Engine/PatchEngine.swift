@@ -52,7 +52,8 @@ public struct PatchEngine: Sendable {
             try ConfigRewriter.check(patch.sourceConfig, repatch: settings.repatch,
                                      image: "the source image \(source.reference) for \(patch.platform)")
         }
-        let agents = try await prepareAgents(plan, agent: agent, settings: settings)
+        let records = destination.blobSource.map { TargetLayerRecords(target: $0, logger: logger) }
+        let agents = try await prepareAgents(plan, agent: agent, settings: settings, targetRecords: records)
         var outputs: [PlatformOutput] = []
         for patch in plan.platforms {
             let prepared = agents[patch.agent.digest]!
@@ -95,8 +96,8 @@ public struct PatchEngine: Sendable {
     }
 
     /// One agent layer per distinct agent platform image, taken from the cache or built, concurrently.
-    private func prepareAgents(_ plan: PatchPlan, agent: any ImageSource,
-                               settings: ResolvedSettings) async throws -> [Digest: PreparedAgent] {
+    private func prepareAgents(_ plan: PatchPlan, agent: any ImageSource, settings: ResolvedSettings,
+                               targetRecords: TargetLayerRecords?) async throws -> [Digest: PreparedAgent] {
         var unique: [Digest: PlatformPatch] = [:]
         for patch in plan.platforms where unique[patch.agent.digest] == nil { unique[patch.agent.digest] = patch }
         let builder = AgentLayerBuilder(settings: settings.tree)
@@ -108,16 +109,29 @@ public struct PatchEngine: Sendable {
                     let bytes = try await agent.readBlob(patch.agentManifest.config, limit: Limits.configBytes, what: place)
                     let config = try ImageConfig(bytes: bytes, place: place)
                     let key = AgentLayerKey(agentManifest: digest, settings: settings.tree)
-                    // Cheapest first: this process and the cache directory (below), the registry layer cache, a build.
-                    let build: @Sendable () async throws -> AgentLayer = {
-                        if let registryCache, let found = await registryCache.find(key) { return found }
+                    // Cheapest first: this process and the cache directory (below), the registry layer cache,
+                    // the target's own earlier patch, a build.
+                    let buildNow: @Sendable () async throws -> AgentLayer = {
                         let layer = try await builder.build(agent: patch.agentManifest, config: config, source: agent)
                         logger.info("built the agent layer for \(patch.platform): \(layer.digest.shortDescription), \(layer.size) bytes")
                         await registryCache?.publish(layer, key: key)
                         return layer
                     }
-                    let layer: AgentLayer
+                    let build: @Sendable () async throws -> AgentLayer = {
+                        if let registryCache, let found = await registryCache.find(key) { return found }
+                        if let targetRecords, let found = await targetRecords.find(key),
+                           settings.explicitLauncher == nil || settings.explicitLauncher == found.recordedLauncher {
+                            return found
+                        }
+                        return try await buildNow()
+                    }
+                    var layer: AgentLayer
                     if let cache { layer = try await cache.layer(for: key, build: build) } else { layer = try await build() }
+                    // A layer known only from an earlier patch's labels comes with that patch's launcher;
+                    // another explicit launcher must be looked for in the layer's entries: build it.
+                    if let recorded = layer.recordedLauncher, let explicit = settings.explicitLauncher, explicit != recorded {
+                        layer = try await buildNow()
+                    }
                     // A layer from the cache directory is likely in the layer cache repository too: a
                     // destination on that registry tries a mount first (one request) before uploading.
                     if layer.remote == nil, let registryCache, let candidate = try? await registryCache.repository.source(tag: key.hex) {

@@ -95,6 +95,8 @@ public struct ResolvedSettings: Sendable {
 
     /// The launcher for one platform: given, or (falcon) found in the agent layer that was built.
     public func launcher(for platform: Platform, layer: AgentLayer, agent: String) throws -> [String] {
+        // Taken only when no other launcher was asked for (see PatchEngine.prepareAgents).
+        if let recorded = layer.recordedLauncher { return recorded }
         let present: (String) -> Bool = { layer.contains($0) }
         if let explicit = explicitLauncher {
             if AgentPath.isWithin(String(explicit[0].dropFirst()), tree.installDirectory), !present(explicit[0]) {

@@ -43,6 +43,50 @@ struct UpToDateTests {
     }
 }
 
+/// The target's own earlier patch records its agent layer: a new patch into that tag with the same
+/// agent and settings (another option, another machine) takes the layer from there.
+@Suite("Registry: agent layers recorded in the target")
+struct TargetLayerRecordTests {
+    @Test("a second patch into a patched tag, on a machine with an empty cache, builds no agent layer and uploads none")
+    func layerTakenFromTheTarget() async throws {
+        let registry = try await SharedRegistry.shared.plain()
+        let proxy = try await FaultProxy.start(in: registry)
+        defer { proxy.stop() }
+        try await TempDirectory.with("target-record") { tmp in
+            let repository = uniqueRepository("record")
+            let target = "\(proxy.host)/\(repository):1"
+            func patch(_ cache: String, _ extra: [String] = []) async throws -> ProcessResult {
+                try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7", target: target, json: true,
+                                              extra: ["--cache-dir", tmp.appending(cache), "--verbose"] + extra)
+            }
+            let first = try await patch("machine-a")
+            #expect(first.succeeded, "\(first)")
+            try await proxy.arm([])
+            let second = try await patch("machine-b", ["--env", "TEAM=web"])
+            #expect(second.succeeded, "\(second)")
+            #expect(!second.stderrText.contains("built the agent layer"), "\(second.stderrText)")
+            #expect(second.stderrText.components(separatedBy: "recorded in the target").count - 1 == 2, "\(second.stderrText)")
+            let result = try Oracles.jsonObject(second.stdout)
+            #expect(result["status"] as? String == "patched")
+            let launchers = (result["platforms"] as? [[String: Any]] ?? []).map { $0["launcher"] as? [String] ?? [] }
+            let firstLaunchers = (try Oracles.jsonObject(first.stdout)["platforms"] as? [[String: Any]] ?? []).map { $0["launcher"] as? [String] ?? [] }
+            #expect(launchers == firstLaunchers && !launchers.isEmpty)
+            // Only the two new configs were uploaded; the agent layers were already in the repository.
+            let uploads = try await proxy.requests().filter { $0.method == "PUT" && $0.path.contains("/blobs/uploads/") }
+            #expect(uploads.count == 2, "\(uploads)")
+            // The image is whole and runs.
+            try await TempDirectory.with("target-record-run") { scratch in
+                for arch in FixtureArch.allCases {
+                    let bundle = scratch.appending("bundle-\(arch)")
+                    try await Oracles.unpack(reference: "docker://\(registry.host)/\(repository):1", bundle: bundle, arch: arch.rawValue,
+                                             extraSkopeoFlags: registry.skopeoFlags("src"))
+                    Expect.agentStartedBeforeApp(try await Oracles.runPatchedEntrypoint(bundle: bundle))
+                }
+            }
+        }
+    }
+}
+
 /// `--layer-cache`: a layer built on one machine is used by another, which shares no disk with it.
 @Suite("Registry: the layer cache repository")
 struct RegistryLayerCacheTests {

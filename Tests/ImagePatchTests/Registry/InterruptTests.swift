@@ -9,9 +9,10 @@ struct InterruptTests {
     func interrupted(signal: Int32) async throws {
         let registry = try await SharedRegistry.shared.plain()
         let proxy = try await FaultProxy.start(in: registry)
-        // Hold one agent blob download for a long time, so the run is surely in progress when signalled.
+        // Hold every agent blob download (configs included) for a long time, so the run is surely in
+        // progress when signalled: one held request could be a config, abandoned and retried after 10 s.
         try await proxy.arm([["match": ["method": "GET", "path_regex": "/v2/agent/blobs/sha256:"], "action": "delay",
-                              "seconds": 30, "times": 1]])
+                              "seconds": 30, "times": -1]])
         try await TempDirectory.with("interrupt") { scratch in
             let target = scratch.appending("out")
             let process = Process()

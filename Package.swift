@@ -67,9 +67,19 @@ let package = Package(
         .target(name: "FuzzHarnesses", dependencies: ["JSON", "OCI", "Registry", "ImagePatch", "Tar"]),
         .executableTarget(name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"]),
 
+        // Test doubles shared by test targets only: images, a recording destination and a scripted
+        // HTTP registry, all in memory, so the engine runs in-process without root or fixtures.
+        .target(name: "ImagePatchTestSupport", dependencies: [
+            "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipEncoding",
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: [
+            "ImagePatchTestSupport", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipDecoding",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "OCI", "JSON", "Registry"]),
     ],

@@ -11,7 +11,7 @@ enum TaskDefinitionHarness {
             var options = SidecarOptions()
             options.preset = preset
             options.agentImage = "registry.example/agent:1"
-            if preset == .falcon { options.cid = "0123456789ABCDEF0123456789ABCDEF-12" }
+            if preset == .falcon { options.agentSettings["cid"] = "0123456789ABCDEF0123456789ABCDEF-12" }
             options.env = [("AGENT_MODE", "fuzz")]
             let patcher = try SidecarPatcher(options: options, resolver: TableResolver())
             guard let first = try? runBlocking({ try await patcher.patch(document) }) else { continue }

@@ -27,7 +27,7 @@ struct PatchCommand: AsyncParsableCommand {
     @Option(name: .customLong("platform"), help: "os/arch[/variant] to patch (repeatable or comma-separated); default: every platform of the source.")
     var platforms: [String] = []
 
-    @Option(help: "Agent preset: falcon, lacework or none.")
+    @Option(help: ArgumentHelp("Agent preset: \(AgentRegistry.list(AgentRegistry.names))."))
     var preset: String = "falcon"
 
     @Option(name: .customLong("install-dir"), help: "Where the agent goes in the application image.")
@@ -118,9 +118,7 @@ struct PatchCommand: AsyncParsableCommand {
 
     func makeOptions() throws -> PatchOptions {
         var options = PatchOptions()
-        guard let preset = AgentPreset(rawValue: preset) else {
-            throw PatchError.invalidOption("--preset", "\(preset.debugDescription) is not one of falcon, lacework, none")
-        }
+        guard let preset = AgentPreset(rawValue: preset) else { throw AgentRegistry.unknownPreset(preset) }
         options.preset = preset
         options.platforms = try platforms.flatMap { $0.split(separator: ",") }.map { try Platform(parsing: String($0)) }
         options.installDirectory = installDir
@@ -129,10 +127,9 @@ struct PatchCommand: AsyncParsableCommand {
         options.launcher = try launcher.map(Self.parseLauncher)
         options.env = try env.map { try Self.keyValue($0, option: "--env") }
         options.labels = try label.map { try Self.keyValue($0, option: "--label") }
-        options.cid = cid
-        options.falconctlOptions = falconctlOpts
-        options.cloudService = cloudService
-        options.container = container
+        // Keyed by flag name, as the presets declare their settings (AgentRegistry.settingFlags).
+        options.agentSettings = ["cid": cid, "falconctl-opts": falconctlOpts, "cloud-service": cloudService,
+                                 "container": container].compactMapValues { $0 }
         options.repatch = repatch
         options.dryRun = dryRun
         guard (1...32).contains(jobs) else { throw PatchError.invalidOption("--jobs", "must be between 1 and 32") }

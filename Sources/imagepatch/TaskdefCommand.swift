@@ -40,7 +40,7 @@ struct TaskdefCommand: AsyncParsableCommand {
     @Option(help: "sidecar (an init container delivers the agent) or embedded (images patched with `imagepatch patch`).")
     var mode: String = "sidecar"
 
-    @Option(help: "Agent preset: falcon or lacework (sidecar); falcon, lacework or none (embedded).")
+    @Option(help: ArgumentHelp("Agent preset: \(AgentRegistry.list(AgentRegistry.sidecarNames)) (sidecar); \(AgentRegistry.list(AgentRegistry.names)) (embedded)."))
     var preset: String = "falcon"
 
     @Option(name: [.customLong("agent-image"), .customLong("image"), .customLong("image", withSingleDash: true)],
@@ -97,8 +97,7 @@ struct TaskdefCommand: AsyncParsableCommand {
                 var options = SidecarOptions()
                 options.preset = try parsePreset()
                 options.agentImage = agentImage
-                options.cid = cid
-                options.falconctlOptions = falconctlOpts
+                options.agentSettings = agentSettings
                 options.secretArn = secretArn
                 options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
                 result = try await SidecarPatcher(options: options, resolver: resolver).patch(document)
@@ -111,8 +110,7 @@ struct TaskdefCommand: AsyncParsableCommand {
                 options.patchResults = try patchResults.map { path in
                     try PatchResultFile(bytes: try Self.readFile(path, limit: PatchResultFile.maxBytes, what: "the patch result"), file: path)
                 }
-                options.cid = cid
-                options.falconctlOptions = falconctlOpts
+                options.agentSettings = agentSettings
                 options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
                 options.launcher = try launcher.map(PatchCommand.parseLauncher)
                 result = try await EmbeddedPatcher(options: options, resolver: resolver).patch(document)
@@ -129,10 +127,13 @@ struct TaskdefCommand: AsyncParsableCommand {
     }
 
     private func parsePreset() throws -> AgentPreset {
-        guard let value = AgentPreset(rawValue: preset) else {
-            throw PatchError.invalidOption("--preset", "\(preset.debugDescription) is not one of falcon, lacework, none")
-        }
+        guard let value = AgentPreset(rawValue: preset) else { throw AgentRegistry.unknownPreset(preset) }
         return value
+    }
+
+    /// The agent setting flags taskdef has, keyed by flag name as the presets declare them.
+    private var agentSettings: [String: String] {
+        ["cid": cid, "falconctl-opts": falconctlOpts].compactMapValues { $0 }
     }
 
     /// Registry access for images the patchers must read, with the registry issue's credentials;

@@ -9,9 +9,9 @@ public struct EmbeddedOptions: Sendable {
     /// `--from-patch-result FILE`: the patched images `imagepatch patch --json` reported.
     public var patchResults: [PatchResultFile] = []
     /// Deploy-time agent settings. Patched images carry them already; given here they are set in the
-    /// task as well (and win, since a task's environment overrides an image's).
-    public var cid: String?
-    public var falconctlOptions: String?
+    /// task as well (and win, since a task's environment overrides an image's): the agent's setting
+    /// flags by long name (`cid`, `falconctl-opts`), and `--env`.
+    public var agentSettings: [String: String] = [:]
     public var env: [(String, String)] = []
     /// The launcher to prepend to entryPoint overrides; without it, the patch result's or the
     /// patched image's own (read from its `io.imagepatch.launcher` label).
@@ -26,6 +26,8 @@ public struct EmbeddedOptions: Sendable {
 /// the patched image's Entrypoint and so bypass the agent).
 public struct EmbeddedPatcher: Sendable {
     let options: EmbeddedOptions
+    /// What the agent's settings give each patched container, and what to say about them.
+    let agentEnvironment: AgentTaskEnvironment
     let resolver: any ImageCommandResolver
 
     public init(options: EmbeddedOptions, resolver: any ImageCommandResolver) throws {
@@ -40,7 +42,9 @@ public struct EmbeddedPatcher: Sendable {
                 throw TaskDefinitionError.invalidOption("--image-map", "\(new) is not a registry image ECS can pull")
             }
         }
-        try SidecarPatcher.checkAgentSettings(options.preset, cid: options.cid, falconctlOptions: options.falconctlOptions, required: false)
+        let values = AgentSettingValues(flags: options.agentSettings, environment: options.env)
+        try options.preset.checkSettings(values, for: .taskEmbedded)
+        agentEnvironment = try options.preset.definition.taskEnvironment(values, use: .taskEmbedded)
         if let launcher = options.launcher, launcher.first?.isEmpty ?? true {
             throw TaskDefinitionError.invalidOption("--launcher", "must name a program")
         }
@@ -74,11 +78,8 @@ public struct EmbeddedPatcher: Sendable {
             guard let target = try await target(for: image, container: name, platform: platform, resolver: resolver) else { continue }
 
             editor.container["image"] = .string(target.reference)
-            if options.preset.needsPtrace { try editor.addCapability("SYS_PTRACE") }
-            if let cid = options.cid {
-                try editor.setEnvironment("FALCONCTL_OPTS", AgentPreset.falconctlOptions(cid: cid, extra: options.falconctlOptions))
-            }
-            for (key, value) in options.env { try editor.setEnvironment(key, value) }
+            for capability in options.preset.definition.linuxCapabilities { try editor.addCapability(capability) }
+            for (key, value) in agentEnvironment.environment + options.env { try editor.setEnvironment(key, value) }
             if let entryPoint = try editor.strings("entryPoint") {
                 let (launcher, note) = try await target.launcher()
                 if let note { notices.append(note) }
@@ -95,9 +96,7 @@ public struct EmbeddedPatcher: Sendable {
             let images = containers.compactMap { $0["image"]?.stringValue }
             throw TaskDefinitionError.nothingToPatch("no container runs an image named by --image-map or --from-patch-result (the task's images: \(images.joined(separator: ", ")))")
         }
-        if options.preset == .falcon && options.cid == nil {
-            notices.append("no --cid: the containers rely on the FALCONCTL_OPTS their patched images carry")
-        }
+        if let notice = agentEnvironment.notice { notices.append(notice) }
         document.setContainers(containers)
         notices.append("patched images for \(platform): \(patched.joined(separator: ", "))")
         return TaskPatchResult(document: document, notices: notices)
@@ -187,11 +186,12 @@ public struct EmbeddedPatcher: Sendable {
 
     /// The preset's launcher, for images patched without an imagepatch launcher label.
     static func defaultLauncher(_ preset: AgentPreset, platform: Platform, container: String) throws -> [String] {
-        if let launcher = preset.defaultLauncher { return launcher }
-        if preset == .falcon, let install = preset.defaultInstallDirectory {
-            return try AgentPreset.falconLoaderLauncher(installDirectory: install, platform: platform)
+        let agent = preset.definition
+        if let install = agent.paths.installDirectory,
+           let launcher = try agent.launcher.assumed(installDirectory: install, platform: platform) {
+            return launcher
         }
-        throw TaskDefinitionError.invalidOption("--preset none",
+        throw TaskDefinitionError.invalidOption("--preset \(preset.rawValue)",
             "gives no launcher, and the patched image of container \(container.debugDescription) has no imagepatch launcher label")
     }
 }

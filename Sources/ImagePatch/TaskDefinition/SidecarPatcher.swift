@@ -6,8 +6,8 @@ public struct SidecarOptions: Sendable {
     public var preset: AgentPreset = .falcon
     /// The image the init container runs (the agent's image, e.g. the Falcon container sensor).
     public var agentImage: String?
-    public var cid: String?
-    public var falconctlOptions: String?
+    /// The agent's setting flags by long name (`cid`, `falconctl-opts`), as the preset declares them.
+    public var agentSettings: [String: String] = [:]
     /// A Secrets Manager ARN for pulling the agent image from a private registry.
     public var secretArn: String?
     /// More environment for every patched application container.
@@ -29,40 +29,25 @@ public struct SidecarPatcher: Sendable {
     let options: SidecarOptions
     let sidecar: SidecarPreset
     let agentImage: String
+    /// What the agent's settings give each application container.
+    let agentEnvironment: [(String, String)]
     let resolver: any ImageCommandResolver
 
     public init(options: SidecarOptions, resolver: any ImageCommandResolver) throws {
-        guard let sidecar = options.preset.sidecar else {
-            throw TaskDefinitionError.invalidOption("--preset none", "has no sidecar form (no known agent layout); use --mode embedded with images patched by `imagepatch patch`")
-        }
+        let sidecar = try options.preset.sidecarPreset()
         guard let agentImage = options.agentImage, !agentImage.isEmpty else {
             throw TaskDefinitionError.invalidOption("--agent-image", "is required with --mode sidecar (the image the \(sidecar.containerName) container runs)")
         }
         guard !ImageName.isLocalTransport(agentImage) else {
             throw TaskDefinitionError.invalidOption("--agent-image", "\(agentImage) is not a registry image ECS can pull")
         }
-        try Self.checkAgentSettings(options.preset, cid: options.cid, falconctlOptions: options.falconctlOptions, required: true)
+        let values = AgentSettingValues(flags: options.agentSettings, environment: options.env)
+        try options.preset.checkSettings(values, for: .taskSidecar)
+        agentEnvironment = try options.preset.definition.taskEnvironment(values, use: .taskSidecar).environment
         self.options = options
         self.sidecar = sidecar
         self.agentImage = agentImage
         self.resolver = resolver
-    }
-
-    /// Falcon needs a valid CID (`required`), other presets take none.
-    static func checkAgentSettings(_ preset: AgentPreset, cid: String?, falconctlOptions: String?, required: Bool) throws {
-        guard preset == .falcon else {
-            if cid != nil { throw TaskDefinitionError.invalidOption("--cid", "is only for the falcon preset") }
-            if falconctlOptions != nil { throw TaskDefinitionError.invalidOption("--falconctl-opts", "is only for the falcon preset") }
-            return
-        }
-        guard let cid else {
-            if required { throw TaskDefinitionError.invalidOption("--cid", "is required with the falcon preset (your Falcon customer ID)") }
-            if falconctlOptions != nil { throw TaskDefinitionError.invalidOption("--falconctl-opts", "needs --cid") }
-            return
-        }
-        guard AgentPreset.isValidFalconCID(cid) else {
-            throw TaskDefinitionError.invalidOption("--cid", "is not a Falcon CID (32 hex digits, optionally -XX)")
-        }
     }
 
     public func patch(_ input: TaskDefinitionDocument) async throws -> TaskPatchResult {
@@ -126,11 +111,8 @@ public struct SidecarPatcher: Sendable {
             try editor.takeVolumes(from: sidecar.containerName)
         }
         try editor.depend(on: sidecar.containerName, condition: sidecar.dependencyCondition)
-        if let cid = options.cid {
-            try editor.setEnvironment("FALCONCTL_OPTS", AgentPreset.falconctlOptions(cid: cid, extra: options.falconctlOptions))
-        }
-        for (key, value) in options.env { try editor.setEnvironment(key, value) }
-        if sidecar.needsPtrace { try editor.addCapability("SYS_PTRACE") }
+        for (key, value) in agentEnvironment + options.env { try editor.setEnvironment(key, value) }
+        for capability in options.preset.definition.linuxCapabilities { try editor.addCapability(capability) }
 
         if let entryPoint = try editor.strings("entryPoint") {
             editor.setStrings("entryPoint", ContainerEditor.wrap(entryPoint, with: launcher, known: sidecar.knownLaunchers))

@@ -50,7 +50,7 @@ struct CommandLineNumbersTests {
 
     @Test func outOfRangeSourceDateEpochIsAnError() {
         var options = PatchOptions()
-        options.cid = "0123456789abcdef0123456789abcdef"
+        options.agentSettings["cid"] = "0123456789abcdef0123456789abcdef"
         options.sourceDateEpoch = .max
         #expect(throws: PatchError.self) { try ResolvedSettings(options) }
         #expect(Timestamp.rfc3339(.max) == "9999-12-31T23:59:59Z")

@@ -27,7 +27,7 @@ struct TaskDefinitionResolverTests {
     static func patch(_ containers: [JSONObject], resolver: any ImageCommandResolver) async throws -> [JSONObject] {
         var options = SidecarOptions()
         options.agentImage = "falcon:1"
-        options.cid = Taskdef.cid
+        options.agentSettings["cid"] = Taskdef.cid
         let document = try TaskDefinitionDocument(object: JSONObject([("containerDefinitions", .array(containers.map(JSONValue.object)))]))
         return try await SidecarPatcher(options: options, resolver: resolver).patch(document).document.containers
     }

@@ -9,7 +9,7 @@ struct ConfigRewriterTests {
 
     func rewriter(repatch: Bool = false, launcher: [String] = ["/agent/run", "--flag"]) throws -> ConfigRewriter {
         var options = PatchOptions()
-        options.cid = "0123456789abcdef0123456789abcdef-12"
+        options.agentSettings["cid"] = "0123456789abcdef0123456789abcdef-12"
         options.repatch = repatch
         let layer = AgentLayer(file: "/nonexistent", digest: Digest(hex: String(repeating: "a", count: 64)),
                                diffID: Digest(hex: String(repeating: "b", count: 64)), size: 1, paths: [], symlinks: [:],

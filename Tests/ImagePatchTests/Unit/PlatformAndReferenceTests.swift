@@ -85,6 +85,6 @@ struct FalconCIDTests {
         ("", false),
     ])
     func cid(text: String, valid: Bool) {
-        #expect(AgentPreset.isValidFalconCID(text) == valid)
+        #expect(Falcon.isValidCID(text) == valid)
     }
 }

@@ -36,7 +36,7 @@ public struct TestAgent: Sendable, CustomStringConvertible {
         options.preset = preset
         options.installDirectory = installOption
         options.launcher = launcherOption
-        if preset == .falcon { options.cid = TestAgent.falconCID }
+        if preset == .falcon { options.agentSettings["cid"] = TestAgent.falconCID }
         options.repatch = repatch
         options.dryRun = dryRun
         options.jobs = jobs
@@ -70,7 +70,7 @@ public struct TestAgent: Sendable, CustomStringConvertible {
 
     /// Any agent: the whole agent image into --install-dir, started by --launcher.
     public static let none = TestAgent(
-        preset: .none, installDirectory: "/opt/agent", expectedPaths: ["bin/agent-start", "lib/libagent.so"],
+        preset: .custom, installDirectory: "/opt/agent", expectedPaths: ["bin/agent-start", "lib/libagent.so"],
         excludedPaths: [], presetEnv: [],
         launcherOption: ["/opt/agent/bin/agent-start", "--"], installOption: "/opt/agent",
         layout: { platform in [

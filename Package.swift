@@ -48,7 +48,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ImagePatch", dependencies: [
-            "OCI", "JSON", "Hashing", "Tar", "GzipEncoding",
+            "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.
@@ -56,8 +56,10 @@ let package = Package(
             "OCI", "JSON", "Hashing",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // The transport table: every transport, local (OCI) and registry, in one list.
+        .target(name: "AllTransports", dependencies: ["OCI", "Registry"]),
         .executableTarget(name: "imagepatch", dependencies: [
-            "ImagePatch", "OCI", "Registry", "Fleet",
+            "ImagePatch", "OCI", "Registry", "AllTransports", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,7 +76,7 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar"]),
+        .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar", "AllTransports"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"]),
         .testTarget(name: "EngineTests", dependencies: [
             "ImagePatchTestSupport", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipDecoding",

@@ -1,3 +1,4 @@
+import AllTransports
 import ArgumentParser
 import ImagePatch
 import JSON
@@ -7,9 +8,8 @@ struct PatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "patch",
         abstract: "Append the agent's layer to every selected platform of an image and start the agent before the application.",
-        discussion: """
-        References: [docker://]HOST/REPO[:TAG][@DIGEST] (a registry; the default), oci:DIR[:TAG], oci-archive:FILE[:TAG],
-        docker-archive:FILE[:NAME] (reading a .tar.gz/.bz2/.xz/.zst too).
+        discussion: TransportTable.referencesHelp + """
+
         falconutil's spellings are accepted: patch-image, --source-image-uri, --target-image-uri, --falcon-image-uri,
         --image-pull-policy (accepted and ignored: imagepatch never pulls into a local image store).
         """,

@@ -1,3 +1,4 @@
+import AllTransports
 import ArgumentParser
 import Foundation
 import ImagePatch
@@ -48,7 +49,7 @@ struct RegistryFlags: ParsableArguments {
             throw PatchError.invalidOption("--max-connections-per-registry", "must be between \(RegistryGate.capacityRange.lowerBound) and \(RegistryGate.capacityRange.upperBound)")
         }
         options.maxConnectionsPerRegistry = maxConnectionsPerRegistry
-        let credsRegistry = references.lazy.compactMap(Self.registry(of:)).first
+        let credsRegistry = references.lazy.compactMap(TransportTable.registryHost(of:)).first
         let credential = try credential()
         if credential != nil && credsRegistry == nil {
             throw PatchError.invalidOption("--creds", "needs a registry reference to apply to")
@@ -56,12 +57,6 @@ struct RegistryFlags: ParsableArguments {
         options.credentials = try CredentialStore.standard(creds: credential, credsRegistry: credsRegistry,
                                                            authFile: authFile, pullToken: pullToken)
         return RegistryTransport(options: options, logger: logger)
-    }
-
-    /// The registry of a reference, or nil for a local transport.
-    static func registry(of reference: String) -> String? {
-        if (try? LocalReference(parsing: reference)) != nil { return nil }
-        return (try? DockerReference(parsing: reference))?.registry
     }
 
     private func credential() throws -> Credential? {

@@ -35,8 +35,8 @@ enum ImageName {
         return (text, tag, digest)
     }
 
-    /// References of the local transports, which ECS cannot pull.
+    /// References of the local transports (imagepatch's and skopeo's local stores), which ECS cannot pull.
     static func isLocalTransport(_ text: String) -> Bool {
-        ["oci:", "oci-archive:", "docker-archive:", "dir:", "containers-storage:", "docker-daemon:"].contains { text.hasPrefix($0) }
+        LocalTransport.namesLocalImage(text)
     }
 }

@@ -62,7 +62,7 @@ public final class RegistryClient: @unchecked Sendable {
                 }
                 guard response.status == 200 || response.status == 401 else {
                     throw RegistryError.status(registry: reference.registry, operation: operation,
-                                               status: response.status, codes: RegistryError.codes(from: response.body))
+                                               status: response.status, codes: RegistryErrorCodes(body: response.body))
                 }
                 logger.debug("\(reference.registry): using \(base)\(verify ? "" : " without TLS verification")")
                 return RegistryClient(registry: reference.registry, baseURL: base, verifyTLS: verify, http: http,
@@ -150,7 +150,7 @@ public final class RegistryClient: @unchecked Sendable {
 
     func failure(_ call: Call, _ response: HTTPResponse) -> RegistryError {
         .status(registry: registry, operation: call.operation, status: response.status,
-                codes: RegistryError.codes(from: response.body))
+                codes: RegistryErrorCodes(body: response.body))
     }
 
     /// Whether an absolute URL has the registry's own scheme, host and port: only then may

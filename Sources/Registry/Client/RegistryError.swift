@@ -1,12 +1,11 @@
 import HTTP
-import JSON
 
 /// Errors from a registry, worded for the CI log: which registry, which operation, what it said.
 /// Nothing here ever holds a credential, a token or an Authorization header.
 public enum RegistryError: Error, CustomStringConvertible, Sendable {
-    case status(registry: String, operation: String, status: Int, codes: String)
+    case status(registry: String, operation: String, status: Int, codes: RegistryErrorCodes)
     /// A retryable status (408, 429, 5xx) that lasted through every attempt the budget allowed.
-    case retriesExhausted(registry: String, operation: String, attempts: Int, status: Int, codes: String)
+    case retriesExhausted(registry: String, operation: String, attempts: Int, status: Int, codes: RegistryErrorCodes)
     /// No usable HTTP answer (connection, TLS, a body over its limit), after `attempts` attempts.
     case transport(registry: String, operation: String, attempts: Int, cause: HTTPError)
     case unauthorized(registry: String, operation: String, detail: String)
@@ -42,15 +41,11 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    /// The registry's own error codes and messages ("MANIFEST_INVALID: manifest invalid"), bounded.
-    static func codes(from body: [UInt8]) -> String {
-        guard let value = try? JSONValue(parsing: body), let errors = value["errors"]?.arrayValue else { return "" }
-        let text = errors.prefix(3).compactMap { error -> String? in
-            guard let code = error["code"]?.stringValue else { return nil }
-            let message = error["message"]?.stringValue ?? ""
-            return message.isEmpty ? code : "\(code): \(message)"
-        }.joined(separator: "; ")
-        // A hostile registry's text must not carry control characters (terminal escapes) into logs.
-        return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }).prefix(300))
+    /// The registry's own error codes, for a refusal that came with an error body; none otherwise.
+    public var codes: [RegistryErrorCode] {
+        switch self {
+        case .status(_, _, _, let codes), .retriesExhausted(_, _, _, _, let codes): codes.codes
+        default: []
+        }
     }
 }

@@ -33,7 +33,7 @@ struct Retrier: Sendable {
                 reason = "HTTP \(response.status)"
                 retryAfter = response.header("Retry-After")
                 failure = RegistryError.retriesExhausted(registry: registry, operation: operation, attempts: budget.attempts,
-                                                         status: response.status, codes: RegistryError.codes(from: response.body))
+                                                         status: response.status, codes: RegistryErrorCodes(body: response.body))
             } catch let error as HTTPError {
                 let wrapped = RegistryError.transport(registry: registry, operation: operation, attempts: budget.attempts, cause: error)
                 guard retryable, retries(error) else { throw wrapped }

@@ -112,7 +112,7 @@ extension RegistrySource {
     }
 
     private static func codesSuffix(_ body: [UInt8]) -> String {
-        let codes = RegistryError.codes(from: body)
+        let codes = RegistryErrorCodes(body: body)
         return codes.isEmpty ? "" : " \(codes)"
     }
 }

@@ -1,6 +1,6 @@
 /// `oci-archive:FILE[:TAG]`: a tar of an OCI layout. Reading unpacks it into a private directory
-/// and reads that as a layout; writing builds a layout beside FILE and packs it on commit.
-/// `maxUnpackedBytes` bounds what unpacking may write (`--max-archive-size`).
+/// and reads that as a layout; writing builds a layout beside FILE and packs it on commit
+/// (`OCIArchiveDestination`). `maxUnpackedBytes` bounds what unpacking may write (`--max-archive-size`).
 public enum OCIArchiveTransport {
     public static func openSource(file: String, tag: String?, reference: String,
                                   maxUnpackedBytes: Int64 = Limits.archiveUnpackedBytes) throws -> ImageSource {
@@ -10,36 +10,15 @@ public enum OCIArchiveTransport {
     }
 }
 
-public final class OCIArchiveWriter: ImageDestination, @unchecked Sendable {
-    public let reference: String
-    public var canHoldIndex: Bool { true }
-    private let file: String
-    private let staging: TemporaryDirectory
-    private let layout: OCILayoutWriter
-
-    public init(file: String, tag: String?, reference: String, maxUnpackedBytes: Int64 = Limits.archiveUnpackedBytes) throws {
-        self.file = file
-        self.reference = reference
-        staging = try TemporaryDirectory(near: file, prefix: "imagepatch-oci-archive")
-        let layoutDirectory = "\(staging.path)/layout"
-        // Writing into an existing archive keeps its other tags.
-        if FileSystem.exists(file) {
-            try FileSystem.makeDirectories(layoutDirectory)
-            try ArchiveExtractor.extract(file: file, into: layoutDirectory, reference: reference, maxUnpackedBytes: maxUnpackedBytes)
-        }
-        layout = try OCILayoutWriter(directory: layoutDirectory, tag: tag, reference: reference)
-    }
-
-    public func hasBlob(_ descriptor: Descriptor) async throws -> Bool { try await layout.hasBlob(descriptor) }
-    public func putBlob(_ descriptor: Descriptor, from origin: BlobOrigin) async throws {
-        try await layout.putBlob(descriptor, from: origin)
-    }
-    public func putManifest(_ manifest: ManifestBlob) async throws { try await layout.putManifest(manifest) }
-
-    public func commit(root: ManifestBlob) async throws {
-        try await layout.commit(root: root)
-        try DirectoryArchiver.archive(directory: layout.directory, toFile: file)
-    }
-
-    public func abort() async { await layout.abort() }
+extension LocalTransport {
+    public static let ociArchive = LocalTransport(
+        name: "oci-archive", syntax: "oci-archive:FILE[:TAG]", unpacksArchive: true,
+        source: { reference, options in
+            try OCIArchiveTransport.openSource(file: reference.path, tag: reference.tag, reference: reference.text,
+                                               maxUnpackedBytes: options.maxUnpackedBytes)
+        },
+        destination: { reference, options in
+            try OCIArchiveDestination(file: reference.path, tag: reference.tag, reference: reference.text,
+                                      maxUnpackedBytes: options.maxUnpackedBytes)
+        })
 }

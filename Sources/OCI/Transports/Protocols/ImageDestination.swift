@@ -1,6 +1,10 @@
 /// Where patched images are written. Blobs first, then manifests by digest, then `commit` makes
 /// the tag point at the new root; until `commit`, the target as users see it is unchanged, and
 /// `abort` removes whatever was written.
+///
+/// `hasBlob` and `putBlob` run concurrently: the engine transfers up to `--jobs` blobs at once,
+/// each a different blob, so a destination guards whatever state they share (`Lock`). Manifests
+/// and `commit` follow once every blob is in, one call at a time.
 public protocol ImageDestination: AnyObject, Sendable {
     var reference: String { get }
     /// False for formats that hold one image per name (docker-archive): the engine then refuses

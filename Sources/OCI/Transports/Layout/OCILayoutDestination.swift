@@ -7,12 +7,12 @@ import Glibc
 /// other tags), and the tag only changes when index.json is atomically replaced at commit; abort
 /// removes the blobs this run added. A blob already in the layout is reused only once its size and
 /// digest have been checked: one that does not match is replaced, never pointed at.
-public final class OCILayoutWriter: ImageDestination, @unchecked Sendable {
+public final class OCILayoutDestination: ImageDestination, @unchecked Sendable {
     public let reference: String
     public var canHoldIndex: Bool { true }
     let directory: String
     private let tag: String?
-    /// Removed with the writer unless commit renamed it into place.
+    /// Removed with the destination unless commit renamed it into place.
     private let staging: TemporaryDirectory?
     private var addedBlobs: [String] = []
     /// Blobs known to be whole: checked once in this run, or written by it from a verified stream.

@@ -4,7 +4,7 @@ import JSON
 /// and the layers as `blobs/sha256/<hex>` (the paths Docker 25+ uses). Layers are stored as they
 /// are (compressed or not); `docker load` detects compression. One image per archive: Docker's
 /// format has no multi-platform index, so the engine refuses an index for this destination.
-public final class DockerArchiveWriter: ImageDestination, @unchecked Sendable {
+public final class DockerArchiveDestination: ImageDestination, @unchecked Sendable {
     public let reference: String
     public var canHoldIndex: Bool { false }
     private let file: String

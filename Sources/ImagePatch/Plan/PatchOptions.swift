@@ -23,6 +23,7 @@ public struct PatchOptions: Sendable {
     public var sourceDateEpoch: Int64?
     /// `--max-agent-size`: the agent's files, uncompressed; a decompression bomb stops here.
     public var maxAgentBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes
+    public var compression: LayerCompression = .gzip  // `--compression`: the agent layer's
 
     public init() {}
 }
@@ -38,6 +39,7 @@ public struct ResolvedSettings: Sendable {
     public let labels: [(String, String)]
     public let repatch: Bool
     public let created: Int64?
+    public let compression: LayerCompression
 
     public init(_ options: PatchOptions) throws {
         preset = options.preset
@@ -91,6 +93,7 @@ public struct ResolvedSettings: Sendable {
         labels = options.labels
         repatch = options.repatch
         created = options.sourceDateEpoch
+        compression = options.compression
     }
 
     /// The launcher for one platform: given, or (falcon) found in the agent layer that was built.

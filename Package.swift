@@ -29,6 +29,8 @@ let package = Package(
                        providers: [.apt(["libisal-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CLibraries/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CLibraries/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
 
         // One Swift wrapper per C library.
         .target(name: "Hashing", dependencies: ["CCrypto"]),
@@ -36,6 +38,7 @@ let package = Package(
         .target(name: "GzipDecoding", dependencies: ["CZlib"]),
         .target(name: "GzipEncoding", dependencies: ["CISAL"]),
         .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "ZstdEncoding", dependencies: ["CZstd"]),
 
         // Order-preserving JSON, so unknown fields survive edits.
         .target(name: "JSON"),
@@ -48,7 +51,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ImagePatch", dependencies: [
-            "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding",
+            "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding", "ZstdEncoding",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.

@@ -33,7 +33,7 @@ enum AgentLayerHarness {
         ]))
         let layer: AgentLayer
         do {
-            layer = try runBlocking { try await AgentLayerBuilder(settings: settings).build(agent: manifest, config: config, source: source) }
+            layer = try runBlocking { try await AgentLayerBuilder(settings: settings).build(agent: manifest, config: config, source: source, format: .oci(.gzip)) }
         } catch {
             return  // refused with an error: what hostile or broken layers should get
         }

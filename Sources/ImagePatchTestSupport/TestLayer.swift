@@ -37,7 +37,7 @@ public struct TestLayer: Sendable {
     public init(_ files: [TestFile], family: MediaTypeFamily) throws {
         tar = try Self.tar(files)
         blob = try Self.gzip(tar)
-        mediaType = family.gzipLayer
+        mediaType = family == .oci ? MediaType.ociLayerGzip : MediaType.dockerLayerGzip
     }
 
     public static func tar(_ files: [TestFile]) throws -> [UInt8] {

@@ -78,6 +78,8 @@ struct PatchCommand: AsyncParsableCommand {
 
     @OptionGroup var cacheFlags: CacheFlags
 
+    @OptionGroup var compressionFlag: CompressionFlag
+
     @Flag(help: "Replace the agent layer of an image that is already patched.")
     var repatch = false
 
@@ -141,6 +143,7 @@ struct PatchCommand: AsyncParsableCommand {
             options.sourceDateEpoch = seconds
         }
         if let maxAgentSize { options.maxAgentBytes = try CommandLineNumbers.size(maxAgentSize, option: "--max-agent-size") }
+        try compressionFlag.apply(to: &options)
         return options
     }
 

@@ -88,7 +88,7 @@ struct PatchedImageCheck {
         #expect(layers.count == originalLayers.count + 1)
         #expect(Array(layers.dropLast()) == originalLayers, "the base layers' descriptors changed")
         let top = try #require(layers.last)
-        #expect(top["mediaType"]?.stringValue == family.gzipLayer)
+        #expect(top["mediaType"]?.stringValue == LayerCompression.gzip.layerMediaType(in: family))
         #expect(top["digest"]?.stringValue == platform.agentLayer.digest.description)
         #expect(top["size"]?.int64Value == platform.agentLayer.size)
         if family == .oci {

@@ -1,9 +1,9 @@
-import GzipEncoding
 import Hashing
 import OCI
 import Tar
 
-/// The agent layer as built: a gzip tar file on disk and the digests that describe it.
+/// The agent layer as built: a compressed tar file on disk and the descriptor and diff_id that
+/// describe it. The descriptor is the one every manifest, transfer and cache record uses.
 public struct AgentLayer: Sendable {
     /// Whether an absolute path exists in the layer once its symbolic links are followed (a merged-/usr
     /// agent reaches `lib64/ld-linux…` through `lib64 -> usr/lib64`). Links leaving the layer do not
@@ -30,9 +30,14 @@ public struct AgentLayer: Sendable {
     }
 
     public let file: String
-    public let digest: Digest      // of the gzip bytes, for the manifest
+    /// The compressed bytes, for the manifest: their media type (the layer's compression, in the
+    /// family of the image it goes into), digest and size.
+    public private(set) var descriptor: Descriptor
+    /// The compression and family the descriptor's media type says.
+    public private(set) var format: LayerFormat
     public let diffID: Digest      // of the tar bytes, for the config's rootfs
-    public let size: Int64
+    public var digest: Digest { descriptor.digest }
+    public var size: Int64 { descriptor.size }
     /// Relative paths of every entry in the layer, for launcher lookup.
     public let paths: Set<BytePath>
     /// Symbolic links in the layer: relative path → target as written (as text: bytes that are not
@@ -47,11 +52,38 @@ public struct AgentLayer: Sendable {
     /// that patch found in it. Same key, same layer, same launcher.
     var recordedLauncher: [String]? = nil
 
+    init(file: String, format: LayerFormat, digest: Digest, size: Int64, diffID: Digest, paths: Set<BytePath>,
+         symlinks: [BytePath: String], storage: TemporaryDirectory?, remote: (any ImageSource)? = nil,
+         recordedLauncher: [String]? = nil) {
+        self.file = file
+        self.format = format
+        descriptor = Descriptor(mediaType: format.mediaType, digest: digest, size: size)
+        self.diffID = diffID
+        self.paths = paths
+        self.symlinks = symlinks
+        self.storage = storage
+        self.remote = remote
+        self.recordedLauncher = recordedLauncher
+    }
+
+    /// The same layer for an image of another family: one built layer serves OCI and Docker images
+    /// alike (the bytes, and so the cache key, are the same), only the media type differs.
+    func described(as wanted: LayerFormat) throws -> AgentLayer {
+        guard wanted.compression == format.compression else {
+            throw PatchError.badAgentLayer(place: "the agent layer \(digest)",
+                                           reason: "it is compressed with \(format.compression.rawValue), not \(wanted.compression.rawValue)")
+        }
+        var layer = self
+        layer.format = wanted
+        layer.descriptor = Descriptor(mediaType: wanted.mediaType, digest: digest, size: size)
+        return layer
+    }
+
     /// Where a destination that lacks the layer gets it from. `mountable` is an image known (or
     /// likely) to hold it on some registry: a destination there mounts it rather than uploading
     /// it, and uploads from the file when the mount is declined.
     func origin(mountable: (any ImageSource)? = nil) -> BlobOrigin {
-        let descriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: digest, size: size)
+        let descriptor = self.descriptor
         if let remote {
             return BlobOrigin(source: remote, open: { try await remote.openBlob(descriptor) },
                               stream: { try await remote.streamBlob(descriptor) })
@@ -64,15 +96,17 @@ public struct AgentLayer: Sendable {
 }
 
 /// Builds the one layer that carries the agent: applies the agent image's layers as a union
-/// filesystem, selects and relocates the agent tree, and writes it as tar -> gzip in one streaming
-/// pass that hashes the tar (diff_id) and the gzip (digest) on the way to disk.
+/// filesystem, selects and relocates the agent tree, and writes it as tar -> compression in one
+/// streaming pass that hashes the tar (diff_id) and the compressed bytes (digest) on the way to disk.
 public struct AgentLayerBuilder: Sendable {
     public let settings: AgentTreeSettings
 
     public init(settings: AgentTreeSettings) { self.settings = settings }
 
-    /// `agent` is the agent image's manifest for one platform; `source` serves its blobs.
-    public func build(agent manifest: ImageManifest, config: ImageConfig, source: any ImageSource) async throws -> AgentLayer {
+    /// `agent` is the agent image's manifest for one platform; `source` serves its blobs. `format`
+    /// says how to compress the layer and how to label it.
+    public func build(agent manifest: ImageManifest, config: ImageConfig, source: any ImageSource,
+                      format: LayerFormat) async throws -> AgentLayer {
         try settings.validate()
         let diffIDs = config.diffIDs
         guard diffIDs.count == manifest.layers.count else {
@@ -101,18 +135,18 @@ public struct AgentLayerBuilder: Sendable {
             throw PatchError.emptyAgentTree(agent: source.reference, root: "/" + settings.agentRoot,
                                             includes: settings.includes ?? [])
         }
-        return try write(entries, union: union)
+        return try write(entries, union: union, format: format)
     }
 
-    private func write(_ entries: [AgentTreeSelection.Entry], union: UnionFilesystem) throws -> AgentLayer {
+    private func write(_ entries: [AgentTreeSelection.Entry], union: UnionFilesystem, format: LayerFormat) throws -> AgentLayer {
         let storage = try TemporaryDirectory(prefix: "imagepatch-agent-layer")
-        let output = try AtomicFileWriter(path: "\(storage.path)/layer.tar.gz")
+        let output = try AtomicFileWriter(path: "\(storage.path)/\(format.compression.fileName)")
         let tarHasher = DigestHasher()
-        let gzipHasher = DigestHasher()
+        let compressedHasher = DigestHasher()
         var size: Int64 = 0
-        let encoder = GzipEncoder()
-        let toDisk: GzipEncoder.Sink = { chunk in
-            gzipHasher.update(chunk)
+        let encoder = try format.compression.makeEncoder()
+        let toDisk: (UnsafeRawBufferPointer) throws -> Void = { chunk in
+            compressedHasher.update(chunk)
             size += Int64(chunk.count)
             try output.write(chunk)
         }
@@ -129,8 +163,8 @@ public struct AgentLayerBuilder: Sendable {
         try tar.finish()
         try encoder.finish(to: toDisk)
         try output.commit()
-        return AgentLayer(file: output.path, digest: Digest(hex: gzipHasher.finalizeHex()),
-                          diffID: Digest(hex: tarHasher.finalizeHex()), size: size,
+        return AgentLayer(file: output.path, format: format, digest: Digest(hex: compressedHasher.finalizeHex()), size: size,
+                          diffID: Digest(hex: tarHasher.finalizeHex()),
                           paths: Set(entries.map { BytePath($0.path) }),
                           symlinks: Dictionary(entries.compactMap { $0.tar.kind == .symlink ? (BytePath($0.path), $0.tar.linkTarget ?? "") : nil },
                                                uniquingKeysWith: { first, _ in first }),

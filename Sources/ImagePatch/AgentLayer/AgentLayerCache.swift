@@ -4,8 +4,9 @@ import JSON
 import Logging
 import OCI
 
-/// Agent layers kept between runs, by `AgentLayerKey`: `DIR/layers/KEY/layer.tar.gz` and
-/// `DIR/layers/KEY/entry.json` (digest, diff_id, size and the entry names the launcher lookup needs).
+/// Agent layers kept between runs, by `AgentLayerKey`: `DIR/layers/KEY/layer.tar.gz` (or
+/// `layer.tar.zst`: the key includes the compression) and `DIR/layers/KEY/entry.json` (digest,
+/// diff_id, size and the entry names the launcher lookup needs).
 ///
 /// - A cached layer is used only once its size and digest check out; a damaged entry is removed and
 ///   the layer rebuilt. Within a process an entry is verified once.
@@ -44,12 +45,14 @@ public final class AgentLayerCache: @unchecked Sendable {
     var layersDirectory: String { "\(directory)/layers" }
 
     /// The layer for `key`: from this process, from the directory (verified), or from `build`,
-    /// whose result is then stored.
-    public func layer(for key: AgentLayerKey, build: @escaping @Sendable () async throws -> AgentLayer) async throws -> AgentLayer {
+    /// whose result is then stored. `format` is the key's compression in the family of the image
+    /// asking: a layer this process made for an image of the other family is relabelled.
+    public func layer(for key: AgentLayerKey, format: LayerFormat,
+                      build: @escaping @Sendable () async throws -> AgentLayer) async throws -> AgentLayer {
         let task: Task<AgentLayer, Error> = lock.withLock {
             if let running = inProcess[key] { return running }
             let task = Task<AgentLayer, Error> {
-                if let cached = self.cached(key) { return cached }
+                if let cached = self.cached(key, format: format) { return cached }
                 let built = try await build()
                 self.store(built, key: key)
                 return built
@@ -57,33 +60,34 @@ public final class AgentLayerCache: @unchecked Sendable {
             inProcess[key] = task
             return task
         }
-        do { return try await task.value } catch {
+        do { return try await task.value.described(as: format) } catch {
             lock.withLock { inProcess[key] = nil }  // a failed build may succeed on a later call
             throw error
         }
     }
 
     /// A verified cached layer, or nil (missing, unreadable or damaged, which is said and removed).
-    func cached(_ key: AgentLayerKey) -> AgentLayer? {
+    func cached(_ key: AgentLayerKey, format: LayerFormat) -> AgentLayer? {
         let entry = "\(layersDirectory)/\(key.hex)"
+        let name = format.compression.fileName
         guard FileSystem.exists("\(entry)/entry.json") else { return nil }
         do {
             let (record, inUse) = try withDirectoryLock(LOCK_SH) { () -> (CacheRecord, TemporaryDirectory) in
                 let record = try CacheRecord(bytes: FileSystem.readFile("\(entry)/entry.json", limit: Self.entryBytes,
                                                                         what: "the cache entry \(entry)"), key: key)
                 let inUse = try TemporaryDirectory(near: "\(layersDirectory)/x", prefix: "imagepatch-in-use")
-                guard link("\(entry)/layer.tar.gz", "\(inUse.path)/layer.tar.gz") == 0 else {
-                    throw OCIError.io("cannot link \(entry)/layer.tar.gz: \(String(cString: strerror(errno)))")
+                guard link("\(entry)/\(name)", "\(inUse.path)/\(name)") == 0 else {
+                    throw OCIError.io("cannot link \(entry)/\(name): \(String(cString: strerror(errno)))")
                 }
                 return (record, inUse)
             }
-            let file = "\(inUse.path)/layer.tar.gz"
-            let descriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: record.digest, size: record.size)
-            try VerifyingReader(try FileReader(path: file), descriptor: descriptor, what: "the cached agent layer \(entry)").drain()
+            let file = "\(inUse.path)/\(name)"
+            let layer = AgentLayer(file: file, format: format, digest: record.digest, size: record.size, diffID: record.diffID,
+                                   paths: record.paths, symlinks: record.symlinks, storage: inUse)
+            try VerifyingReader(try FileReader(path: file), descriptor: layer.descriptor, what: "the cached agent layer \(entry)").drain()
             _ = utimensat(AT_FDCWD, "\(entry)/entry.json", nil, 0)
             logger.info("using the cached agent layer \(record.digest.shortDescription) (\(record.size) bytes) from \(entry)")
-            return AgentLayer(file: file, digest: record.digest, diffID: record.diffID, size: record.size,
-                              paths: record.paths, symlinks: record.symlinks, storage: inUse)
+            return layer
         } catch {
             logger.warning("the cached agent layer \(entry) is not usable (\(error)); rebuilding it")
             try? withDirectoryLock(LOCK_EX) { Self.remove(entry) }
@@ -103,9 +107,10 @@ public final class AgentLayerCache: @unchecked Sendable {
             // Removed on an interrupt too; after the rename into place there is nothing left to remove.
             let stagingDirectory = try TemporaryDirectory(near: "\(layersDirectory)/x", prefix: "imagepatch-new")
             let staging = stagingDirectory.path
-            if link(layer.file, "\(staging)/layer.tar.gz") != 0 {
+            let name = layer.format.compression.fileName
+            if link(layer.file, "\(staging)/\(name)") != 0 {
                 // Another filesystem than $TMPDIR: copy.
-                let writer = try AtomicFileWriter(path: "\(staging)/layer.tar.gz")
+                let writer = try AtomicFileWriter(path: "\(staging)/\(name)")
                 try FileReader(path: layer.file).forEachChunk { try writer.write($0) }
                 try writer.commit()
             }
@@ -135,18 +140,25 @@ public final class AgentLayerCache: @unchecked Sendable {
                 continue
             }
             guard AgentLayerKey(recorded: name) != nil, name != kept.hex else { continue }
-            var layerInfo = stat()
-            guard stat("\(path)/entry.json", &info) == 0, stat("\(path)/layer.tar.gz", &layerInfo) == 0 else { continue }
-            entries.append((path, Int(info.st_mtim.tv_sec), Int64(layerInfo.st_size)))
-            total += Int64(layerInfo.st_size)
+            guard stat("\(path)/entry.json", &info) == 0, let size = Self.layerFileSize(in: path) else { continue }
+            entries.append((path, Int(info.st_mtim.tv_sec), size))
+            total += size
         }
-        var keptInfo = stat()
-        if stat("\(layersDirectory)/\(kept.hex)/layer.tar.gz", &keptInfo) == 0 { total += Int64(keptInfo.st_size) }
+        total += Self.layerFileSize(in: "\(layersDirectory)/\(kept.hex)") ?? 0
         for entry in entries.sorted(by: { $0.used < $1.used }) where total > maxBytes {
             Self.remove(entry.path)
             total -= entry.size
             logger.info("evicted the cached agent layer \(entry.path) (\(entry.size) bytes)")
         }
+    }
+
+    /// The size of an entry's layer file, whichever its compression; nil when it has none.
+    private static func layerFileSize(in entry: String) -> Int64? {
+        for compression in LayerCompression.allCases {
+            var info = stat()
+            if stat("\(entry)/\(compression.fileName)", &info) == 0 { return Int64(info.st_size) }
+        }
+        return nil
     }
 
     /// Renamed out of the way first, so no reader sees half an entry.

@@ -2,10 +2,13 @@ import Hashing
 import JSON
 import OCI
 
-/// What fully determines an agent layer: the agent's platform manifest and the settings that
-/// shape the layer. Two runs with the same key build byte-identical layers, so a layer built once
-/// (this run, an earlier run through the cache, another machine) serves every image it fits.
-/// `--max-agent-size` is not part of it: it bounds the work, not the result.
+/// What fully determines an agent layer: the agent's platform manifest, the settings that shape
+/// the layer, and its compression. Two runs with the same key build byte-identical layers, so a
+/// layer built once (this run, an earlier run through the cache, another machine) serves every
+/// image it fits, and a gzip layer never answers a zstd request or the reverse. The media-type
+/// family is not part of it: the bytes are the same for OCI and Docker images, only the label
+/// differs (`AgentLayer.described(as:)`). `--max-agent-size` is not part of it either: it bounds
+/// the work, not the result.
 public struct AgentLayerKey: Hashable, Sendable, CustomStringConvertible {
     /// Raised whenever the builder's output changes for the same inputs (tar headers, ordering,
     /// compression settings), so layers built by an older imagepatch are not taken for new ones.
@@ -14,7 +17,7 @@ public struct AgentLayerKey: Hashable, Sendable, CustomStringConvertible {
     /// 64 lowercase hex digits: usable as a file name and as a registry tag.
     public let hex: String
 
-    public init(agentManifest: Digest, settings: AgentTreeSettings) {
+    public init(agentManifest: Digest, settings: AgentTreeSettings, compression: LayerCompression) {
         var fields = JSONObject()
         fields["format"] = .integer(Int64(Self.formatVersion))
         fields["agent"] = .string(agentManifest.description)
@@ -23,7 +26,8 @@ public struct AgentLayerKey: Hashable, Sendable, CustomStringConvertible {
         fields["includes"] = settings.includes.map { .array($0.map(JSONValue.string)) } ?? .null
         fields["normalizeModes"] = .bool(settings.normalizeModes)
         fields["defaultTime"] = .integer(settings.defaultTime)
-        fields["compression"] = .string("gzip")
+        // "gzip" since the first format version, so the keys of gzip layers (in labels and caches) stay as they were.
+        fields["compression"] = .string(compression.rawValue)
         hex = DigestHasher.hex(of: JSONValue.object(fields).serialized())
     }
 

@@ -32,7 +32,8 @@ public struct RegistryLayerCache: Sendable {
     }
 
     /// The layer recorded for `key`, or nil (none, or a record that does not hold together: said).
-    func find(_ key: AgentLayerKey) async -> AgentLayer? {
+    /// `format` is the key's compression in the family of the image asking.
+    func find(_ key: AgentLayerKey, format: LayerFormat) async -> AgentLayer? {
         let place = "\(repository.name):\(key.hex)"
         let source: any ImageSource
         let root: ManifestBlob
@@ -54,9 +55,13 @@ public struct RegistryLayerCache: Sendable {
             guard layer.digest == record.digest, layer.size == record.size else {
                 throw OCIError.malformed(place, "its layer \(layer.digest) is not the one its record describes (\(record.digest))")
             }
+            // The key names the compression; a record whose layer says another one is not this key's.
+            guard layer.mediaType == LayerFormat.oci(format.compression).mediaType else {
+                throw OCIError.malformed(place, "its layer is \(layer.mediaType), not a \(format.compression.rawValue) layer")
+            }
             logger.info("using the agent layer \(record.digest.shortDescription) (\(record.size) bytes) from the layer cache \(place)")
-            return AgentLayer(file: "", digest: record.digest, diffID: record.diffID, size: record.size, paths: record.paths,
-                              symlinks: record.symlinks, storage: nil, remote: source)
+            return AgentLayer(file: "", format: format, digest: record.digest, size: record.size, diffID: record.diffID,
+                              paths: record.paths, symlinks: record.symlinks, storage: nil, remote: source)
         } catch {
             logger.warning("the layer cache entry \(place) is not usable (\(error)); building the layer")
             return nil
@@ -70,7 +75,8 @@ public struct RegistryLayerCache: Sendable {
         do {
             let record = CacheRecord(layer: layer, key: key)
             let config = ManifestBlob(bytes: record.bytes, mediaType: Self.configMediaType)
-            let layerDescriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: layer.digest, size: layer.size)
+            // The record is an OCI manifest: its layer has the OCI media type, whatever image it was built for.
+            let layerDescriptor = try layer.described(as: .oci(layer.format.compression)).descriptor
             var manifest = JSONObject()
             manifest["schemaVersion"] = .integer(2)
             manifest["mediaType"] = .string(MediaType.ociManifest)

@@ -8,7 +8,8 @@ import OCI
 /// option), its layer is taken from there, without building: the target repository has its bytes.
 ///
 /// A record is used only when the manifest's top layer and the config's last diff_id are the ones
-/// the labels name. Like the layer cache, the target repository is the user's own.
+/// the labels name, and the top layer's media type has the compression asked for (the key says it
+/// too). Like the layer cache, the target repository is the user's own.
 final class TargetLayerRecords: @unchecked Sendable {
     let target: any ImageSource
     let logger: Logger
@@ -20,15 +21,16 @@ final class TargetLayerRecords: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// The layer recorded for `key`, if the target has one. The target is read once per run.
-    func find(_ key: AgentLayerKey) async -> AgentLayer? {
+    /// The layer recorded for `key`, if the target has one, labelled as `format`. The target is read
+    /// once per run.
+    func find(_ key: AgentLayerKey, format: LayerFormat) async -> AgentLayer? {
         let task = lock.withLock { () -> Task<[AgentLayerKey: AgentLayer], Never> in
             if let reading { return reading }
             let task = Task { await self.readRecords() }
             reading = task
             return task
         }
-        guard let layer = await task.value[key] else { return nil }
+        guard let recorded = await task.value[key], let layer = try? recorded.described(as: format) else { return nil }
         logger.info("using the agent layer \(layer.digest.shortDescription) (\(layer.size) bytes) recorded in the target \(target.reference)")
         return layer
     }
@@ -59,8 +61,9 @@ final class TargetLayerRecords: @unchecked Sendable {
               let launcher = (try? JSONValue(parsing: Array(launcherText.utf8)))?.arrayValue?.compactMap({ $0.stringValue }),
               !launcher.isEmpty,
               let top = manifest.layers.last, top.digest == digest, top.size == size,
+              let format = LayerFormat(mediaType: top.mediaType),
               config.diffIDs.last == diffID.description else { return nil }
-        return (key, AgentLayer(file: "", digest: digest, diffID: diffID, size: size, paths: [], symlinks: [:],
+        return (key, AgentLayer(file: "", format: format, digest: digest, size: size, diffID: diffID, paths: [], symlinks: [:],
                                 storage: nil, remote: target, recordedLauncher: launcher))
     }
 }

@@ -52,14 +52,15 @@ public struct PatchEngine: Sendable {
             try ConfigRewriter.check(patch.sourceConfig, repatch: settings.repatch,
                                      image: "the source image \(source.reference) for \(patch.platform)")
         }
+        let formats = try Self.layerFormats(plan, compression: settings.compression, source: source)
         let records = destination.blobSource.map { TargetLayerRecords(target: $0, logger: logger) }
-        let agents = try await prepareAgents(plan, agent: agent, settings: settings, targetRecords: records)
+        let agents = try await prepareAgents(plan, formats: formats, agent: agent, settings: settings, targetRecords: records)
         var outputs: [PlatformOutput] = []
-        for patch in plan.platforms {
+        for (patch, format) in zip(plan.platforms, formats) {
             let prepared = agents[patch.agent.digest]!
             // Derived from the inputs, so the same inputs give the same digest on every run.
             let created = settings.created ?? Timestamp.derived(from: [patch.sourceConfig, prepared.config])
-            outputs.append(try await rewrite(patch, plan: plan, agentLayer: prepared, settings: settings,
+            outputs.append(try await rewrite(patch, format: format, agentLayer: prepared, settings: settings,
                                              source: source, agent: agent, created: created))
         }
         let root: ManifestBlob
@@ -88,6 +89,18 @@ public struct PatchEngine: Sendable {
         }, notices: plan.notices, written: !options.dryRun && !upToDate, upToDate: upToDate, plannedBlobs: planned)
     }
 
+    /// The agent layer's format for each platform of the plan, in order: the compression asked for,
+    /// in the media-type family the platform's manifest keeps. This is where a compression the
+    /// family cannot list (zstd for a Docker image) is refused: after the plan has read the
+    /// manifests, before any agent blob is read, any layer is built or anything is written.
+    static func layerFormats(_ plan: PatchPlan, compression: LayerCompression, source: any ImageSource) throws -> [LayerFormat] {
+        try plan.platforms.map { patch in
+            let family = MediaTypeFamily(manifestOrIndex: patch.sourceManifest.mediaType) ?? plan.family
+            return try LayerFormat.forPatching(compression, family: family,
+                                               image: "the source image \(source.reference) for \(patch.platform)")
+        }
+    }
+
     /// An agent platform image's config and its layer.
     struct PreparedAgent: Sendable {
         var config: ImageConfig
@@ -96,37 +109,40 @@ public struct PatchEngine: Sendable {
     }
 
     /// One agent layer per distinct agent platform image, taken from the cache or built, concurrently.
-    private func prepareAgents(_ plan: PatchPlan, agent: any ImageSource, settings: ResolvedSettings,
+    /// Each is labelled for the first platform that uses it; `rewrite` relabels it for the others.
+    private func prepareAgents(_ plan: PatchPlan, formats: [LayerFormat], agent: any ImageSource, settings: ResolvedSettings,
                                targetRecords: TargetLayerRecords?) async throws -> [Digest: PreparedAgent] {
-        var unique: [Digest: PlatformPatch] = [:]
-        for patch in plan.platforms where unique[patch.agent.digest] == nil { unique[patch.agent.digest] = patch }
+        var unique: [Digest: (patch: PlatformPatch, format: LayerFormat)] = [:]
+        for (patch, format) in zip(plan.platforms, formats) where unique[patch.agent.digest] == nil {
+            unique[patch.agent.digest] = (patch, format)
+        }
         let builder = AgentLayerBuilder(settings: settings.tree)
         let (logger, cache, registryCache, locations) = (self.logger, self.layerCache, self.registryLayerCache, self.layerLocations)
         return try await withThrowingTaskGroup(of: (Digest, PreparedAgent).self) { group in
-            for (digest, patch) in unique {
+            for (digest, (patch, format)) in unique {
                 group.addTask {
                     let place = "the config of the agent image \(agent.reference) for \(patch.platform)"
                     let bytes = try await agent.readBlob(patch.agentManifest.config, limit: Limits.configBytes, what: place)
                     let config = try ImageConfig(bytes: bytes, place: place)
-                    let key = AgentLayerKey(agentManifest: digest, settings: settings.tree)
+                    let key = AgentLayerKey(agentManifest: digest, settings: settings.tree, compression: format.compression)
                     // Cheapest first: this process and the cache directory (below), the registry layer cache,
                     // the target's own earlier patch, a build.
                     let buildNow: @Sendable () async throws -> AgentLayer = {
-                        let layer = try await builder.build(agent: patch.agentManifest, config: config, source: agent)
+                        let layer = try await builder.build(agent: patch.agentManifest, config: config, source: agent, format: format)
                         logger.info("built the agent layer for \(patch.platform): \(layer.digest.shortDescription), \(layer.size) bytes")
                         await registryCache?.publish(layer, key: key)
                         return layer
                     }
                     let build: @Sendable () async throws -> AgentLayer = {
-                        if let registryCache, let found = await registryCache.find(key) { return found }
-                        if let targetRecords, let found = await targetRecords.find(key),
+                        if let registryCache, let found = await registryCache.find(key, format: format) { return found }
+                        if let targetRecords, let found = await targetRecords.find(key, format: format),
                            settings.explicitLauncher == nil || settings.explicitLauncher == found.recordedLauncher {
                             return found
                         }
                         return try await buildNow()
                     }
                     var layer: AgentLayer
-                    if let cache { layer = try await cache.layer(for: key, build: build) } else { layer = try await build() }
+                    if let cache { layer = try await cache.layer(for: key, format: format, build: build) } else { layer = try await build() }
                     // A layer known only from an earlier patch's labels comes with that patch's launcher;
                     // another explicit launcher must be looked for in the layer's entries: build it.
                     if let recorded = layer.recordedLauncher, let explicit = settings.explicitLauncher, explicit != recorded {
@@ -155,18 +171,17 @@ public struct PatchEngine: Sendable {
         var baseLayers: [Descriptor]
     }
 
-    private func rewrite(_ patch: PlatformPatch, plan: PatchPlan, agentLayer: PreparedAgent, settings: ResolvedSettings,
+    private func rewrite(_ patch: PlatformPatch, format: LayerFormat, agentLayer: PreparedAgent, settings: ResolvedSettings,
                          source: any ImageSource, agent: any ImageSource, created: Int64) async throws -> PlatformOutput {
-        let layer = agentLayer.layer
+        let layer = try agentLayer.layer.described(as: format)
         let image = "the source image \(source.reference) for \(patch.platform)"
         let config = patch.sourceConfig
         let launcher = try settings.launcher(for: patch.platform, layer: layer, agent: agent.reference)
         let rewriter = ConfigRewriter(settings: settings, agentReference: agent.reference, agentDigest: patch.agent.digest,
                                       launcher: launcher, layer: layer, layerKey: agentLayer.key, created: created)
         let result = try rewriter.rewrite(config, image: image)
-        let family = MediaTypeFamily(manifestOrIndex: patch.sourceManifest.mediaType) ?? plan.family
         let configBlob = ManifestBlob(bytes: result.config.serialized, mediaType: patch.sourceManifest.config.mediaType)
-        let manifest = ManifestRewriter.rewrite(patch.sourceManifest, family: family, config: configBlob, layer: layer,
+        let manifest = ManifestRewriter.rewrite(patch.sourceManifest, family: format.family, config: configBlob, layer: layer,
                                                 dropTopLayer: result.droppedPreviousAgentLayer, source: patch.source,
                                                 sourceName: source.publishedName)
         var baseLayers = patch.sourceManifest.layers
@@ -184,8 +199,7 @@ public struct PatchEngine: Sendable {
                     source: source, open: { try await source.openBlob(layer) }, stream: { try await source.streamBlob(layer) }))
             }
             let agentLayer = output.layer
-            let agentDescriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: agentLayer.digest, size: agentLayer.size)
-            transfers[agentLayer.digest] = BlobTransfer(descriptor: agentDescriptor,
+            transfers[agentLayer.digest] = BlobTransfer(descriptor: agentLayer.descriptor,
                                                         origin: agentLayer.origin(mountable: layerLocations.source(for: agentLayer.digest)))
             let config = output.config
             transfers[config.digest] = BlobTransfer(descriptor: config.descriptor, origin: BlobOrigin(source: nil) {

@@ -22,6 +22,7 @@ public struct PatchOptions: Sendable {
     public var sourceDateEpoch: Int64?
     /// `--max-agent-size`: the agent's files, uncompressed; a decompression bomb stops here.
     public var maxAgentBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes
+    public var compression: LayerCompression = .gzip  // `--compression`: the agent layer's
 
     public init() {}
 }

@@ -12,6 +12,7 @@ public struct ResolvedSettings: Sendable {
     public let labels: [(String, String)]
     public let repatch: Bool
     public let created: Int64?
+    public let compression: LayerCompression
 
     public init(_ options: PatchOptions) throws {
         preset = options.preset
@@ -52,6 +53,7 @@ public struct ResolvedSettings: Sendable {
         labels = options.labels
         repatch = options.repatch
         created = options.sourceDateEpoch
+        compression = options.compression
     }
 
     /// The launcher for one platform, given the agent layer's files: `--launcher` or the preset's

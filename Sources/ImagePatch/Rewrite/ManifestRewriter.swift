@@ -2,7 +2,8 @@ import JSON
 import OCI
 
 /// Writes the patched platform manifest: the new config, the source layers as they were (their
-/// descriptors untouched), and the agent layer on top.
+/// descriptors untouched), and the agent layer on top, with the descriptor it carries (its media
+/// type already says its compression in `family`).
 enum ManifestRewriter {
     static let baseDigestAnnotation = "org.opencontainers.image.base.digest"
     static let baseNameAnnotation = "org.opencontainers.image.base.name"
@@ -16,7 +17,7 @@ enum ManifestRewriter {
         json["config"] = .object(configJSON)
         var layers = json["layers"]?.arrayValue ?? []
         if dropTopLayer, !layers.isEmpty { layers.removeLast() }
-        layers.append(Descriptor(mediaType: family.gzipLayer, digest: layer.digest, size: layer.size).jsonValue)
+        layers.append(layer.descriptor.jsonValue)
         json["layers"] = .array(layers)
         // Docker v2 manifests have no annotations field; adding one would be a foreign field there.
         // On --repatch the source is itself a patched image: its base annotations already name the

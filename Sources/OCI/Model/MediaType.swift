@@ -23,8 +23,9 @@ public enum MediaType {
 }
 
 /// OCI and Docker media types are not mixed in one image: a Docker list holds Docker manifests,
-/// whose layers are Docker layers. Patching keeps the family of the source.
-public enum MediaTypeFamily: String, Sendable {
+/// whose layers are Docker layers. Patching keeps the family of the source. The agent layer's media
+/// type in each family is its compression's to say (`LayerCompression` in ImagePatch).
+public enum MediaTypeFamily: String, CaseIterable, Sendable {
     case oci, docker
 
     public init?(manifestOrIndex type: String) {
@@ -38,5 +39,4 @@ public enum MediaTypeFamily: String, Sendable {
     public var index: String { self == .oci ? MediaType.ociIndex : MediaType.dockerManifestList }
     public var manifest: String { self == .oci ? MediaType.ociManifest : MediaType.dockerManifest }
     public var config: String { self == .oci ? MediaType.ociConfig : MediaType.dockerConfig }
-    public var gzipLayer: String { self == .oci ? MediaType.ociLayerGzip : MediaType.dockerLayerGzip }
 }

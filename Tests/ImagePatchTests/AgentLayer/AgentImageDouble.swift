@@ -53,9 +53,9 @@ final class AgentImageDouble: ImageSource, @unchecked Sendable {
         }
     }
 
-    /// Builds the agent layer with `settings`.
-    func build(_ settings: AgentTreeSettings) async throws -> AgentLayer {
-        try await AgentLayerBuilder(settings: settings).build(agent: try manifest, config: try config, source: self)
+    /// Builds the agent layer with `settings`, compressed and labelled as `format`.
+    func build(_ settings: AgentTreeSettings, format: LayerFormat = .oci(.gzip)) async throws -> AgentLayer {
+        try await AgentLayerBuilder(settings: settings).build(agent: try manifest, config: try config, source: self, format: format)
     }
 
     func rootManifest() async throws -> ManifestBlob { throw OCIError.notFound("the root manifest of \(reference)") }

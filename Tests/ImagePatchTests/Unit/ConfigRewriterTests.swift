@@ -11,13 +11,13 @@ struct ConfigRewriterTests {
         var options = PatchOptions()
         options.agentSettings["cid"] = "0123456789abcdef0123456789abcdef-12"
         options.repatch = repatch
-        let layer = AgentLayer(file: "/nonexistent", digest: Digest(hex: String(repeating: "a", count: 64)),
-                               diffID: Digest(hex: String(repeating: "b", count: 64)), size: 1, paths: [], symlinks: [:],
+        let layer = AgentLayer(file: "/nonexistent", format: .oci(.gzip), digest: Digest(hex: String(repeating: "a", count: 64)),
+                               size: 1, diffID: Digest(hex: String(repeating: "b", count: 64)), paths: [], symlinks: [:],
                                storage: try TemporaryDirectory())
         return ConfigRewriter(settings: try ResolvedSettings(options), agentReference: "oci:agent:7",
                               agentDigest: Digest(hex: String(repeating: "c", count: 64)), launcher: launcher,
                               layer: layer, layerKey: AgentLayerKey(agentManifest: Digest(hex: String(repeating: "c", count: 64)),
-                                                                    settings: try ResolvedSettings(options).tree),
+                                                                    settings: try ResolvedSettings(options).tree, compression: .gzip),
                               created: 1_700_000_000)
     }
 
@@ -146,8 +146,8 @@ struct AgentLayerLookupTests {
         let paths = Set(["opt", "opt/CrowdStrike", install, "\(install)/usr", "\(install)/usr/lib64",
                          "\(install)/usr/lib64/ld-linux-x86-64.so.2", "\(install)/usr/bin", "\(install)/usr/bin/bash",
                          "\(install)/lib64", "\(install)/bin", "\(install)/loop", "\(install)/out"].map { BytePath($0) })
-        return AgentLayer(file: "/nonexistent", digest: Digest(hex: String(repeating: "a", count: 64)),
-                          diffID: Digest(hex: String(repeating: "b", count: 64)), size: 1, paths: paths,
+        return AgentLayer(file: "/nonexistent", format: .oci(.gzip), digest: Digest(hex: String(repeating: "a", count: 64)),
+                          size: 1, diffID: Digest(hex: String(repeating: "b", count: 64)), paths: paths,
                           symlinks: [BytePath("\(install)/lib64"): "usr/lib64", BytePath("\(install)/bin"): "/\(install)/usr/bin",
                                      BytePath("\(install)/loop"): "loop", BytePath("\(install)/out"): "/etc"],
                           storage: try TemporaryDirectory())

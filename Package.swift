@@ -56,6 +56,9 @@ let package = Package(
             "OCI", "JSON", "Hashing",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Signatures (cosign format), DSSE, in-toto/SLSA provenance, SBOMs and OCI 1.1 artifacts.
+        .target(name: "Attestation", dependencies: ["JSON", "Hashing", "OCI"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "imagepatch", dependencies: [
             "ImagePatch", "OCI", "Registry", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -72,6 +75,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "OCI", "JSON", "Registry"]),
+        .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Hashing", "OCI", "JSON"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -61,6 +61,9 @@ let package = Package(
         ]),
         // The transport table: every transport, local (OCI) and registry, in one list.
         .target(name: "AllTransports", dependencies: ["OCI", "Registry"]),
+        // Signatures (cosign format), DSSE, in-toto/SLSA provenance, SBOMs and OCI 1.1 artifacts.
+        .target(name: "Attestation", dependencies: ["JSON", "Hashing", "OCI"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "imagepatch", dependencies: [
             "ImagePatch", "OCI", "Registry", "AllTransports", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,6 +90,7 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "OCI", "JSON", "Registry"]),
+        .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Hashing", "OCI", "JSON"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -54,6 +54,8 @@ let package = Package(
             "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding", "ZstdEncoding",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // ECS task definitions (`taskdef`): the agent added at deploy time, sidecar or embedded.
+        .target(name: "TaskDefinition", dependencies: ["ImagePatch", "OCI", "JSON"]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.
         .target(name: "Fleet", dependencies: [
             "OCI", "JSON", "Hashing",
@@ -65,14 +67,14 @@ let package = Package(
         .target(name: "Attestation", dependencies: ["JSON", "Hashing", "OCI"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "imagepatch", dependencies: [
-            "ImagePatch", "OCI", "Registry", "AllTransports", "Fleet",
+            "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Fuzzing (scripts/fuzz): the harnesses are a library, so the normal test suite replays the
         // committed corpora through them; the executable is libFuzzer's driver only in a fuzz build.
-        .target(name: "FuzzHarnesses", dependencies: ["JSON", "OCI", "Registry", "ImagePatch", "Tar"]),
+        .target(name: "FuzzHarnesses", dependencies: ["JSON", "OCI", "Registry", "ImagePatch", "TaskDefinition", "Tar"]),
         .executableTarget(name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"]),
 
         // Test doubles shared by test targets only: images, a recording destination and a scripted
@@ -82,7 +84,7 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar", "AllTransports"]),
+        .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "Tar", "AllTransports"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"]),
         .testTarget(name: "EngineTests", dependencies: [
             "ImagePatchTestSupport", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipDecoding",

@@ -1,4 +1,5 @@
 import ImagePatch
+import TaskDefinition
 import OCI
 
 /// Any bytes as a task definition, patched with the falcon and the lacework sidecar, offline: the

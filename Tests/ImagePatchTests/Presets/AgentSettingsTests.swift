@@ -1,4 +1,5 @@
 import ImagePatch
+import TaskDefinition
 import Testing
 
 /// Each preset's settings, checked where they are used: `patch` (through `ResolvedSettings`) and the

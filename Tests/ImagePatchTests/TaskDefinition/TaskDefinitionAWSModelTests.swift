@@ -1,5 +1,6 @@
 import Foundation
 import ImagePatch
+import TaskDefinition
 import Testing
 
 /// The fields `taskdef` strips come from the AWS API model (scripts/gen-ecs-readonly-fields writes
@@ -8,7 +9,7 @@ import Testing
 @Suite("taskdef: AWS API model")
 struct TaskDefinitionAWSModelTests {
     static let generator = RepositoryPaths.root + "/scripts/gen-ecs-readonly-fields"
-    static let generated = RepositoryPaths.root + "/Sources/ImagePatch/TaskDefinition/ECSTaskDefinitionModel.swift"
+    static let generated = RepositoryPaths.root + "/Sources/TaskDefinition/ECSTaskDefinitionModel.swift"
 
     @Test("the committed field lists are what scripts/gen-ecs-readonly-fields makes from the installed botocore")
     func listsMatchBotocore() async throws {

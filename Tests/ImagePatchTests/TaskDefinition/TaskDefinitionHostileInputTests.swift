@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ImagePatch
+import TaskDefinition
 import Testing
 
 /// Task definitions written to break `taskdef`: wrong JSON types, endless or special files as input,

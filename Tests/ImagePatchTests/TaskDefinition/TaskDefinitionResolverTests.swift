@@ -1,5 +1,6 @@
 import Foundation
 import ImagePatch
+import TaskDefinition
 import JSON
 import OCI
 import Testing

@@ -1,3 +1,4 @@
+import ImagePatch
 import JSON
 
 /// The JSON type a task-definition field must have (per the ECS API model). Checked before patching,

@@ -1,3 +1,4 @@
+import ImagePatch
 import JSON
 import OCI
 

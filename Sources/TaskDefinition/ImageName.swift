@@ -1,3 +1,4 @@
+import ImagePatch
 import OCI
 
 /// Image names as task definitions write them (`httpd:2.4`, `123.dkr.ecr…/app:1`, `repo@sha256:…`).

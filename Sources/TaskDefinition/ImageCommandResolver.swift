@@ -1,3 +1,4 @@
+import ImagePatch
 import OCI
 
 /// What the task-definition patchers need to know about an image for one platform: the command it

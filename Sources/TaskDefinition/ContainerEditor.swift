@@ -1,3 +1,4 @@
+import ImagePatch
 import JSON
 
 /// Edits of one container definition that both patchers make. Each edit replaces an entry of the

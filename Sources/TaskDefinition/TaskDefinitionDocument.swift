@@ -1,3 +1,4 @@
+import ImagePatch
 import JSON
 
 /// An ECS task definition as JSON, edited in place so that every field imagepatch does not touch

@@ -3,7 +3,11 @@ import PackageDescription
 
 // Data flows: OCI (image model, local transports) -> ImagePatch (plan, agent layer,
 // config/manifest rewrite) -> a destination transport. Each C library is wrapped
-// by exactly one small Swift module; nothing else imports the C module.
+// by exactly one small Swift module; nothing else imports the C module. IOFoundation
+// (byte streams, files, the temporary directory, off-pool work) is below all of them.
+// The tests stay in Swift 5 mode: their helpers hand readers to threads of their own on purpose.
+let testLanguageMode: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
 let package = Package(
     name: "imagepatch",
     platforms: [.macOS(.v13)],
@@ -30,25 +34,29 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CLibraries/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // Byte streams, files, the temporary directory, interrupt cleanup and the executor for
+        // blocking work: below everything else, so the codecs read and produce `ByteReader`s.
+        .target(name: "IOFoundation"),
+
         // One Swift wrapper per C library.
         .target(name: "Hashing", dependencies: ["CCrypto"]),
-        .target(name: "Tar", dependencies: ["CArchive"]),
-        .target(name: "GzipDecoding", dependencies: ["CZlib"]),
+        .target(name: "Tar", dependencies: ["CArchive", "IOFoundation"]),
+        .target(name: "GzipDecoding", dependencies: ["CZlib", "IOFoundation"]),
         .target(name: "GzipEncoding", dependencies: ["CISAL"]),
-        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "HTTP", dependencies: ["CCurl", "IOFoundation"]),
 
         // Order-preserving JSON, so unknown fields survive edits.
         .target(name: "JSON"),
 
         .target(name: "OCI", dependencies: [
-            "JSON", "Hashing", "Tar", "GzipDecoding",
+            "IOFoundation", "JSON", "Hashing", "Tar", "GzipDecoding",
         ]),
         .target(name: "Registry", dependencies: [
-            "OCI", "JSON", "Hashing", "HTTP",
+            "IOFoundation", "OCI", "JSON", "Hashing", "HTTP",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ImagePatch", dependencies: [
-            "OCI", "JSON", "Hashing", "Tar", "GzipEncoding",
+            "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.
@@ -57,21 +65,29 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "imagepatch", dependencies: [
-            "ImagePatch", "OCI", "Registry", "Fleet",
+            "IOFoundation", "ImagePatch", "OCI", "Registry", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Fuzzing (scripts/fuzz): the harnesses are a library, so the normal test suite replays the
         // committed corpora through them; the executable is libFuzzer's driver only in a fuzz build.
-        .target(name: "FuzzHarnesses", dependencies: ["JSON", "OCI", "Registry", "ImagePatch", "Tar"]),
-        .executableTarget(name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"]),
+        .target(name: "FuzzHarnesses", dependencies: ["IOFoundation", "JSON", "OCI", "Registry", "ImagePatch", "Tar"]),
+        // libFuzzer's C entry points write to the C `stderr` global: Swift 5 mode.
+        .executableTarget(name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"],
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
 
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "OCI", "JSON", "Hashing", "Tar"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON"]),
-        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "OCI", "JSON", "Registry"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"],
+                    swiftSettings: testLanguageMode),
+        .testTarget(name: "ImagePatchTests", dependencies: ["IOFoundation", "ImagePatch", "OCI", "JSON", "Hashing", "Tar"],
+                    swiftSettings: testLanguageMode),
+        .testTarget(name: "RegistryTests", dependencies: ["IOFoundation", "Registry", "OCI", "HTTP", "JSON"],
+                    swiftSettings: testLanguageMode),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"],
+                    swiftSettings: testLanguageMode),
+        .testTarget(name: "FleetTests", dependencies: ["IOFoundation", "Fleet", "OCI", "JSON", "Registry"],
+                    swiftSettings: testLanguageMode),
     ],
-    swiftLanguageModes: [.v5]
+    // Swift 6: the compiler checks the threading of every target.
+    swiftLanguageModes: [.v6]
 )

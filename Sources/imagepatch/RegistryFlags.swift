@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImagePatch
+import IOFoundation
 import Logging
 import OCI
 import Registry

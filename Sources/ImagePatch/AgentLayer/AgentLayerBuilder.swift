@@ -1,5 +1,6 @@
 import GzipEncoding
 import Hashing
+import IOFoundation
 import OCI
 import Tar
 

@@ -1,3 +1,5 @@
+import IOFoundation
+
 /// `oci-archive:FILE[:TAG]`: a tar of an OCI layout. Reading unpacks it into a private directory
 /// and reads that as a layout; writing builds a layout beside FILE and packs it on commit.
 /// `maxUnpackedBytes` bounds what unpacking may write (`--max-archive-size`).
@@ -10,7 +12,7 @@ public enum OCIArchiveTransport {
     }
 }
 
-public final class OCIArchiveWriter: ImageDestination, @unchecked Sendable {
+public final class OCIArchiveWriter: ImageDestination, Sendable {
     public let reference: String
     public var canHoldIndex: Bool { true }
     private let file: String

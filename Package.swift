@@ -3,7 +3,11 @@ import PackageDescription
 
 // Data flows: OCI (image model, local transports) -> ImagePatch (plan, agent layer,
 // config/manifest rewrite) -> a destination transport. Each C library is wrapped
-// by exactly one small Swift module; nothing else imports the C module.
+// by exactly one small Swift module; nothing else imports the C module. IOFoundation
+// (byte streams, files, the temporary directory, off-pool work) is below all of them.
+// The tests stay in Swift 5 mode: their helpers hand readers to threads of their own on purpose.
+let testLanguageMode: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
 let package = Package(
     name: "imagepatch",
     platforms: [.macOS(.v13)],
@@ -32,30 +36,34 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CLibraries/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
 
+        // Byte streams, files, the temporary directory, interrupt cleanup and the executor for
+        // blocking work: below everything else, so the codecs read and produce `ByteReader`s.
+        .target(name: "IOFoundation"),
+
         // One Swift wrapper per C library.
         .target(name: "Hashing", dependencies: ["CCrypto"]),
-        .target(name: "Tar", dependencies: ["CArchive"]),
-        .target(name: "GzipDecoding", dependencies: ["CZlib"]),
+        .target(name: "Tar", dependencies: ["CArchive", "IOFoundation"]),
+        .target(name: "GzipDecoding", dependencies: ["CZlib", "IOFoundation"]),
         .target(name: "GzipEncoding", dependencies: ["CISAL"]),
-        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "HTTP", dependencies: ["CCurl", "IOFoundation"]),
         .target(name: "ZstdEncoding", dependencies: ["CZstd"]),
 
         // Order-preserving JSON, so unknown fields survive edits.
         .target(name: "JSON"),
 
         .target(name: "OCI", dependencies: [
-            "JSON", "Hashing", "Tar", "GzipDecoding",
+            "IOFoundation", "JSON", "Hashing", "Tar", "GzipDecoding",
         ]),
         .target(name: "Registry", dependencies: [
-            "OCI", "JSON", "Hashing", "HTTP",
+            "IOFoundation", "OCI", "JSON", "Hashing", "HTTP",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ImagePatch", dependencies: [
-            "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding", "ZstdEncoding",
+            "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding", "ZstdEncoding",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // ECS task definitions (`taskdef`): the agent added at deploy time, sidecar or embedded.
-        .target(name: "TaskDefinition", dependencies: ["ImagePatch", "OCI", "JSON"]),
+        .target(name: "TaskDefinition", dependencies: ["IOFoundation", "ImagePatch", "OCI", "JSON"]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.
         .target(name: "Fleet", dependencies: [
             "OCI", "JSON", "Hashing",
@@ -64,35 +72,44 @@ let package = Package(
         // The transport table: every transport, local (OCI) and registry, in one list.
         .target(name: "AllTransports", dependencies: ["OCI", "Registry"]),
         // Signatures (cosign format), DSSE, in-toto/SLSA provenance, SBOMs and OCI 1.1 artifacts.
-        .target(name: "Attestation", dependencies: ["JSON", "Hashing", "OCI"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Attestation", dependencies: ["JSON", "Hashing", "OCI"]),
         .executableTarget(name: "imagepatch", dependencies: [
-            "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet",
+            "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Fuzzing (scripts/fuzz): the harnesses are a library, so the normal test suite replays the
         // committed corpora through them; the executable is libFuzzer's driver only in a fuzz build.
-        .target(name: "FuzzHarnesses", dependencies: ["JSON", "OCI", "Registry", "ImagePatch", "TaskDefinition", "Tar"]),
-        .executableTarget(name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"]),
+        .target(name: "FuzzHarnesses", dependencies: ["IOFoundation", "JSON", "OCI", "Registry", "ImagePatch", "TaskDefinition", "Tar"]),
+        // libFuzzer's C entry points write to the C `stderr` global: Swift 5 mode.
+        .executableTarget(name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"],
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Test doubles shared by test targets only: images, a recording destination and a scripted
         // HTTP registry, all in memory, so the engine runs in-process without root or fixtures.
         .target(name: "ImagePatchTestSupport", dependencies: [
-            "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipEncoding",
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+            "IOFoundation", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipEncoding",
+        ]),
 
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "ImagePatchTests", dependencies: ["ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "Tar", "AllTransports"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"],
+                    swiftSettings: testLanguageMode),
+        .testTarget(name: "ImagePatchTests", dependencies: [
+            "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "Tar", "AllTransports",
+        ], swiftSettings: testLanguageMode),
+        .testTarget(name: "RegistryTests", dependencies: ["IOFoundation", "Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"],
+                    swiftSettings: testLanguageMode),
+        // The in-memory engine tests and the attestation tests are Swift 6 clean.
         .testTarget(name: "EngineTests", dependencies: [
             "ImagePatchTestSupport", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipDecoding",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "OCI", "JSON", "Registry"]),
+        ]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"],
+                    swiftSettings: testLanguageMode),
+        .testTarget(name: "FleetTests", dependencies: ["IOFoundation", "Fleet", "OCI", "JSON", "Registry"],
+                    swiftSettings: testLanguageMode),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Hashing", "OCI", "JSON"]),
     ],
-    swiftLanguageModes: [.v5]
+    // Swift 6: the compiler checks the threading of every target.
+    swiftLanguageModes: [.v6]
 )

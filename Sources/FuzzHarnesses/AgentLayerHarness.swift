@@ -1,5 +1,6 @@
 import Glibc
 import ImagePatch
+import IOFoundation
 import JSON
 import OCI
 import Tar
@@ -44,7 +45,8 @@ enum AgentLayerHarness {
     private static func checkStaysInside(_ path: String) throws {
         guard let file = fopen(path, "rb") else { throw FuzzPropertyViolation("the built layer \(path) cannot be opened") }
         defer { fclose(file) }
-        let reader = try TarReader(decompressing: true) { buffer in fread(buffer.baseAddress, 1, buffer.count, file) }
+        let reader = try TarReader(reading: ClosureReader { buffer in fread(buffer.baseAddress, 1, buffer.count, file) },
+                                   decompressing: true)
         while let entry = try reader.nextEntry() {
             let name = entry.path.hasSuffix("/") ? String(entry.path.dropLast()) : entry.path
             try require(isInside(components(name)), "the layer has an entry \(entry.path.debugDescription) outside /\(installDirectory)")
@@ -91,7 +93,7 @@ enum AgentLayerHarness {
 }
 
 /// An agent image held in memory: uncompressed OCI layers, served verified as a transport would.
-final class MemoryImageSource: ImageSource, @unchecked Sendable {
+final class MemoryImageSource: ImageSource, Sendable {
     let reference = "fuzz:agent"
     let blobs: [[UInt8]]
     let digests: [Digest]

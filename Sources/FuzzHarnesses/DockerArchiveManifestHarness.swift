@@ -1,5 +1,6 @@
 #if DEBUG
 import Glibc
+import IOFoundation
 @testable import OCI
 
 /// Any bytes as the `manifest.json` of a docker-archive, read from a file as the transport reads it,

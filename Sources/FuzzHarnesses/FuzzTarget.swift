@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// One fuzz target: a function of arbitrary bytes that must never trap, hang or leak, and that
 /// throws `FuzzPropertyViolation` when the code under test breaks one of its own promises (a round
@@ -17,26 +18,26 @@ public struct FuzzTarget: Sendable {
     public static let all: [FuzzTarget] = {
         var targets = [
             FuzzTarget(name: "json", summary: "JSON parse → serialize → parse gives the same value; serializing is stable",
-                       maxInputBytes: 4096, run: JSONHarness.run),
+                       maxInputBytes: 4096, run: { try JSONHarness.run($0) }),
             FuzzTarget(name: "docker-reference", summary: "Docker reference parsing; the normal form parses to itself",
-                       maxInputBytes: 2048, run: DockerReferenceHarness.run),
+                       maxInputBytes: 2048, run: { try DockerReferenceHarness.run($0) }),
             FuzzTarget(name: "manifest", summary: "manifest and index decoding (ManifestDocument, Descriptor)",
-                       maxInputBytes: 8192, run: ManifestHarness.run),
+                       maxInputBytes: 8192, run: { try ManifestHarness.run($0) }),
             FuzzTarget(name: "image-config", summary: "image config decoding (ImageConfig and its accessors)",
-                       maxInputBytes: 8192, run: ImageConfigHarness.run),
+                       maxInputBytes: 8192, run: { try ImageConfigHarness.run($0) }),
             FuzzTarget(name: "agent-layer", summary: "tar reader, union filesystem and agent tree selection on 1–3 small layers",
-                       maxInputBytes: 16384, run: AgentLayerHarness.run),
+                       maxInputBytes: 16384, run: { try AgentLayerHarness.run($0) }),
             FuzzTarget(name: "taskdef-sidecar", summary: "task-definition sidecar patching (offline); a second run changes nothing",
-                       maxInputBytes: 8192, run: TaskDefinitionHarness.run),
+                       maxInputBytes: 8192, run: { try TaskDefinitionHarness.run($0) }),
         ]
         #if DEBUG
         // These call internal entry points through `@testable import`, which needs modules built for
         // testing: debug builds (the test suite, and `scripts/fuzz`).
         targets += [
             FuzzTarget(name: "auth-challenge", summary: "WWW-Authenticate challenge parsing",
-                       maxInputBytes: 2048, run: AuthChallengeHarness.run),
+                       maxInputBytes: 2048, run: { try AuthChallengeHarness.run($0) }),
             FuzzTarget(name: "docker-archive-manifest", summary: "the manifest.json of a docker-archive (docker save) file",
-                       maxInputBytes: 4096, run: DockerArchiveManifestHarness.run),
+                       maxInputBytes: 4096, run: { try DockerArchiveManifestHarness.run($0) }),
         ]
         #endif
         return targets.sorted { $0.name < $1.name }
@@ -58,17 +59,19 @@ func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
 
 /// Runs async code from the synchronous fuzzer callback. Nothing it runs waits on I/O (the
 /// harnesses feed everything from memory), so blocking this thread costs no more than the work.
-func runBlocking<T>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     Task {
-        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+        let result: Result<T, Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        box.result.withLock { $0 = result }
         done.signal()
     }
     done.wait()
-    return try box.result!.get()
+    return try box.result.withLock({ $0 })!.get()
 }
 
-private final class ResultBox<T>: @unchecked Sendable {
-    var result: Result<T, Error>?
+private final class ResultBox<T: Sendable>: Sendable {
+    let result = Mutex<Result<T, Error>?>(nil)
 }

@@ -1,20 +1,19 @@
 import CZlib
+import IOFoundation
 
 /// Streaming gzip decompression with zlib.
 ///
 /// Pulls compressed bytes from `upstream` and yields decompressed bytes. Concatenated gzip members
 /// (which `pigz` and some registries produce) are decoded as one stream, as `gzip -d` does.
-public final class GzipDecoder {
-    public typealias Upstream = (UnsafeMutableRawBufferPointer) throws -> Int
-
-    private let upstream: Upstream
+public final class GzipDecoder: ByteReader {
+    private let upstream: ByteReader
     private var stream = z_stream()
     private let input: UnsafeMutableRawBufferPointer
     private var upstreamEnded = false
     private var memberEnded = false
     private var sawAnyInput = false
 
-    public init(inputBufferSize: Int = 1 << 18, upstream: @escaping Upstream) throws {
+    public init(reading upstream: ByteReader, inputBufferSize: Int = 1 << 18) throws {
         self.upstream = upstream
         input = .allocate(byteCount: inputBufferSize, alignment: 16)
         // 16 + MAX_WBITS: gzip wrapper only; a zlib or raw deflate stream is not a gzip layer.
@@ -37,7 +36,7 @@ public final class GzipDecoder {
         stream.avail_out = UInt32(min(buffer.count, Int(UInt32.max)))
         while stream.avail_out > 0 {
             if stream.avail_in == 0 && !upstreamEnded {
-                let count = try upstream(input)
+                let count = try upstream.read(into: input)
                 if count == 0 {
                     upstreamEnded = true
                 } else {
@@ -69,7 +68,7 @@ public final class GzipDecoder {
     }
 }
 
-public enum GzipDecoderError: Error, CustomStringConvertible {
+public enum GzipDecoderError: Error, CustomStringConvertible, Sendable {
     case corrupt(String)
     public var description: String {
         switch self { case .corrupt(let reason): reason }

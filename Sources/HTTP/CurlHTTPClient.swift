@@ -1,12 +1,13 @@
 import CCurl
 import Dispatch
 import Foundation
+import IOFoundation
 
 /// `HTTPClient` over libcurl: HTTP/1.1 and HTTP/2 (negotiated over TLS), the system CA store or a
 /// given CA file, proxies from the environment (libcurl reads http_proxy, https_proxy, no_proxy).
 /// Redirects are not followed here: the registry client follows them itself, because the
 /// Authorization header must not travel to another host.
-public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
+public final class CurlHTTPClient: HTTPClient, Sendable {
     public struct Configuration: Sendable {
         public var caFile: String?
         public var userAgent = "imagepatch"
@@ -23,12 +24,8 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     }
 
     public func send(_ request: HTTPRequest, bodyLimit: Int, sink: HTTPBodySinkFactory?) async throws -> HTTPResponse {
-        try await withCheckedThrowingContinuation { continuation in
-            // libcurl's easy interface blocks; each transfer gets a thread of its own.
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try self.perform(request, bodyLimit: bodyLimit, sink: sink) })
-            }
-        }
+        // libcurl's easy interface blocks; each transfer gets a thread of its own.
+        try await BlockingExecutor.run { try self.perform(request, bodyLimit: bodyLimit, sink: sink) }
     }
 
     private func perform(_ request: HTTPRequest, bodyLimit: Int, sink: HTTPBodySinkFactory?) throws -> HTTPResponse {
@@ -246,6 +243,10 @@ private let writeCallback: ccurl_data_callback = { buffer, size, count, context 
 }
 
 /// Reused easy handles keep their connections (and TLS sessions) alive between requests.
+///
+/// Sendable unchecked: the array is only touched between `wait()` and `signal()` of the semaphore
+/// used as a lock, and a handle taken out belongs to the one transfer that took it until it is given
+/// back (curl's rule: one handle, one thread at a time). Raw pointers cannot say that to the compiler.
 private final class HandlePool: @unchecked Sendable {
     private var handles: [UnsafeMutableRawPointer] = []
     private let lock = DispatchSemaphore(value: 1)

@@ -14,6 +14,9 @@ public typealias HTTPBodySink = (UnsafeRawBufferPointer) throws -> Void
 /// 206 and starts over on 200).
 public typealias HTTPBodySinkFactory = (HTTPResponseHead) throws -> HTTPBodySink
 
+/// Sendable unchecked, for the `.stream` body: its read closure pulls from a reader that is not
+/// Sendable (a file, or the bounded pipe). A request is handed whole to the one thread that performs
+/// the transfer, and the closure is called only there, one chunk at a time, never concurrently.
 public struct HTTPRequest: @unchecked Sendable {
     public enum Body {
         case none

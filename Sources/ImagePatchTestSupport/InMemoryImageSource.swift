@@ -1,17 +1,18 @@
+import IOFoundation
 import Foundation
 import OCI
+import Synchronization
 
 /// An `ImageSource` held in memory: a root manifest or index, the manifests it names and the blobs.
 /// Everything it returns is verified against the descriptor asked for, as the real sources do, so
 /// a test that asks with a wrong digest or size fails here as it would on a layout or a registry.
 /// It counts the blobs opened, so a test can tell which bytes the engine read.
-public final class InMemoryImageSource: ImageSource, @unchecked Sendable {
+public final class InMemoryImageSource: ImageSource, Sendable {
     public let reference: String
     private let root: ManifestBlob
     private let manifests: [Digest: [UInt8]]
     private let blobs: [Digest: [UInt8]]
-    private let lock = NSLock()
-    private var opened: [Digest: Int] = [:]
+    private let opened = Mutex<[Digest: Int]>([:])
 
     public init(reference: String, root: ManifestBlob, manifests: [ManifestBlob], blobs: [[UInt8]]) {
         self.reference = reference
@@ -35,10 +36,10 @@ public final class InMemoryImageSource: ImageSource, @unchecked Sendable {
     public func openBlob(_ descriptor: Descriptor) async throws -> ByteReader {
         let what = "blob \(descriptor.digest) in \(reference)"
         guard let bytes = blobs[descriptor.digest] ?? manifests[descriptor.digest] else { throw OCIError.notFound(what) }
-        lock.withLock { opened[descriptor.digest, default: 0] += 1 }
+        opened.withLock { $0[descriptor.digest, default: 0] += 1 }
         return VerifyingReader(MemoryReader(bytes), descriptor: descriptor, what: what)
     }
 
     /// How many times the blob was opened.
-    public func timesOpened(_ digest: Digest) -> Int { lock.withLock { opened[digest] ?? 0 } }
+    public func timesOpened(_ digest: Digest) -> Int { opened.withLock { $0[digest] ?? 0 } }
 }

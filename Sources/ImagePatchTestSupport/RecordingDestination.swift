@@ -4,6 +4,8 @@ import OCI
 /// An `ImageDestination` in memory that records every call in order, the most `putBlob` calls in
 /// flight at once, and whether it was aborted; it can fail on command at any step. Blobs are read
 /// from their origin and verified as a real destination does, and kept until `abort`.
+// @unchecked: every mutable field below is read and written only under `lock` (many fields change
+// together, which one NSLock keeps simple for a test double).
 public final class RecordingDestination: ImageDestination, @unchecked Sendable {
     public enum Call: Equatable, Sendable, CustomStringConvertible {
         case currentRootDigest

@@ -1,3 +1,4 @@
+import IOFoundation
 import Foundation
 import HTTP
 import OCI
@@ -7,6 +8,8 @@ import Registry
 /// URL came before it. Bodies go where a real client sends them: a 2xx body with a sink through
 /// it (cut short with a connection error when `breakAfter` says so), any other body collected
 /// up to the body limit.
+// @unchecked: `log` is used only under `lock`; `answer` is the test's own script, called from
+// concurrent requests, so a script that keeps state of its own guards it itself.
 public final class ScriptedHTTP: HTTPClient, @unchecked Sendable {
     public struct Answer {
         public var status: Int

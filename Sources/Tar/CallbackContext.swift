@@ -1,14 +1,15 @@
 import CArchive
 import Glibc
+import IOFoundation
 
 /// State shared with libarchive's C callbacks. libarchive cannot carry a Swift error across its
 /// C frames, so a thrown error is parked here and rethrown once control is back in Swift.
 final class ReadCallbackContext {
-    let upstream: (UnsafeMutableRawBufferPointer) throws -> Int
+    let upstream: ByteReader
     let buffer: UnsafeMutableRawBufferPointer
     var error: Error?
 
-    init(bufferSize: Int, upstream: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) {
+    init(bufferSize: Int, upstream: ByteReader) {
         self.upstream = upstream
         self.buffer = .allocate(byteCount: bufferSize, alignment: 16)
     }
@@ -20,7 +21,7 @@ final class ReadCallbackContext {
         archive_read_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { archive, rawContext, bufferOut in
             let context = Unmanaged<ReadCallbackContext>.fromOpaque(rawContext!).takeUnretainedValue()
             do {
-                let count = try context.upstream(context.buffer)
+                let count = try context.upstream.read(into: context.buffer)
                 bufferOut?.pointee = UnsafeRawPointer(context.buffer.baseAddress)
                 return la_ssize_t(count)
             } catch {

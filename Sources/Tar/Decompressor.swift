@@ -1,14 +1,15 @@
 import CArchive
+import IOFoundation
 
 /// Removes whatever compression libarchive recognises (gzip, bzip2, xz, zstd, lz4, …) from a byte
 /// stream, and passes uncompressed input through unchanged. It uses libarchive's "raw" format, so
 /// the bytes come out untouched by any tar parsing: callers hash them (diff_id) before parsing.
-public final class Decompressor {
+public final class Decompressor: ByteReader {
     private let archive: OpaquePointer
     private let context: ReadCallbackContext
     private var atEnd = false
 
-    public init(bufferSize: Int = 1 << 18, upstream: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+    public init(reading upstream: ByteReader, bufferSize: Int = 1 << 18) throws {
         utf8Locale
         guard let archive = archive_read_new() else { throw TarError("libarchive could not allocate a reader") }
         self.archive = archive

@@ -1,5 +1,6 @@
 import CArchive
 import Glibc
+import IOFoundation
 
 /// Reads tar entries from a byte stream with libarchive.
 ///
@@ -11,8 +12,7 @@ public final class TarReader {
     private let context: ReadCallbackContext
     private var entry: OpaquePointer?
 
-    public init(decompressing: Bool, bufferSize: Int = 1 << 18,
-                upstream: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+    public init(reading upstream: ByteReader, decompressing: Bool, bufferSize: Int = 1 << 18) throws {
         utf8Locale
         guard let archive = archive_read_new() else { throw TarError("libarchive could not allocate a reader") }
         self.archive = archive

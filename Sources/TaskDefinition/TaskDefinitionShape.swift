@@ -4,7 +4,7 @@ import JSON
 /// The JSON type a task-definition field must have (per the ECS API model). Checked before patching,
 /// so a wrong type is one error naming the container and the field, never a field skipped or
 /// rewritten in silence.
-indirect enum JSONShape {
+indirect enum JSONShape: Sendable {
     case string
     case boolean
     case number

@@ -7,16 +7,19 @@ import Glibc
 // program that only says how to build it, so the package builds as usual.
 
 #if IMAGEPATCH_FUZZ
-nonisolated(unsafe) private var selected: FuzzTarget?
-
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
+/// Read once, on first use (a global's initialiser runs exactly once, thread-safely).
+private let selected: FuzzTarget? = {
     let name = getenv("IMAGEPATCH_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let target = FuzzTarget.named(name) else {
         fputs("imagepatch-fuzz: error: set IMAGEPATCH_FUZZ_TARGET to one of: \(FuzzTarget.all.map(\.name).joined(separator: ", "))\n", stderr)
         exit(2)
     }
-    selected = target
+    return target
+}()
+
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
+    _ = selected
     return 0
 }
 

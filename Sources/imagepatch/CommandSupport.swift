@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Glibc
 import ImagePatch
+import IOFoundation
 import OCI
 import Logging
 
@@ -23,7 +24,8 @@ enum CommandSupport {
         installInterruptHandlers()
         do {
             if let timeout { try armDeadline(timeout, afterTimeout: afterTimeout) }
-            try await body()
+            // Archives, files and layers are read, unpacked and written by blocking calls: off the pool.
+            try await BlockingExecutor.run { try await body() }
         } catch let error as ExitCode {
             throw error
         } catch {
@@ -57,7 +59,7 @@ enum CommandSupport {
                                   line: "imagepatch: interrupted; removing temporary files")
             }
             source.resume()
-            dispatchSources.append(source)
+            keepAlive(source)
         }
     }
 
@@ -74,8 +76,9 @@ enum CommandSupport {
                               line: "imagepatch: error: the run did not finish within --timeout \(TerminalText.escaped(text))\(afterTimeout)")
         }
         timer.resume()
-        dispatchSources.append(timer)
+        keepAlive(timer)
     }
 
-    nonisolated(unsafe) private static var dispatchSources: [DispatchSourceProtocol] = []
+    /// A source must outlive the run: it is retained once and never released (the process ends first).
+    private static func keepAlive(_ source: DispatchSourceProtocol) { _ = Unmanaged.passRetained(source as AnyObject) }
 }

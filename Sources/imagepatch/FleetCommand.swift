@@ -1,6 +1,7 @@
 import ArgumentParser
 import Fleet
 import ImagePatch
+import IOFoundation
 import JSON
 import OCI
 

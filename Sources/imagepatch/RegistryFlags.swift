@@ -2,6 +2,7 @@ import AllTransports
 import ArgumentParser
 import Foundation
 import ImagePatch
+import IOFoundation
 import Logging
 import OCI
 import Registry

@@ -10,7 +10,7 @@ enum StderrOutput {
 
     /// `prefix` (imagepatch's own text) followed by `text`, escaped, as one line.
     static func write(_ prefix: String, _ text: String) {
-        lock.withLock { fputs(prefix + TerminalText.escaped(text) + "\n", stderr) }
+        lock.withLock { put(prefix + TerminalText.escaped(text) + "\n") }
     }
 
     /// Takes the lock for good, runs `cleanup`, writes `line` and exits with `code` at once.
@@ -20,9 +20,22 @@ enum StderrOutput {
     static func exit(_ code: Int32, after cleanup: () -> Void, line: String) -> Never {
         lock.lock()
         cleanup()
-        fputs(line + "\n", stderr)
+        put(line + "\n")
         cleanup()
         _exit(code)
+    }
+
+    /// Writes to fd 2 directly, as the unbuffered C `stderr` stream would: that stream is a C global
+    /// the compiler cannot check.
+    private static func put(_ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            offset += n
+        }
     }
 
     /// For a thread that finds the run already ended elsewhere: it waits for that exit.

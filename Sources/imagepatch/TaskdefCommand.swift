@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import ImagePatch
+import IOFoundation
 import TaskDefinition
 import Logging
 import OCI

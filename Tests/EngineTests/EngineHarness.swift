@@ -1,3 +1,4 @@
+import IOFoundation
 import Foundation
 import GzipDecoding
 import ImagePatch
@@ -57,13 +58,7 @@ func strings(_ value: JSONValue?) -> [String]? { value?.arrayValue?.compactMap(\
 
 /// The entries of a gzip tar blob, and the digest of its uncompressed bytes.
 func gunzipTar(_ blob: [UInt8]) throws -> (paths: [String], diffID: Digest) {
-    var offset = 0
-    let decoder = try GzipDecoder { buffer in
-        let count = min(buffer.count, blob.count - offset)
-        blob.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count)])) }
-        offset += count
-        return count
-    }
+    let decoder = try GzipDecoder(reading: MemoryReader(blob))
     var tar: [UInt8] = []
     let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     defer { chunk.deallocate() }
@@ -72,13 +67,7 @@ func gunzipTar(_ blob: [UInt8]) throws -> (paths: [String], diffID: Digest) {
         if count == 0 { break }
         tar.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
     }
-    var read = 0
-    let reader = try TarReader(decompressing: false) { buffer in
-        let count = min(buffer.count, tar.count - read)
-        tar.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[read..<(read + count)])) }
-        read += count
-        return count
-    }
+    let reader = try TarReader(reading: MemoryReader(tar), decompressing: false)
     var paths: [String] = []
     while let entry = try reader.nextEntry() { paths.append(entry.path) }
     return (paths, .sha256(of: tar))

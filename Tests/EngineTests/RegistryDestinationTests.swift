@@ -1,3 +1,4 @@
+import IOFoundation
 import HTTP
 import ImagePatch
 import ImagePatchTestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import IOFoundation
 import OCI
 @testable import Registry
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Yams
 
 /// A YAML (or JSON) document as the fleet file needs it: scalars keep the text they were written
@@ -29,21 +30,22 @@ indirect enum YAMLValue: Sendable {
         try YAMLNestingCheck.check(Array(text.utf8), file: file)
         let box = ResultBox()
         let thread = Thread {
-            box.result = Result { try compose(text, file: file) }
+            let result = Result { try compose(text, file: file) }
+            box.result.withLock { $0 = result }
             box.done.signal()
         }
         thread.stackSize = 64 << 20
         thread.start()
         box.done.wait()
-        switch box.result! {
+        switch box.result.withLock({ $0 })! {
         case .success(let value): return value
         case .failure(let error as FleetError): throw error
         case .failure(let error): throw FleetError(file: file, place: "", "\(error)")
         }
     }
 
-    private final class ResultBox: @unchecked Sendable {
-        var result: Result<YAMLValue, Error>?
+    private final class ResultBox: Sendable {
+        let result = Mutex<Result<YAMLValue, Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
     }
 

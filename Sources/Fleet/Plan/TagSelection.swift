@@ -76,7 +76,7 @@ public struct SelectionError: Error, CustomStringConvertible, Sendable {
 /// `match`: an ICU regular expression (NSRegularExpression's syntax), compiled when the file is
 /// read so a bad one is an error there. Tags are at most 128 characters, which bounds the work of
 /// one match.
-public struct TagPattern: @unchecked Sendable {
+public struct TagPattern: Sendable {
     public let pattern: String
     private let expression: NSRegularExpression
 

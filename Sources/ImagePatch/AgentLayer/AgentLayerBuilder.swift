@@ -1,4 +1,5 @@
 import Hashing
+import IOFoundation
 import OCI
 import Tar
 

@@ -1,8 +1,10 @@
 import Glibc
 import Hashing
+import IOFoundation
 import JSON
 import Logging
 import OCI
+import Synchronization
 
 /// Agent layers kept between runs, by `AgentLayerKey`: `DIR/layers/KEY/layer.tar.gz` (or
 /// `layer.tar.zst`: the key includes the compression) and `DIR/layers/KEY/entry.json` (digest,
@@ -16,14 +18,13 @@ import OCI
 /// - The layers' total size stays under `maxBytes`: the least recently used entries go first
 ///   (each use touches `entry.json`).
 /// - The cache only saves work: when it cannot be read or written, the run goes on without it.
-public final class AgentLayerCache: @unchecked Sendable {
+public final class AgentLayerCache: Sendable {
     public let directory: String
     public let maxBytes: Int64
     let logger: Logger
-    private let lock = Lock()
     /// Layers this process has built or verified, and builds in flight, so concurrent patches of
     /// one fleet build each layer once.
-    private var inProcess: [AgentLayerKey: Task<AgentLayer, Error>] = [:]
+    private let inProcess = Mutex<[AgentLayerKey: Task<AgentLayer, Error>]>([:])
 
     public static let defaultMaxBytes: Int64 = 2 << 30
     /// entry.json lists every path of the layer; an agent has at most `Limits.agentEntries`.
@@ -49,9 +50,10 @@ public final class AgentLayerCache: @unchecked Sendable {
     /// asking: a layer this process made for an image of the other family is relabelled.
     public func layer(for key: AgentLayerKey, format: LayerFormat,
                       build: @escaping @Sendable () async throws -> AgentLayer) async throws -> AgentLayer {
-        let task: Task<AgentLayer, Error> = lock.withLock {
+        let task: Task<AgentLayer, Error> = inProcess.withLock { inProcess in
             if let running = inProcess[key] { return running }
-            let task = Task<AgentLayer, Error> {
+            // Reading, hashing and copying layer files blocks: off the cooperative pool.
+            let task = Task<AgentLayer, Error>(executorPreference: BlockingExecutor.shared) {
                 if let cached = self.cached(key, format: format) { return cached }
                 let built = try await build()
                 self.store(built, key: key)
@@ -61,7 +63,7 @@ public final class AgentLayerCache: @unchecked Sendable {
             return task
         }
         do { return try await task.value.described(as: format) } catch {
-            lock.withLock { inProcess[key] = nil }  // a failed build may succeed on a later call
+            inProcess.withLock { $0[key] = nil }  // a failed build may succeed on a later call
             throw error
         }
     }

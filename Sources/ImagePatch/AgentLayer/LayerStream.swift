@@ -1,5 +1,6 @@
 import GzipDecoding
 import Hashing
+import IOFoundation
 import OCI
 import Tar
 
@@ -20,16 +21,8 @@ final class LayerStream: ByteReader {
         self.budget = budget
         // Decoder errors ("the gzip stream is truncated") say nothing of where: they get `place`.
         do {
-            if mediaType.hasSuffix("gzip") {
-                uncompressed = try GzipDecoder { try blob.read(into: $0) }.asByteReader(place: place)
-            } else {
-                let decompressor = try Decompressor { try blob.read(into: $0) }
-                uncompressed = ClosureReader {
-                    do { return try decompressor.read(into: $0) } catch let error as TarError {
-                        throw OCIError.malformed(place, "\(error)")
-                    }
-                }
-            }
+            let decoder: ByteReader = mediaType.hasSuffix("gzip") ? try GzipDecoder(reading: blob) : try Decompressor(reading: blob)
+            uncompressed = PlaceNamingReader(decoder, place: place)
         } catch let error as GzipDecoderError {
             throw OCIError.malformed(place, "\(error)")
         } catch let error as TarError {

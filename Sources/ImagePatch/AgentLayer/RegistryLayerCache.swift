@@ -1,3 +1,4 @@
+import IOFoundation
 import JSON
 import Logging
 import OCI

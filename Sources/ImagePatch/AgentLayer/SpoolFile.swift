@@ -1,4 +1,5 @@
 import Glibc
+import IOFoundation
 import OCI
 
 /// One append-only, already-unlinked temporary file holding the contents of every regular file
@@ -10,7 +11,7 @@ final class SpoolFile {
     private(set) var length: Int64 = 0
 
     init() throws {
-        let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        let directory = FileSystem.temporaryDirectory
         var template = Array("\(directory)/imagepatch-spool-XXXXXX".utf8CString)
         descriptor = mkstemp(&template)
         guard descriptor >= 0 else { throw OCIError.io("cannot create a spool file in \(directory): \(String(cString: strerror(errno)))") }

@@ -1,6 +1,7 @@
 import JSON
 import Logging
 import OCI
+import Synchronization
 
 /// Agent layers recorded by earlier patches in the target itself: a patched config's labels name the
 /// layer key, the layer's digest, diff_id and size, and the launcher. When the target tag already
@@ -10,11 +11,10 @@ import OCI
 /// A record is used only when the manifest's top layer and the config's last diff_id are the ones
 /// the labels name, and the top layer's media type has the compression asked for (the key says it
 /// too). Like the layer cache, the target repository is the user's own.
-final class TargetLayerRecords: @unchecked Sendable {
+final class TargetLayerRecords: Sendable {
     let target: any ImageSource
     let logger: Logger
-    private let lock = Lock()
-    private var reading: Task<[AgentLayerKey: AgentLayer], Never>?
+    private let reading = Mutex<Task<[AgentLayerKey: AgentLayer], Never>?>(nil)
 
     init(target: any ImageSource, logger: Logger) {
         self.target = target
@@ -24,7 +24,7 @@ final class TargetLayerRecords: @unchecked Sendable {
     /// The layer recorded for `key`, if the target has one, labelled as `format`. The target is read
     /// once per run.
     func find(_ key: AgentLayerKey, format: LayerFormat) async -> AgentLayer? {
-        let task = lock.withLock { () -> Task<[AgentLayerKey: AgentLayer], Never> in
+        let task = reading.withLock { reading -> Task<[AgentLayerKey: AgentLayer], Never> in
             if let reading { return reading }
             let task = Task { await self.readRecords() }
             reading = task

@@ -1,3 +1,4 @@
+import IOFoundation
 import OCI
 import Tar
 
@@ -86,7 +87,7 @@ final class UnionFilesystem {
     func apply(layer index: Int, stream: ByteReader, place: String) throws {
         let reader: TarReader
         do {
-            reader = try TarReader(decompressing: false) { try stream.read(into: $0) }
+            reader = try TarReader(reading: stream, decompressing: false)
         } catch let error as TarError {
             throw PatchError.badAgentLayer(place: place, reason: "\(error)")
         }

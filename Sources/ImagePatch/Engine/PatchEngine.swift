@@ -1,11 +1,29 @@
 import Foundation
+import IOFoundation
 import Logging
 import OCI
+import Synchronization
 
 /// Patches every selected platform of a source image with the agent of the same platform.
 ///
 /// Data flows: source -> plan -> agent layers -> rewritten configs and manifests -> destination.
 /// The engine sees transports only through `ImageSource` and `ImageDestination`.
+///
+/// Where work runs. Much of a patch blocks its thread: reading and writing tar (libarchive and
+/// `TarWriter`), gzip (zlib, ISA-L), hashing, copying and linking files (base layers into a layout
+/// or archive, the agent layer into the cache), and unpacking and packing archives. None of it may
+/// run on Swift's cooperative pool, whose one thread per core would then sit in `read(2)` or zlib
+/// while other tasks wait. So:
+/// - `patch` runs the whole run, abort included, under `BlockingExecutor` (a Dispatch thread for
+///   each piece of work, at once); its child tasks (one per agent platform, one per blob transfer)
+///   inherit it.
+/// - `AgentLayerCache` builds, verifies and stores layers in a task of its own on the same executor.
+/// - The command line runs each command under it too, so sources that unpack an archive when they
+///   are opened (`oci-archive:`, `docker-archive:`) do so off the pool.
+/// - libcurl blocks for a whole exchange: `CurlHTTPClient` runs each one on the same executor. A
+///   streamed blob crosses from the download's thread to the upload's through `BytePipe`, whose
+///   waits block only those two threads.
+/// - Waiting blocks no thread anywhere: `RegistryGate`'s slots are continuations, retries sleep.
 public struct PatchEngine: Sendable {
     public let logger: Logger
     /// Agent layers kept between runs (and shared by the patches of one process); nil builds every
@@ -26,6 +44,13 @@ public struct PatchEngine: Sendable {
 
     public func patch(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
                       options: PatchOptions) async throws -> PatchResult {
+        try await BlockingExecutor.run {
+            try await patchOffThePool(source: source, agent: agent, destination: destination, options: options)
+        }
+    }
+
+    private func patchOffThePool(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
+                                 options: PatchOptions) async throws -> PatchResult {
         do {
             let result = try await run(source: source, agent: agent, destination: destination, options: options)
             // A dry run writes nothing, not even the empty staging area a destination may have prepared.
@@ -237,13 +262,12 @@ public struct PatchEngine: Sendable {
 }
 
 /// Agent layer digest → an image on some registry that holds it (or, offered, likely holds it).
-final class LayerLocations: @unchecked Sendable {
-    private let lock = Lock()
-    private var known: [Digest: any ImageSource] = [:]
+final class LayerLocations: Sendable {
+    private let known = Mutex<[Digest: any ImageSource]>([:])
 
-    func source(for digest: Digest) -> (any ImageSource)? { lock.withLock { known[digest] } }
+    func source(for digest: Digest) -> (any ImageSource)? { known.withLock { $0[digest] } }
     /// A place the layer was just written to: it replaces a guess.
-    func record(_ source: any ImageSource, for digest: Digest) { lock.withLock { known[digest] = source } }
+    func record(_ source: any ImageSource, for digest: Digest) { known.withLock { $0[digest] = source } }
     /// A guess, kept only where nothing better is known.
-    func offer(_ source: any ImageSource, for digest: Digest) { lock.withLock { if known[digest] == nil { known[digest] = source } } }
+    func offer(_ source: any ImageSource, for digest: Digest) { known.withLock { if $0[digest] == nil { $0[digest] = source } } }
 }

@@ -14,7 +14,6 @@ public enum OCIError: Error, CustomStringConvertible, Equatable, Sendable {
     case ambiguousTag(reference: String, available: [String])
     case unsafePath(what: String, path: String, reason: String)
     case invalidReference(String, String)
-    case notRegularFile(String, kind: String)
     case leavesLayout(what: String, path: String)
     case archiveTooLarge(what: String, limit: Int64)
     case io(String)
@@ -39,7 +38,6 @@ public enum OCIError: Error, CustomStringConvertible, Equatable, Sendable {
             "\(reference) holds several images; name one with :TAG (it has: \(available.joined(separator: ", ")))"
         case .unsafePath(let what, let path, let reason): "\(what): refusing entry \(path.debugDescription): \(reason)"
         case .invalidReference(let text, let reason): "invalid image reference \(text.debugDescription): \(reason)"
-        case .notRegularFile(let subject, let kind): "\(subject) is \(kind), not a regular file; refusing to read it"
         case .leavesLayout(let what, let path):
             "\(what): \(path) leads out of the layout through a symbolic link; refusing to read it (copy the layout with cp -rL to keep such blobs)"
         case .archiveTooLarge(let what, let limit):

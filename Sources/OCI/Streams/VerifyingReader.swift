@@ -1,4 +1,5 @@
 import Hashing
+import IOFoundation
 
 /// Passes a blob through while hashing and counting it. Reading past the declared size fails at
 /// once (a hostile source cannot make us store an endless stream), and the digest is checked when

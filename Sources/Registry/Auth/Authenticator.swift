@@ -2,12 +2,13 @@ import Foundation
 import HTTP
 import JSON
 import OCI
+import Synchronization
 
 /// Answers a registry's 401 challenge and remembers the result for the run: Basic with the
 /// credential, or a Bearer token fetched from the challenge's realm for the scopes needed
 /// (`repository:NAME:pull` or `pull,push`), cached per scope set until shortly before it expires.
 /// Tokens and credentials stay inside this type: they never reach logs or errors.
-final class Authenticator: @unchecked Sendable {
+final class Authenticator: Sendable {
     private let registry: String
     private let credential: Credential?
     private let http: any HTTPClient
@@ -16,9 +17,11 @@ final class Authenticator: @unchecked Sendable {
     /// named with --insecure-registry: a plain-HTTP registry does not vouch for another host.
     private let insecureHosts: Set<String>
     private let retrier: Retrier
-    private let lock = Lock()
-    private var challenge: AuthChallenge?
-    private var tokens: [String: (token: String, expires: Date)] = [:]
+    private struct State {
+        var challenge: AuthChallenge?
+        var tokens: [String: (token: String, expires: Date)] = [:]
+    }
+    private let state = Mutex(State())
 
     init(registry: String, credential: Credential?, http: any HTTPClient, verifyTLS: Bool, insecureHosts: Set<String>,
          retrier: Retrier) {
@@ -34,11 +37,11 @@ final class Authenticator: @unchecked Sendable {
 
     /// The Authorization header for a request needing `scopes`, if one is known already.
     func authorization(for scopes: [String]) -> String? {
-        lock.withLock {
-            switch challenge?.scheme {
+        state.withLock { state in
+            switch state.challenge?.scheme {
             case .basic?: return basicHeader()
             case .bearer?:
-                guard let cached = tokens[key(scopes)], cached.expires > Date() else { return nil }
+                guard let cached = state.tokens[key(scopes)], cached.expires > Date() else { return nil }
                 return "Bearer \(cached.token)"
             case nil: return nil
             }
@@ -51,9 +54,9 @@ final class Authenticator: @unchecked Sendable {
         guard let header, let parsed = AuthChallenge.parse(header) else {
             throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "no usable WWW-Authenticate challenge")
         }
-        lock.withLock {
-            challenge = parsed
-            tokens[key(scopes)] = nil
+        state.withLock { state in
+            state.challenge = parsed
+            state.tokens[key(scopes)] = nil
         }
         switch parsed.scheme {
         case .basic:
@@ -128,7 +131,7 @@ final class Authenticator: @unchecked Sendable {
         // Tokens default to 60 s (distribution spec); refresh a little early. A lifetime out of
         // range (negative, or beyond a day) is taken as the default.
         let lifetime = Double(value["expires_in"]?.int64Value.flatMap { (0...86_400).contains($0) ? $0 : nil } ?? 60)
-        lock.withLock { tokens[key(scopes)] = (token, Date().addingTimeInterval(max(lifetime - 10, 5))) }
+        state.withLock { $0.tokens[key(scopes)] = (token, Date().addingTimeInterval(max(lifetime - 10, 5))) }
         return token
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import IOFoundation
 import JSON
 import OCI
 
@@ -102,7 +103,8 @@ extension CredentialHelper {
         } catch {
             kill(pid, SIGKILL)
             _ = waitForExit(pid)
-            throw RegistryError.credentials((error as? OCIError)?.description ?? "cannot read \(what)")
+            let known = (error as? OCIError)?.description ?? (error as? IOError)?.description
+            throw RegistryError.credentials(known ?? "cannot read \(what)")
         }
         let status = waitForExit(pid)
         return (status, output)

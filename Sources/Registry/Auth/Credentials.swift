@@ -1,3 +1,4 @@
+import IOFoundation
 import OCI
 import Foundation
 import HTTP
@@ -92,7 +93,7 @@ public struct CredentialStore: Sendable {
                     continue
                 }
                 let data: [UInt8]
-                do { data = try FileSystem.readFile(path, limit: Self.authFileBytes, what: "the auth file \(path)") } catch let error as OCIError {
+                do { data = try FileSystem.readFile(path, limit: Self.authFileBytes, what: "the auth file \(path)") } catch let error as IOError {
                     throw RegistryError.credentials(error.description)
                 }
                 guard let value = try? JSONValue(parsing: data), let object = value.objectValue else {

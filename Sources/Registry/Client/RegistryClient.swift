@@ -5,7 +5,7 @@ import Logging
 
 /// Talks to one registry: the scheme it speaks, authentication, retries. Everything the source
 /// and destination transports send goes through `send`.
-public final class RegistryClient: @unchecked Sendable {
+public final class RegistryClient: Sendable {
     public let registry: String
     let baseURL: String
     let verifyTLS: Bool

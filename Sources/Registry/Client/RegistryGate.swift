@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What every worker of one process shares about one registry: how many requests may be in flight
 /// to it (`--max-connections-per-registry`), and until when it asked to be left alone (a 429).
@@ -9,19 +10,27 @@ import Foundation
 /// they take their slots together, through `withStreamingSlots`, so neither waits for a slot while
 /// the other holds one. Waiting never blocks a thread: waiters are continuations, served in order,
 /// and a cancelled waiter leaves the queue at once.
-public final class RegistryGate: @unchecked Sendable {
+public final class RegistryGate: Sendable {
     public let registry: String
     public let capacity: Int
     /// A registry's pause is never longer than this (Retry-After is capped the same way).
     let maximumPause: Double
 
-    private let lock = NSLock()
-    private var available: Int
-    private var waiters: [Waiter] = []
-    private var nextWaiter: UInt64 = 0
-    private var notBefore: ContinuousClock.Instant?
-    /// The most requests ever in flight at once, for tests and the debug log.
-    private var peak = 0
+    private let state: Mutex<State>
+
+    private struct State {
+        var available: Int
+        var waiters: [Waiter] = []
+        var nextWaiter: UInt64 = 0
+        var notBefore: ContinuousClock.Instant?
+        /// The most requests ever in flight at once, for tests and the debug log.
+        var peak = 0
+
+        mutating func take(_ count: Int, capacity: Int) {
+            available -= count
+            peak = max(peak, capacity - available)
+        }
+    }
 
     private struct Waiter {
         let id: UInt64
@@ -38,14 +47,14 @@ public final class RegistryGate: @unchecked Sendable {
         self.registry = registry
         self.capacity = capacity
         self.maximumPause = maximumPause
-        available = capacity
+        state = Mutex(State(available: capacity))
     }
 
     /// Requests in flight now, and the most there ever were.
-    public var inFlight: Int { lock.withLock { capacity - available } }
-    public var peakInFlight: Int { lock.withLock { peak } }
+    public var inFlight: Int { state.withLock { capacity - $0.available } }
+    public var peakInFlight: Int { state.withLock { $0.peak } }
     /// Requests queued for a slot now.
-    var waiting: Int { lock.withLock { waiters.count } }
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
     // MARK: Slots
 
@@ -53,27 +62,27 @@ public final class RegistryGate: @unchecked Sendable {
     /// Throws `CancellationError` when the task is cancelled while waiting (nothing is then held).
     func acquire(_ count: Int = 1) async throws {
         precondition(count >= 1 && count <= capacity)
-        let id = lock.withLock { () -> UInt64 in
-            nextWaiter += 1
-            return nextWaiter
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                let outcome: Result<Void, Error>? = lock.withLock {
+                let outcome: Result<Void, Error>? = state.withLock { state in
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    if waiters.isEmpty && available >= count {
-                        take(count)
+                    if state.waiters.isEmpty && state.available >= count {
+                        state.take(count, capacity: capacity)
                         return .success(())
                     }
-                    waiters.append(Waiter(id: id, count: count, continuation: continuation))
+                    state.waiters.append(Waiter(id: id, count: count, continuation: continuation))
                     return nil
                 }
                 if let outcome { continuation.resume(with: outcome) }
             }
         } onCancel: {
-            let cancelled = lock.withLock { () -> Waiter? in
-                guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return waiters.remove(at: index)
+            let cancelled = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index)
             }
             cancelled?.continuation.resume(throwing: CancellationError())
             // The head of the queue may have been waiting behind the one that left.
@@ -83,24 +92,18 @@ public final class RegistryGate: @unchecked Sendable {
 
     /// Gives `count` slots back and lets in the waiters that now fit, in order.
     func release(_ count: Int = 1) {
-        let admitted = lock.withLock { () -> [Waiter] in
-            available += count
-            precondition(available <= capacity, "released more slots of \(registry) than were taken")
+        let admitted = state.withLock { state -> [Waiter] in
+            state.available += count
+            precondition(state.available <= capacity, "released more slots of \(registry) than were taken")
             var admitted: [Waiter] = []
-            while let first = waiters.first, first.count <= available {
-                waiters.removeFirst()
-                take(first.count)
+            while let first = state.waiters.first, first.count <= state.available {
+                state.waiters.removeFirst()
+                state.take(first.count, capacity: capacity)
                 admitted.append(first)
             }
             return admitted
         }
         for waiter in admitted { waiter.continuation.resume() }
-    }
-
-    /// Called with the lock held.
-    private func take(_ count: Int) {
-        available -= count
-        peak = max(peak, capacity - available)
     }
 
     // MARK: Pause after a 429
@@ -110,15 +113,15 @@ public final class RegistryGate: @unchecked Sendable {
     func pause(for seconds: Double) {
         guard seconds > 0 else { return }
         let until = ContinuousClock.now + .milliseconds(Int64(min(seconds, maximumPause) * 1000))
-        lock.withLock {
-            if notBefore.map({ $0 < until }) ?? true { notBefore = until }
+        state.withLock { state in
+            if state.notBefore.map({ $0 < until }) ?? true { state.notBefore = until }
         }
     }
 
     /// How long the registry still wants to be left alone, if at all.
     var remainingPause: Duration? {
         let now = ContinuousClock.now
-        return lock.withLock { notBefore.flatMap { $0 > now ? $0 - now : nil } }
+        return state.withLock { $0.notBefore.flatMap { $0 > now ? $0 - now : nil } }
     }
 
     /// Sleeps (cancellably) until no pause is in force.
@@ -195,28 +198,32 @@ public final class RegistryGate: @unchecked Sendable {
 /// Slots lent to the requests of one streamed transfer. Each request claims one for the length of
 /// its exchange; when the transfer ends, free slots go back to their gates at once, and one still
 /// in use (a download finishing after its reader let go) goes back when its exchange ends.
-final class SlotLease: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [ObjectIdentifier: (gate: RegistryGate, free: Int)] = [:]
-    private var closed = false
+final class SlotLease: Sendable {
+    private struct State {
+        var slots: [ObjectIdentifier: (gate: RegistryGate, free: Int)] = [:]
+        var closed = false
+    }
+    private let state: Mutex<State>
 
     init(_ taken: [(RegistryGate, Int)]) {
+        var slots: [ObjectIdentifier: (gate: RegistryGate, free: Int)] = [:]
         for (gate, count) in taken { slots[ObjectIdentifier(gate), default: (gate, 0)].free += count }
+        state = Mutex(State(slots: slots))
     }
 
     /// Takes a lent slot of `gate` if one is free; false sends the request to the gate itself.
     func claim(_ gate: RegistryGate) -> Bool {
-        lock.withLock {
-            guard !closed, let entry = slots[ObjectIdentifier(gate)], entry.free > 0 else { return false }
-            slots[ObjectIdentifier(gate)]!.free -= 1
+        state.withLock { state in
+            guard !state.closed, let entry = state.slots[ObjectIdentifier(gate)], entry.free > 0 else { return false }
+            state.slots[ObjectIdentifier(gate)]!.free -= 1
             return true
         }
     }
 
     func unclaim(_ gate: RegistryGate) {
-        let giveBack = lock.withLock { () -> Bool in
-            if closed { return true }
-            slots[ObjectIdentifier(gate)]!.free += 1
+        let giveBack = state.withLock { state -> Bool in
+            if state.closed { return true }
+            state.slots[ObjectIdentifier(gate)]!.free += 1
             return false
         }
         if giveBack { gate.release() }
@@ -224,10 +231,10 @@ final class SlotLease: @unchecked Sendable {
 
     /// The transfer is over: the free slots go back now, the claimed ones when unclaimed.
     func close() {
-        let free = lock.withLock { () -> [(RegistryGate, Int)] in
-            closed = true
-            defer { slots.removeAll() }
-            return slots.values.filter { $0.free > 0 }.map { ($0.gate, $0.free) }
+        let free = state.withLock { state -> [(RegistryGate, Int)] in
+            state.closed = true
+            defer { state.slots.removeAll() }
+            return state.slots.values.filter { $0.free > 0 }.map { ($0.gate, $0.free) }
         }
         for (gate, count) in free { gate.release(count) }
     }

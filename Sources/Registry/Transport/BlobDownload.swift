@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import HTTP
+import IOFoundation
 import OCI
 
 /// Where a blob download puts its bytes, attempt after attempt.
@@ -32,7 +33,7 @@ final class BlobDownload: BlobDownloadTarget {
     func begin(at offset: Int64) throws -> HTTPBodySink {
         if offset == 0 || file == nil {
             file?.abandon()
-            let directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+            let directory = FileSystem.temporaryDirectory
             // Private (0600): the layers of a private image must not be readable by other users meanwhile.
             file = try AtomicFileWriter(path: "\(directory)/imagepatch-blob-\(descriptor.digest.hex.prefix(16))", mode: 0o600)
             hasher = DigestHasher(descriptor.digest.algorithm)

@@ -1,12 +1,13 @@
 import Hashing
 import HTTP
 import OCI
+import Synchronization
 
 /// Pushes to a registry, moving only what is missing: a blob already in the target repository is
 /// skipped (HEAD), one in another repository of the same registry is mounted, and only a blob from
 /// elsewhere is uploaded. Manifests go by digest; the tag is written last, by `commit`, so a
 /// failure at any point leaves the tag where it was.
-public final class RegistryDestination: ImageDestination, @unchecked Sendable {
+public final class RegistryDestination: ImageDestination, Sendable {
     public let reference: String
     public let name: DockerReference
     public var canHoldIndex: Bool { true }
@@ -230,26 +231,28 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
 }
 
 /// Counts what was mounted and uploaded, for the closing summary line.
-final class TransferStatistics: @unchecked Sendable {
+final class TransferStatistics: Sendable {
     enum Kind { case mounted, uploaded }
-    private let lock = Lock()
-    private var mounted: (count: Int, bytes: Int64) = (0, 0)
-    private var uploaded: (count: Int, bytes: Int64) = (0, 0)
+    private struct Counts {
+        var mounted: (count: Int, bytes: Int64) = (0, 0)
+        var uploaded: (count: Int, bytes: Int64) = (0, 0)
+    }
+    private let counts = Mutex(Counts())
 
     func record(_ kind: Kind, _ descriptor: Descriptor) {
-        lock.withLock {
+        counts.withLock { counts in
             switch kind {
-            case .mounted: mounted = (mounted.count + 1, mounted.bytes + descriptor.size)
-            case .uploaded: uploaded = (uploaded.count + 1, uploaded.bytes + descriptor.size)
+            case .mounted: counts.mounted = (counts.mounted.count + 1, counts.mounted.bytes + descriptor.size)
+            case .uploaded: counts.uploaded = (counts.uploaded.count + 1, counts.uploaded.bytes + descriptor.size)
             }
         }
     }
 
-    var uploadedBytes: Int64 { lock.withLock { uploaded.bytes } }
+    var uploadedBytes: Int64 { counts.withLock { $0.uploaded.bytes } }
 
     var summary: String {
-        lock.withLock {
-            "uploaded \(uploaded.count) blobs (\(uploaded.bytes) bytes), mounted \(mounted.count) (\(mounted.bytes) bytes)"
+        counts.withLock {
+            "uploaded \($0.uploaded.count) blobs (\($0.uploaded.bytes) bytes), mounted \($0.mounted.count) (\($0.mounted.bytes) bytes)"
         }
     }
 }

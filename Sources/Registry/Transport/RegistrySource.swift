@@ -2,12 +2,13 @@ import Foundation
 import Glibc
 import Hashing
 import HTTP
+import IOFoundation
 import OCI
 
 /// Reads images from a registry (`docker://` and bare references). Manifests are verified against
 /// the digest asked for (or, for a tag, against Docker-Content-Digest); blobs stream to a private
 /// temporary file while being hashed, and are handed over only once verified.
-public final class RegistrySource: ImageSource, PublishedImageSource, @unchecked Sendable {
+public final class RegistrySource: ImageSource, PublishedImageSource, Sendable {
     public let reference: String
     public let name: DockerReference
     let client: RegistryClient

@@ -1,12 +1,13 @@
 import HTTP
 import Logging
 import OCI
+import Synchronization
 
 /// Opens `docker://` references (and bare ones). One client per registry for the run, so the
 /// source and the target on the same registry share connections, tokens, and can mount; and one
 /// gate per registry, so every worker of the process (every image of a `fleet run`) shares its
 /// bound on requests in flight and its pause after a 429.
-public final class RegistryTransport: @unchecked Sendable {
+public final class RegistryTransport: Sendable {
     public struct Options: Sendable {
         public var insecureRegistries: Set<String> = []
         public var caFile: String?
@@ -21,9 +22,8 @@ public final class RegistryTransport: @unchecked Sendable {
     private let options: Options
     private let http: any HTTPClient
     private let logger: Logger
-    private var clients: [String: RegistryClient] = [:]
-    private var gates: [String: RegistryGate] = [:]
-    private let lock = Lock()
+    private let clients = Mutex<[String: RegistryClient]>([:])
+    private let gates = Mutex<[String: RegistryGate]>([:])
 
     /// `logger` defaults to none at all (library and test use); the command line passes its own.
     public init(options: Options, logger: Logger = Logger(label: "imagepatch.registry", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -46,12 +46,12 @@ public final class RegistryTransport: @unchecked Sendable {
     }
 
     private func client(for name: DockerReference) async throws -> RegistryClient {
-        if let existing = lock.withLock({ clients[name.registry] }) { return existing }
+        if let existing = clients.withLock({ $0[name.registry] }) { return existing }
         let credential = try options.credentials.credential(for: name.registry)
         let client = try await RegistryClient.connect(reference: name, insecureHosts: options.insecureRegistries,
                                                       http: http, credential: credential, retry: options.retry,
                                                       gate: gate(for: name.registry), logger: logger)
-        return lock.withLock {
+        return clients.withLock { clients in
             if let raced = clients[name.registry] { return raced }
             clients[name.registry] = client
             return client
@@ -61,7 +61,7 @@ public final class RegistryTransport: @unchecked Sendable {
     /// The gate of `registry`, made on first use; two workers connecting at once share it, so even
     /// their API checks count against the bound.
     public func gate(for registry: String) -> RegistryGate {
-        lock.withLock {
+        gates.withLock { gates in
             if let existing = gates[registry] { return existing }
             let retry = options.retry
             let gate = RegistryGate(registry: registry, capacity: options.maxConnectionsPerRegistry,

@@ -1,5 +1,6 @@
 import Foundation
 @testable import ImagePatch
+import IOFoundation
 import OCI
 import Tar
 import Testing
@@ -13,7 +14,7 @@ struct AgentDirectoryAndLinkTests {
     /// Every entry of a built layer, read back from its gzip tar.
     static func entries(_ layer: AgentLayer) throws -> [TarEntry] {
         let file = try FileReader(path: layer.file)
-        let reader = try TarReader(decompressing: true) { try file.read(into: $0) }
+        let reader = try TarReader(reading: file, decompressing: true)
         var entries: [TarEntry] = []
         while let entry = try reader.nextEntry() { entries.append(entry) }
         return entries

@@ -1,5 +1,6 @@
 import GzipEncoding
 @testable import ImagePatch
+import IOFoundation
 import OCI
 
 /// An agent image held in memory, for building agent layers without a transport: each layer is

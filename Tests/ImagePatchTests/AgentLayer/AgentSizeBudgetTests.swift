@@ -1,6 +1,7 @@
 import Foundation
 import GzipEncoding
 @testable import ImagePatch
+import IOFoundation
 import OCI
 import Tar
 import Testing

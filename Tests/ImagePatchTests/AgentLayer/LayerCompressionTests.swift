@@ -1,5 +1,6 @@
 import Foundation
 import Hashing
+import IOFoundation
 @testable import ImagePatch
 import OCI
 import Tar
@@ -119,7 +120,7 @@ struct LayerCompressionTests {
     @Test("each encoder's output is what libarchive decompresses", arguments: LayerCompression.allCases)
     func libarchiveDecodes(_ compression: LayerCompression) throws {
         let source = MemoryReader(try Self.encode(Self.payload, compression))
-        let decompressor = try Decompressor { try source.read(into: $0) }
+        let decompressor = try Decompressor(reading: source)
         var decoded: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         defer { buffer.deallocate() }

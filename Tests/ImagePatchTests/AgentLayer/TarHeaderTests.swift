@@ -1,5 +1,6 @@
 import Foundation
 @testable import ImagePatch
+import IOFoundation
 import OCI
 import Tar
 import Testing

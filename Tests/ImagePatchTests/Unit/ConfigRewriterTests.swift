@@ -1,4 +1,5 @@
 @testable import ImagePatch
+import IOFoundation
 import JSON
 import OCI
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import GzipDecoding
 import GzipEncoding
+import IOFoundation
 import OCI
 import Testing
 
@@ -60,8 +61,8 @@ struct StreamTests {
             try encoder.finish { compressed.append(contentsOf: $0) }
         }
         let source = MemoryReader(compressed)
-        let decoder = try GzipDecoder { try source.read(into: $0) }
-        #expect(try decoder.asByteReader(place: "x").readAll(limit: 1 << 20, what: "x") == payload)
+        let decoder = try GzipDecoder(reading: source)
+        #expect(try PlaceNamingReader(decoder, place: "x").readAll(limit: 1 << 20, what: "x") == payload)
     }
 
     @Test func truncatedGzipIsAnError() throws {
@@ -70,10 +71,10 @@ struct StreamTests {
         try payload.withUnsafeBytes { try encoder.write($0) { compressed.append(contentsOf: $0) } }
         try encoder.finish { compressed.append(contentsOf: $0) }
         let source = MemoryReader(Array(compressed.dropLast(20)))
-        let decoder = try GzipDecoder { try source.read(into: $0) }
+        let decoder = try GzipDecoder(reading: source)
         let place = "layer 2 (sha256:0123…) of oci:app:1"
         #expect(throws: OCIError.malformed(place, "the gzip stream is truncated")) {
-            try decoder.asByteReader(place: place).drain()
+            try PlaceNamingReader(decoder, place: place).drain()
         }
     }
 
@@ -82,11 +83,11 @@ struct StreamTests {
             let fifo = tmp.appending("fifo")
             try HostileFile.fifo(at: fifo)
             try await HostileFile.unblockingFIFOs([fifo]) {
-                #expect(throws: OCIError.notRegularFile("blob (\(fifo))", kind: "a FIFO (named pipe)")) {
+                #expect(throws: IOError.notRegularFile("blob (\(fifo))", kind: "a FIFO (named pipe)")) {
                     _ = try FileReader(path: fifo, what: "blob")
                 }
             }
-            #expect(throws: OCIError.notRegularFile("/dev/null", kind: "a character device")) { _ = try FileReader(path: "/dev/null") }
+            #expect(throws: IOError.notRegularFile("/dev/null", kind: "a character device")) { _ = try FileReader(path: "/dev/null") }
         }
     }
 

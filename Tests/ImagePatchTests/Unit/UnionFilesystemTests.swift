@@ -1,4 +1,5 @@
 @testable import ImagePatch
+import IOFoundation
 import OCI
 import Tar
 import Testing

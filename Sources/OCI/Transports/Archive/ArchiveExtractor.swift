@@ -1,4 +1,5 @@
 import Glibc
+import IOFoundation
 import Tar
 
 /// Unpacks a (possibly compressed) tar file of a layout or a `docker save` into a private
@@ -50,7 +51,7 @@ private struct Unpacker {
         defer { buffer.deallocate() }
         var current: String?
         do {
-            let reader = try TarReader(decompressing: true) { try input.read(into: $0) }
+            let reader = try TarReader(reading: input, decompressing: true)
             while let entry = try reader.nextEntry() {
                 current = entry.path
                 try unpack(entry, from: reader, buffer: buffer)

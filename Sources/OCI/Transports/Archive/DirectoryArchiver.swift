@@ -1,4 +1,5 @@
 import Glibc
+import IOFoundation
 import Tar
 
 /// Writes the files of a directory as an uncompressed tar, in sorted order, owned by root, with a

@@ -1,10 +1,11 @@
+import IOFoundation
 import JSON
 
 /// Writes a `docker save` archive that `docker load` and `skopeo` read: `manifest.json`, the config
 /// and the layers as `blobs/sha256/<hex>` (the paths Docker 25+ uses). Layers are stored as they
 /// are (compressed or not); `docker load` detects compression. One image per archive: Docker's
 /// format has no multi-platform index, so the engine refuses an index for this destination.
-public final class DockerArchiveDestination: ImageDestination, @unchecked Sendable {
+public final class DockerArchiveDestination: ImageDestination, Sendable {
     public let reference: String
     public var canHoldIndex: Bool { false }
     private let file: String

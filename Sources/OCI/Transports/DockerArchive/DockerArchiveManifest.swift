@@ -1,3 +1,4 @@
+import IOFoundation
 import JSON
 
 /// `manifest.json` of a `docker save` archive: an array of `{"Config", "RepoTags", "Layers"}`.

@@ -1,3 +1,4 @@
+import IOFoundation
 import JSON
 
 /// `docker-archive:FILE[:NAME]`: the `docker save` format, possibly compressed as a whole
@@ -5,7 +6,7 @@ import JSON
 /// made: a Docker v2 manifest whose descriptors are the hashes of the files in the archive.
 /// Each layer is checked against the config's diff_ids, since nothing else vouches for it.
 /// `maxUnpackedBytes` bounds what unpacking may write, and each layer's uncompressed size.
-public final class DockerArchiveSource: ImageSource, @unchecked Sendable {
+public final class DockerArchiveSource: ImageSource, Sendable {
     public let reference: String
     private let directory: TemporaryDirectory
     private let root: ManifestBlob

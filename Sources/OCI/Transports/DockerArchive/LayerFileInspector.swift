@@ -1,5 +1,6 @@
 import GzipDecoding
 import Hashing
+import IOFoundation
 import Tar
 
 /// Hashes a layer file as stored (its digest) and as uncompressed tar (its diff_id), in one read.
@@ -25,7 +26,7 @@ enum LayerFileInspector {
         }
         let compressed = try isGzip(path, what: what)
         let uncompressed: ByteReader = compressed
-            ? try GzipDecoder(upstream: { try counting.read(into: $0) }).asByteReader(place: what)
+            ? PlaceNamingReader(try GzipDecoder(reading: counting), place: what)
             : counting
         let diffHasher = DigestHasher()
         var total: Int64 = 0
@@ -47,17 +48,5 @@ enum LayerFileInspector {
         var header = [UInt8](repeating: 0, count: 2)
         let n = try header.withUnsafeMutableBytes { try file.read(into: $0) }
         return n == 2 && header[0] == 0x1f && header[1] == 0x8b
-    }
-}
-
-extension GzipDecoder {
-    /// The decompressed bytes as a stream whose errors name `place` (the layer, its index, digest
-    /// and image), since zlib's own messages ("the gzip stream is truncated") say nothing of where.
-    public func asByteReader(place: String) -> ByteReader {
-        ClosureReader {
-            do { return try self.read(into: $0) } catch let error as GzipDecoderError {
-                throw OCIError.malformed(place, "\(error)")
-            }
-        }
     }
 }

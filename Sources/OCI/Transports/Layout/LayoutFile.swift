@@ -1,4 +1,5 @@
 import Glibc
+import IOFoundation
 
 /// Opens the files of an OCI layout (`oci-layout`, `index.json`, blobs). The layout is untrusted:
 /// a file in it may be a symbolic link (some tools deduplicate blobs that way), but only to a

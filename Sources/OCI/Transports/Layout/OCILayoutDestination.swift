@@ -1,4 +1,6 @@
 import Glibc
+import Synchronization
+import IOFoundation
 
 /// Writes into an OCI image layout directory (`oci:DIR[:TAG]`).
 ///
@@ -7,17 +9,16 @@ import Glibc
 /// other tags), and the tag only changes when index.json is atomically replaced at commit; abort
 /// removes the blobs this run added. A blob already in the layout is reused only once its size and
 /// digest have been checked: one that does not match is replaced, never pointed at.
-public final class OCILayoutDestination: ImageDestination, @unchecked Sendable {
+public final class OCILayoutDestination: ImageDestination, Sendable {
     public let reference: String
     public var canHoldIndex: Bool { true }
     let directory: String
     private let tag: String?
     /// Removed with the destination unless commit renamed it into place.
     private let staging: TemporaryDirectory?
-    private var addedBlobs: [String] = []
+    private let addedBlobs = Mutex<[String]>([])
     /// Blobs known to be whole: checked once in this run, or written by it from a verified stream.
-    private var verifiedBlobs: Set<Digest> = []
-    private let lock = Lock()
+    private let verifiedBlobs = Mutex<Set<Digest>>([])
 
     public init(directory: String, tag: String?, reference: String) throws {
         self.directory = directory
@@ -39,14 +40,14 @@ public final class OCILayoutDestination: ImageDestination, @unchecked Sendable {
     var root: String { staging?.path ?? directory }
 
     public func hasBlob(_ descriptor: Descriptor) async throws -> Bool {
-        if lock.withLock({ verifiedBlobs.contains(descriptor.digest) }) { return true }
+        if verifiedBlobs.withLock({ $0.contains(descriptor.digest) }) { return true }
         guard Self.pathExists(OCILayoutIndex.blobPath(root, descriptor.digest)) else { return false }
         do {
             try LayoutFile.openBlob(descriptor, layout: root, what: "blob \(descriptor.digest) already in \(reference)").drain()
-        } catch is OCIError {
+        } catch is OCIError, is IOError {
             return false  // corrupt, truncated, not a regular file or leading elsewhere: putBlob replaces it
         }
-        lock.withLock { _ = verifiedBlobs.insert(descriptor.digest) }
+        verifiedBlobs.withLock { _ = $0.insert(descriptor.digest) }
         return true
     }
 
@@ -62,10 +63,8 @@ public final class OCILayoutDestination: ImageDestination, @unchecked Sendable {
             try reader.forEachChunk { try writer.write($0) }
             try writer.commit()
         }
-        lock.withLock {
-            verifiedBlobs.insert(descriptor.digest)
-            if !replacing { addedBlobs.append(path) }
-        }
+        verifiedBlobs.withLock { _ = $0.insert(descriptor.digest) }
+        if !replacing { addedBlobs.withLock { $0.append(path) } }
     }
 
     /// Base layers stay where they are: a blob that is a file on the same filesystem is checked
@@ -104,14 +103,14 @@ public final class OCILayoutDestination: ImageDestination, @unchecked Sendable {
             chmod(staging.path, 0o755)  // mkdtemp made it private
             try FileSystem.rename(staging.path, directory)
         }
-        lock.withLock { addedBlobs.removeAll() }
+        addedBlobs.withLock { $0.removeAll() }
     }
 
     public func abort() async {
         if let staging {
             FileSystem.removeTree(staging.path)
         } else {
-            lock.withLock { addedBlobs.forEach { unlink($0) } }
+            addedBlobs.withLock { $0.forEach { unlink($0) } }
         }
     }
 
@@ -123,17 +122,5 @@ public final class OCILayoutDestination: ImageDestination, @unchecked Sendable {
 
     private static func isEmptyDirectory(_ path: String) -> Bool {
         FileSystem.isDirectory(path) && ((try? FileSystem.listDirectory(path).isEmpty) ?? false)
-    }
-}
-
-/// A minimal mutex for state touched by concurrent blob uploads.
-public final class Lock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    public init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

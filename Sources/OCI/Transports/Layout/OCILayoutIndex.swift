@@ -1,3 +1,4 @@
+import IOFoundation
 import JSON
 
 /// The `index.json` of an OCI layout, with tag lookup by `org.opencontainers.image.ref.name`.

@@ -1,7 +1,8 @@
+import IOFoundation
 import JSON
 
 /// Reads an OCI image layout directory (`oci:DIR[:TAG]`).
-public final class OCILayoutSource: ImageSource, LocalBlobFiles, @unchecked Sendable {
+public final class OCILayoutSource: ImageSource, LocalBlobFiles, Sendable {
     public let reference: String
     let directory: String
     let root: Descriptor
@@ -45,18 +46,5 @@ public final class OCILayoutSource: ImageSource, LocalBlobFiles, @unchecked Send
     private func openVerified(_ descriptor: Descriptor, what: String) throws -> ByteReader {
         guard FileSystem.exists(OCILayoutIndex.blobPath(directory, descriptor.digest)) else { throw OCIError.notFound(what) }
         return try LayoutFile.openBlob(descriptor, layout: directory, what: what)
-    }
-}
-
-/// A directory that is removed when the last owner lets go of it.
-public final class TemporaryDirectory: @unchecked Sendable {
-    public let path: String
-    public init(near: String? = nil, prefix: String = "imagepatch") throws {
-        path = try FileSystem.makeTemporaryDirectory(near: near, prefix: prefix)
-        InterruptCleanup.register(path)
-    }
-    deinit {
-        InterruptCleanup.unregister(path)
-        FileSystem.removeTree(path)
     }
 }

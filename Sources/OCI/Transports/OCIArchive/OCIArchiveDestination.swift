@@ -1,5 +1,7 @@
+import IOFoundation
+
 /// Writes an `oci-archive:FILE[:TAG]`: a layout built beside FILE, packed into FILE on commit.
-public final class OCIArchiveDestination: ImageDestination, @unchecked Sendable {
+public final class OCIArchiveDestination: ImageDestination, Sendable {
     public let reference: String
     public var canHoldIndex: Bool { true }
     private let file: String

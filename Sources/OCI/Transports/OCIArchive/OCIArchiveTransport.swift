@@ -1,3 +1,5 @@
+import IOFoundation
+
 /// `oci-archive:FILE[:TAG]`: a tar of an OCI layout. Reading unpacks it into a private directory
 /// and reads that as a layout; writing builds a layout beside FILE and packs it on commit
 /// (`OCIArchiveDestination`). `maxUnpackedBytes` bounds what unpacking may write (`--max-archive-size`).

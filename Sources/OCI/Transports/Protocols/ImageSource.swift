@@ -1,3 +1,5 @@
+import IOFoundation
+
 /// Where images are read from. The patch engine talks only to this protocol; each transport
 /// (`oci:`, `oci-archive:`, `docker-archive:`, `docker://`) implements it once.
 /// Everything a source returns has been verified against its digest.

@@ -17,7 +17,7 @@ private final class StandardInputReader: ByteReader {
             let n = Glibc.read(0, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno == EINTR { continue }
-            throw OCIError.io("cannot read standard input: \(systemError())")
+            throw IOError.failed("cannot read standard input: \(systemError())")
         }
     }
 }

@@ -3,6 +3,10 @@ import Glibc
 /// A bounded pipe between a producer (a download) and a consumer (an upload) on other threads, so
 /// a blob can go from one registry to another without landing on disk and without growing memory:
 /// the producer blocks while `capacity` bytes wait, the consumer while none do.
+///
+/// Sendable unchecked: every mutable field is read and written only with `mutex` held, and the
+/// waits need a condition variable, which `Mutex` does not offer. The pthread objects live in the
+/// class instance, so their addresses never change.
 public final class BytePipe: ByteReader, @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var changed = pthread_cond_t()
@@ -13,7 +17,14 @@ public final class BytePipe: ByteReader, @unchecked Sendable {
     private var failure: Error?
     private var cancelled = false
     private let capacity: Int
-    public private(set) var bytesWritten: Int64 = 0
+    private var written: Int64 = 0
+
+    /// Bytes the producer has written so far.
+    public var bytesWritten: Int64 {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return written
+    }
 
     public init(capacity: Int = 8 << 20) {
         self.capacity = capacity
@@ -38,7 +49,7 @@ public final class BytePipe: ByteReader, @unchecked Sendable {
         if cancelled { throw Cancelled() }
         chunks.append(Array(chunk))
         buffered += chunk.count
-        bytesWritten += Int64(chunk.count)
+        written += Int64(chunk.count)
         pthread_cond_broadcast(&changed)
     }
 

@@ -12,7 +12,7 @@ public final class AtomicFileWriter {
         self.path = path
         self.temporaryPath = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw OCIError.io("cannot create \(temporaryPath): \(systemError())") }
+        guard descriptor >= 0 else { throw IOError.failed("cannot create \(temporaryPath): \(systemError())") }
         InterruptCleanup.register(temporaryPath)
     }
 
@@ -26,7 +26,7 @@ public final class AtomicFileWriter {
             let n = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw OCIError.io("cannot write \(temporaryPath): \(systemError())")
+                throw IOError.failed("cannot write \(temporaryPath): \(systemError())")
             }
             offset += n
         }
@@ -40,12 +40,12 @@ public final class AtomicFileWriter {
         InterruptCleanup.unregister(temporaryPath)
         guard close(descriptor) == 0 else {
             unlink(temporaryPath)
-            throw OCIError.io("cannot write \(temporaryPath): \(systemError())")
+            throw IOError.failed("cannot write \(temporaryPath): \(systemError())")
         }
         guard rename(temporaryPath, path) == 0 else {
             let reason = systemError()
             unlink(temporaryPath)
-            throw OCIError.io("cannot rename \(temporaryPath) to \(path): \(reason)")
+            throw IOError.failed("cannot rename \(temporaryPath) to \(path): \(reason)")
         }
     }
 
@@ -58,11 +58,14 @@ public final class AtomicFileWriter {
     }
 }
 
-func systemError() -> String { String(cString: strerror(errno)) }
-
 /// Small filesystem helpers shared by the local transports.
 public enum FileSystem {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Where a run's temporary files go: `$TMPDIR`, else `/tmp`. The one place that reads `TMPDIR`.
+    public static var temporaryDirectory: String {
+        getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    }
 
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
@@ -74,7 +77,7 @@ public enum FileSystem {
         for component in path.split(separator: "/") {
             current += "/" + component
             if mkdir(current, mode) != 0 && errno != EEXIST {
-                throw OCIError.io("cannot create directory \(current): \(systemError())")
+                throw IOError.failed("cannot create directory \(current): \(systemError())")
             }
         }
     }
@@ -85,11 +88,11 @@ public enum FileSystem {
         if let path {
             parent = parentDirectory(of: path)
         } else {
-            parent = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+            parent = temporaryDirectory
         }
         var template = Array("\(parent)/.\(prefix)-XXXXXX".utf8CString)
         guard let result = mkdtemp(&template) else {
-            throw OCIError.io("cannot create a temporary directory in \(parent): \(systemError())")
+            throw IOError.failed("cannot create a temporary directory in \(parent): \(systemError())")
         }
         return String(cString: result)
     }
@@ -113,7 +116,7 @@ public enum FileSystem {
     }
 
     public static func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else { throw OCIError.io("cannot list \(path): \(systemError())") }
+        guard let dir = opendir(path) else { throw IOError.failed("cannot list \(path): \(systemError())") }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -126,7 +129,7 @@ public enum FileSystem {
     }
 
     public static func rename(_ from: String, _ to: String) throws {
-        guard Glibc.rename(from, to) == 0 else { throw OCIError.io("cannot rename \(from) to \(to): \(systemError())") }
+        guard Glibc.rename(from, to) == 0 else { throw IOError.failed("cannot rename \(from) to \(to): \(systemError())") }
     }
 
     /// Reads a file the user named for their own settings (an auth file), which may be a pipe

@@ -16,7 +16,7 @@ extension ByteReader {
         while true {
             let count = try read(into: chunk)
             if count == 0 { return result }
-            guard result.count + count <= limit else { throw OCIError.tooLarge(what: what, limit: Int64(limit)) }
+            guard result.count + count <= limit else { throw IOError.tooLarge(what: what, limit: Int64(limit)) }
             result.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
         }
     }
@@ -36,7 +36,7 @@ extension ByteReader {
     public func drain() throws { try forEachChunk { _ in } }
 }
 
-/// Adapts a closure to ByteReader, for the C-library wrappers that pull through closures.
+/// Adapts a closure to ByteReader, for a read that counts, hashes or reads at a position on the way.
 public final class ClosureReader: ByteReader {
     private let body: (UnsafeMutableRawBufferPointer) throws -> Int
     public init(_ body: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) { self.body = body }

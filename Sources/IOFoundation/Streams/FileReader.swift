@@ -22,13 +22,13 @@ public final class FileReader: ByteReader {
         let subject = what.map { "\($0) (\(path))" } ?? path
         var info = stat()
         guard (followSymlinks ? stat(path, &info) : lstat(path, &info)) == 0 else {
-            throw OCIError.io("cannot open \(subject): \(systemError())")
+            throw IOError.failed("cannot open \(subject): \(systemError())")
         }
         if regularOnly { try Self.requireRegular(info, subject) }
         let fd = open(path, O_RDONLY | O_CLOEXEC | (regularOnly ? O_NONBLOCK : 0) | (followSymlinks ? 0 : O_NOFOLLOW))
-        guard fd >= 0 else { throw OCIError.io("cannot open \(subject): \(systemError())") }
+        guard fd >= 0 else { throw IOError.failed("cannot open \(subject): \(systemError())") }
         do {
-            guard fstat(fd, &info) == 0 else { throw OCIError.io("cannot open \(subject): \(systemError())") }
+            guard fstat(fd, &info) == 0 else { throw IOError.failed("cannot open \(subject): \(systemError())") }
             if regularOnly { try Self.requireRegular(info, subject) }
         } catch {
             close(fd)
@@ -47,7 +47,7 @@ public final class FileReader: ByteReader {
             let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno == EINTR { continue }
-            throw OCIError.io("cannot read \(path): \(systemError())")
+            throw IOError.failed("cannot read \(path): \(systemError())")
         }
     }
 
@@ -63,6 +63,6 @@ public final class FileReader: ByteReader {
         case S_IFLNK: kind = "a symbolic link"
         default: kind = "a special file"
         }
-        throw OCIError.notRegularFile(subject, kind: kind)
+        throw IOError.notRegularFile(subject, kind: kind)
     }
 }

@@ -11,42 +11,57 @@ public final class DigestHasher {
     }
 
     public let algorithm: Algorithm
-    private let context: OpaquePointer
+    private let digest: EVPDigest
 
     public init(_ algorithm: Algorithm = .sha256) {
         self.algorithm = algorithm
+        digest = EVPDigest(algorithm == .sha256 ? EVP_sha256() : EVP_sha512())
+    }
+
+    public func update(_ buffer: UnsafeRawBufferPointer) { digest.update(buffer) }
+
+    public func update<Bytes: Collection<UInt8>>(_ bytes: Bytes) { digest.update(bytes) }
+
+    /// The lowercase hex digest. The hasher must not be used afterwards.
+    public func finalizeHex() -> String { digest.finalizeHex() }
+
+    public static func hex<Bytes: Collection<UInt8>>(_ algorithm: Algorithm = .sha256, of bytes: Bytes) -> String {
+        let hasher = DigestHasher(algorithm)
+        hasher.update(bytes)
+        return hasher.finalizeHex()
+    }
+}
+
+/// One EVP message digest context: the part every hasher here shares.
+final class EVPDigest {
+    private let context: OpaquePointer
+
+    init(_ md: OpaquePointer?) {
         guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
         self.context = context
-        let md = algorithm == .sha256 ? EVP_sha256() : EVP_sha512()
         precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
     }
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public func update(_ buffer: UnsafeRawBufferPointer) {
+    func update(_ buffer: UnsafeRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         precondition(EVP_DigestUpdate(context, base, buffer.count) == 1, "EVP_DigestUpdate failed")
     }
 
-    public func update<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+    func update<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
         if let done: Void = bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) {
             return done
         }
         Array(bytes).withUnsafeBytes { update($0) }
     }
 
-    /// The lowercase hex digest. The hasher must not be used afterwards.
-    public func finalizeHex() -> String {
+    /// The lowercase hex digest. The context must not be used afterwards.
+    func finalizeHex() -> String {
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         precondition(EVP_DigestFinal_ex(context, &output, &length) == 1, "EVP_DigestFinal_ex failed")
         return hexEncoded(output.prefix(Int(length)))
-    }
-
-    public static func hex<Bytes: Collection<UInt8>>(_ algorithm: Algorithm = .sha256, of bytes: Bytes) -> String {
-        let hasher = DigestHasher(algorithm)
-        hasher.update(bytes)
-        return hasher.finalizeHex()
     }
 }
 

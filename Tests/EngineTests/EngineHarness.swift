@@ -59,14 +59,7 @@ func strings(_ value: JSONValue?) -> [String]? { value?.arrayValue?.compactMap(\
 /// The entries of a gzip tar blob, and the digest of its uncompressed bytes.
 func gunzipTar(_ blob: [UInt8]) throws -> (paths: [String], diffID: Digest) {
     let decoder = try GzipDecoder(reading: MemoryReader(blob))
-    var tar: [UInt8] = []
-    let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-    defer { chunk.deallocate() }
-    while true {
-        let count = try decoder.read(into: chunk)
-        if count == 0 { break }
-        tar.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
-    }
+    let tar = try decoder.readAll(limit: 1 << 30, what: "test layer")
     let reader = try TarReader(reading: MemoryReader(tar), decompressing: false)
     var paths: [String] = []
     while let entry = try reader.nextEntry() { paths.append(entry.path) }

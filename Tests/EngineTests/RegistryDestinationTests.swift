@@ -121,10 +121,7 @@ struct RegistryDestinationTests {
         let destination = try await scriptedTransport(registry.http).destination(Self.target)
         let result = try await harness.run(destination: destination, options: harness.options(jobs: 1))
 
-        let configs = try result.platforms.map { platform in
-            let manifest = try #require(registry.manifest(platform.digest.description, in: "app"))
-            return try Digest(parsing: try #require(try object(manifest.bytes)["config"]?["digest"]?.stringValue))
-        }
+        let configs = try EngineHarness.configDigests(of: result, in: registry)
         // Every blob once, in the engine's order (by digest): a HEAD, then a session for the missing.
         var expected = ["GET /v2/app/manifests/patched", "GET /v2/app/manifests/patched"]
         var sessions = 0
@@ -164,10 +161,7 @@ extension RegistryDestinationTests {
         let destination = try await transport.destination(Self.target)
         let result = try await RegistryDestinationTests.patch(harness, source: source, destination: destination)
 
-        let configs = try result.platforms.map { platform in
-            let manifest = try #require(registry.manifest(platform.digest.description, in: "app"))
-            return try Digest(parsing: try #require(try object(manifest.bytes)["config"]?["digest"]?.stringValue))
-        }
+        let configs = try EngineHarness.configDigests(of: result, in: registry)
         var expected = ["GET /v2/app/manifests/patched", "GET /v2/app/manifests/patched"]
         var sessions = 0
         for digest in harness.baseLayers.union(result.platforms.map(\.agentLayer.digest)).union(configs).sorted() {
@@ -220,5 +214,13 @@ extension RegistryDestinationTests {
 extension EngineHarness {
     func run(destination: any ImageDestination, options: PatchOptions) async throws -> PatchResult {
         try await engine.patch(source: source, agent: agentSource, destination: destination, options: options)
+    }
+
+    /// The config digests of the pushed platform manifests, read back from the scripted registry.
+    static func configDigests(of result: PatchResult, in registry: ScriptedRegistry) throws -> [Digest] {
+        try result.platforms.map { platform in
+            let manifest = try #require(registry.manifest(platform.digest.description, in: "app"))
+            return try Digest(parsing: try #require(try object(manifest.bytes)["config"]?["digest"]?.stringValue))
+        }
     }
 }

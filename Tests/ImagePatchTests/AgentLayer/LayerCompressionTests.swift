@@ -120,15 +120,7 @@ struct LayerCompressionTests {
     @Test("each encoder's output is what libarchive decompresses", arguments: LayerCompression.allCases)
     func libarchiveDecodes(_ compression: LayerCompression) throws {
         let source = MemoryReader(try Self.encode(Self.payload, compression))
-        let decompressor = try Decompressor(reading: source)
-        var decoded: [UInt8] = []
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
-        defer { buffer.deallocate() }
-        while true {
-            let n = try decompressor.read(into: buffer)
-            if n == 0 { break }
-            decoded += buffer[0..<n]
-        }
+        let decoded = try Decompressor(reading: source).readAll(limit: 1 << 30, what: "encoded payload")
         #expect(decoded == Self.payload)
     }
 

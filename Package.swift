@@ -23,18 +23,24 @@ let package = Package(
     ],
     targets: [
         // C libraries, found with pkg-config and installed by scripts/setup.
-        .systemLibrary(name: "CArchive", path: "Sources/CLibraries/CArchive", pkgConfig: "libarchive",
-                       providers: [.apt(["libarchive-dev"])]),
-        .systemLibrary(name: "CCrypto", path: "Sources/CLibraries/CCrypto", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CZlib", path: "Sources/CLibraries/CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CISAL", path: "Sources/CLibraries/CISAL", pkgConfig: "libisal",
-                       providers: [.apt(["libisal-dev"])]),
-        .systemLibrary(name: "CCurl", path: "Sources/CLibraries/CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CZstd", path: "Sources/CLibraries/CZstd", pkgConfig: "libzstd",
-                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CArchive", path: "Sources/CLibraries/CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", path: "Sources/CLibraries/CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CLibraries/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CISAL", path: "Sources/CLibraries/CISAL", pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CLibraries/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CLibraries/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
 
         // Byte streams, files, the temporary directory, interrupt cleanup and the executor for
         // blocking work: below everything else, so the codecs read and produce `ByteReader`s.
@@ -51,63 +57,84 @@ let package = Package(
         // Order-preserving JSON, so unknown fields survive edits.
         .target(name: "JSON"),
 
-        .target(name: "OCI", dependencies: [
-            "IOFoundation", "JSON", "Hashing", "Tar", "GzipDecoding",
-        ]),
-        .target(name: "Registry", dependencies: [
-            "IOFoundation", "OCI", "JSON", "Hashing", "HTTP",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "ImagePatch", dependencies: [
-            "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding", "ZstdEncoding",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "OCI",
+            dependencies: [
+                "IOFoundation", "JSON", "Hashing", "Tar", "GzipDecoding",
+            ]),
+        .target(
+            name: "Registry",
+            dependencies: [
+                "IOFoundation", "OCI", "JSON", "Hashing", "HTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "ImagePatch",
+            dependencies: [
+                "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding", "ZstdEncoding",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // ECS task definitions (`taskdef`): the agent added at deploy time, sidecar or embedded.
         .target(name: "TaskDefinition", dependencies: ["IOFoundation", "ImagePatch", "OCI", "JSON"]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.
-        .target(name: "Fleet", dependencies: [
-            "OCI", "JSON", "Hashing",
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        .target(
+            name: "Fleet",
+            dependencies: [
+                "OCI", "JSON", "Hashing",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // The transport table: every transport, local (OCI) and registry, in one list.
         .target(name: "AllTransports", dependencies: ["OCI", "Registry"]),
         // Signatures (cosign format), DSSE, in-toto/SLSA provenance, SBOMs and OCI 1.1 artifacts.
         .target(name: "Attestation", dependencies: ["JSON", "Hashing", "OCI"]),
-        .executableTarget(name: "imagepatch", dependencies: [
-            "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .executableTarget(
+            name: "imagepatch",
+            dependencies: [
+                "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Fuzzing (scripts/fuzz): the harnesses are a library, so the normal test suite replays the
         // committed corpora through them; the executable is libFuzzer's driver only in a fuzz build.
         .target(name: "FuzzHarnesses", dependencies: ["IOFoundation", "JSON", "OCI", "Registry", "ImagePatch", "TaskDefinition", "Tar"]),
         // libFuzzer's C entry points write to the C `stderr` global: Swift 5 mode.
-        .executableTarget(name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"],
-                          swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(
+            name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Test doubles shared by test targets only: images, a recording destination and a scripted
         // HTTP registry, all in memory, so the engine runs in-process without root or fixtures.
-        .target(name: "ImagePatchTestSupport", dependencies: [
-            "IOFoundation", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipEncoding",
-        ]),
+        .target(
+            name: "ImagePatchTestSupport",
+            dependencies: [
+                "IOFoundation", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipEncoding",
+            ]),
 
-        .testTarget(name: "JSONTests", dependencies: ["JSON"],
-                    swiftSettings: testLanguageMode),
-        .testTarget(name: "ImagePatchTests", dependencies: [
-            "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "Tar", "AllTransports",
-        ], swiftSettings: testLanguageMode),
-        .testTarget(name: "RegistryTests", dependencies: ["IOFoundation", "Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"],
-                    swiftSettings: testLanguageMode),
+        .testTarget(
+            name: "JSONTests", dependencies: ["JSON"],
+            swiftSettings: testLanguageMode),
+        .testTarget(
+            name: "ImagePatchTests",
+            dependencies: [
+                "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "Tar", "AllTransports",
+            ], swiftSettings: testLanguageMode),
+        .testTarget(
+            name: "RegistryTests", dependencies: ["IOFoundation", "Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"],
+            swiftSettings: testLanguageMode),
         // The in-memory engine tests and the attestation tests are Swift 6 clean.
-        .testTarget(name: "EngineTests", dependencies: [
-            "ImagePatchTestSupport", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipDecoding",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"],
-                    swiftSettings: testLanguageMode),
-        .testTarget(name: "FleetTests", dependencies: ["IOFoundation", "Fleet", "OCI", "JSON", "Registry"],
-                    swiftSettings: testLanguageMode),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "ImagePatchTestSupport", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipDecoding",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "FuzzReplayTests", dependencies: ["FuzzHarnesses"],
+            swiftSettings: testLanguageMode),
+        .testTarget(
+            name: "FleetTests", dependencies: ["IOFoundation", "Fleet", "OCI", "JSON", "Registry"],
+            swiftSettings: testLanguageMode),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Hashing", "OCI", "JSON"]),
     ],
     // Swift 6: the compiler checks the threading of every target.

@@ -26,8 +26,10 @@ public struct ArtifactManifest: Sendable {
     ///     `application/vnd.dsse.envelope.v1+json` for a signed statement.
     ///   - subject: the platform manifest's descriptor (media type, digest, size; nothing else is kept).
     ///   - annotations: e.g. `org.opencontainers.image.created`; written sorted.
-    public init(artifactType: String, document: [UInt8], documentMediaType: String, subject: Descriptor,
-                annotations: [String: String] = [:]) {
+    public init(
+        artifactType: String, document: [UInt8], documentMediaType: String, subject: Descriptor,
+        annotations: [String: String] = [:]
+    ) {
         let sortedAnnotations = annotations.sorted { $0.key < $1.key }
         layer = document
         layerDescriptor = Descriptor(mediaType: documentMediaType, digest: .sha256(of: document), size: Int64(document.count))
@@ -77,8 +79,10 @@ public enum ReferrersIndex {
     /// The index with `descriptor` added to `existing` (the index under the fallback tag, untrusted;
     /// nil when the tag does not exist). An entry with the same digest is not added twice; other
     /// entries and unknown fields are kept as they were.
-    public static func adding(_ descriptor: Descriptor, to existing: [UInt8]?,
-                              place: String = "the referrers index") throws(AttestationError) -> Update {
+    public static func adding(
+        _ descriptor: Descriptor, to existing: [UInt8]?,
+        place: String = "the referrers index"
+    ) throws(AttestationError) -> Update {
         var object = JSONObject([("schemaVersion", .integer(2)), ("mediaType", .string(MediaType.ociIndex))])
         var entries = [Descriptor]()
         if let existing {
@@ -99,8 +103,10 @@ public enum ReferrersIndex {
 
     /// The entries of a referrers index (the fallback tag's, or the referrers API's answer), optionally
     /// only those of one artifactType, for `inspect`.
-    public static func entries(of index: [UInt8], artifactType: String? = nil,
-                               place: String = "the referrers index") throws(AttestationError) -> [Descriptor] {
+    public static func entries(
+        of index: [UInt8], artifactType: String? = nil,
+        place: String = "the referrers index"
+    ) throws(AttestationError) -> [Descriptor] {
         let object = try parseUntrustedObject(index, place: place, limit: Limits.indexJSONBytes)
         let all = try descriptors(object, field: "manifests", place: place, limit: Limits.maxIndexEntries)
         guard let artifactType else { return all }

@@ -13,8 +13,9 @@ enum CosignEncryptedKey {
         let candidate = passphrase ?? []
         let key: [UInt8]
         do {
-            key = try Scrypt.deriveKey(passphrase: candidate, salt: fields.salt, n: fields.n, r: fields.r, p: fields.p,
-                                       length: SecretBox.keyBytes)
+            key = try Scrypt.deriveKey(
+                passphrase: candidate, salt: fields.salt, n: fields.n, r: fields.r, p: fields.p,
+                length: SecretBox.keyBytes)
         } catch {
             throw .notAPrivateKey(path: name, reason: "cosign key: \(error)")
         }
@@ -39,18 +40,21 @@ enum CosignEncryptedKey {
             }
             let params = document["kdf"]?["params"]
             guard let n = params?["N"]?.int64Value, let r = params?["r"]?.int64Value, let p = params?["p"]?.int64Value,
-                  n > 0, r > 0, p > 0 else {
+                n > 0, r > 0, p > 0
+            else {
                 throw malformed("kdf.params needs positive integers N, r and p")
             }
             guard let salt = document["kdf"]?["salt"]?.stringValue.flatMap({ Base64.decode($0) }), (8...1024).contains(salt.count) else {
                 throw malformed("kdf.salt is not base64 of 8 to 1024 bytes")
             }
             guard let nonce = document["cipher"]?["nonce"]?.stringValue.flatMap({ Base64.decode($0) }),
-                  nonce.count == SecretBox.nonceBytes else {
+                nonce.count == SecretBox.nonceBytes
+            else {
                 throw malformed("cipher.nonce is not base64 of \(SecretBox.nonceBytes) bytes")
             }
             guard let ciphertext = document["ciphertext"]?.stringValue.flatMap({ Base64.decode($0) }),
-                  ciphertext.count > SecretBox.tagBytes else {
+                ciphertext.count > SecretBox.tagBytes
+            else {
                 throw malformed("ciphertext is not base64 of a secretbox")
             }
             (self.n, self.r, self.p) = (UInt64(n), UInt64(r), UInt64(p))

@@ -35,9 +35,10 @@ public enum CosignSignature {
         public init(payload: [UInt8], key: ECDSAP256PrivateKey) {
             self.payload = payload
             signature = key.sign(payload)
-            descriptor = Descriptor(mediaType: CosignSignature.layerMediaType, digest: .sha256(of: payload),
-                                    size: Int64(payload.count),
-                                    annotations: [(CosignSignature.signatureAnnotation, Base64.encode(signature))])
+            descriptor = Descriptor(
+                mediaType: CosignSignature.layerMediaType, digest: .sha256(of: payload),
+                size: Int64(payload.count),
+                annotations: [(CosignSignature.signatureAnnotation, Base64.encode(signature))])
         }
     }
 
@@ -56,8 +57,10 @@ public enum CosignSignature {
     /// the manifest read from the registry, untrusted; nil when the tag does not exist), as cosign
     /// does: other signers' layers stay. A layer with the same payload whose signature verifies with
     /// `layer`'s key counts as already signed (ECDSA signatures differ each time, so bytes cannot be compared).
-    public static func adding(_ layer: Layer, publicKey: ECDSAP256PublicKey, to existing: [UInt8]?,
-                              place: String = "the signature manifest") throws(AttestationError) -> Manifest {
+    public static func adding(
+        _ layer: Layer, publicKey: ECDSAP256PublicKey, to existing: [UInt8]?,
+        place: String = "the signature manifest"
+    ) throws(AttestationError) -> Manifest {
         var object = JSONObject([("schemaVersion", .integer(2)), ("mediaType", .string(MediaType.ociManifest))])
         var layers = [Descriptor]()
         if let existing {
@@ -69,7 +72,8 @@ public enum CosignSignature {
         }
         let alreadySigned = layers.contains { candidate in
             guard candidate.mediaType == layerMediaType, candidate.digest == layer.descriptor.digest,
-                  let text = candidate.annotation(signatureAnnotation), let signature = Base64.decode(text) else { return false }
+                let text = candidate.annotation(signatureAnnotation), let signature = Base64.decode(text)
+            else { return false }
             return publicKey.verify(signature: signature, message: layer.payload)
         }
         if !alreadySigned {
@@ -80,23 +84,28 @@ public enum CosignSignature {
         let configDescriptor = Descriptor(mediaType: MediaType.ociConfig, digest: .sha256(of: config), size: Int64(config.count))
         object["config"] = configDescriptor.jsonValue
         object["layers"] = .array(layers.map(\.jsonValue))
-        return Manifest(manifest: JSONValue.object(object).serialized(), config: config,
-                        configDescriptor: configDescriptor, added: !alreadySigned)
+        return Manifest(
+            manifest: JSONValue.object(object).serialized(), config: config,
+            configDescriptor: configDescriptor, added: !alreadySigned)
     }
 
     /// The config cosign (through go-containerregistry) writes: an empty image whose diff_ids are
     /// the payload digests (payloads are not compressed), with one history entry per layer.
     static func configBlob(layers: [Descriptor]) -> [UInt8] {
         let epoch = JSONValue.string("0001-01-01T00:00:00Z")
-        let rootfs = JSONObject([("type", .string("layers")),
-                                 ("diff_ids", .array(layers.map { .string($0.digest.description) }))])
-        return JSONValue.object(JSONObject([
-            ("architecture", .string("")),
-            ("created", epoch),
-            ("history", .array(layers.map { _ in .object(JSONObject([("created", epoch)])) })),
-            ("os", .string("")),
-            ("rootfs", .object(rootfs)),
-            ("config", .object(JSONObject())),
-        ])).serialized()
+        let rootfs = JSONObject([
+            ("type", .string("layers")),
+            ("diff_ids", .array(layers.map { .string($0.digest.description) })),
+        ])
+        return JSONValue.object(
+            JSONObject([
+                ("architecture", .string("")),
+                ("created", epoch),
+                ("history", .array(layers.map { _ in .object(JSONObject([("created", epoch)])) })),
+                ("os", .string("")),
+                ("rootfs", .object(rootfs)),
+                ("config", .object(JSONObject())),
+            ])
+        ).serialized()
     }
 }

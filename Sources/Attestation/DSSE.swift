@@ -23,11 +23,13 @@ public enum DSSE {
     public static func envelope(payload: [UInt8], payloadType: String, key: ECDSAP256PrivateKey) -> [UInt8] {
         let signature = key.sign(pae(payloadType: payloadType, payload: payload))
         let entry = JSONObject([("keyid", .string(key.publicKey.fingerprint)), ("sig", .string(Base64.encode(signature)))])
-        return JSONValue.object(JSONObject([
-            ("payload", .string(Base64.encode(payload))),
-            ("payloadType", .string(payloadType)),
-            ("signatures", .array([.object(entry)])),
-        ])).serialized()
+        return JSONValue.object(
+            JSONObject([
+                ("payload", .string(Base64.encode(payload))),
+                ("payloadType", .string(payloadType)),
+                ("signatures", .array([.object(entry)])),
+            ])
+        ).serialized()
     }
 
     /// A parsed envelope (untrusted).
@@ -43,7 +45,9 @@ public enum DSSE {
             guard let payload = value["payload"]?.stringValue.flatMap({ Base64.decode($0) }) else {
                 throw .malformed(place: place, reason: "payload is not base64")
             }
-            guard let payloadType = value["payloadType"]?.stringValue else { throw .malformed(place: place, reason: "payloadType is missing") }
+            guard let payloadType = value["payloadType"]?.stringValue else {
+                throw .malformed(place: place, reason: "payloadType is missing")
+            }
             guard let list = value["signatures"]?.arrayValue, !list.isEmpty, list.count <= 64 else {
                 throw .malformed(place: place, reason: "signatures must be a list of 1 to 64 entries")
             }

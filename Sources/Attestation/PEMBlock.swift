@@ -16,7 +16,10 @@ struct PEMBlock: Equatable {
         var index = 0
         while index < lines.count {
             let line = lines[index]
-            guard line.hasPrefix("-----BEGIN "), line.hasSuffix("-----"), line.count > 16 else { index += 1; continue }
+            guard line.hasPrefix("-----BEGIN "), line.hasSuffix("-----"), line.count > 16 else {
+                index += 1
+                continue
+            }
             let label = String(line.dropFirst("-----BEGIN ".count).dropLast(5))
             guard let end = lines[(index + 1)...].firstIndex(of: Substring("-----END \(label)-----")) else { break }
             var body = ""

@@ -20,17 +20,20 @@ public enum InTotoStatement {
 
     public static func statement(subjects: [Subject], predicateType: String, predicate: JSONValue) -> [UInt8] {
         let subjectList = subjects.map { subject -> JSONValue in
-            .object(JSONObject([
-                ("name", .string(subject.name)),
-                ("digest", .object(JSONObject([(subject.digest.algorithm.rawValue, .string(subject.digest.hex))]))),
-            ]))
+            .object(
+                JSONObject([
+                    ("name", .string(subject.name)),
+                    ("digest", .object(JSONObject([(subject.digest.algorithm.rawValue, .string(subject.digest.hex))]))),
+                ]))
         }
-        return JSONValue.object(JSONObject([
-            ("_type", .string(type)),
-            ("subject", .array(subjectList)),
-            ("predicateType", .string(predicateType)),
-            ("predicate", predicate),
-        ])).serialized()
+        return JSONValue.object(
+            JSONObject([
+                ("_type", .string(type)),
+                ("subject", .array(subjectList)),
+                ("predicateType", .string(predicateType)),
+                ("predicate", predicate),
+            ])
+        ).serialized()
     }
 }
 
@@ -69,9 +72,11 @@ public struct SLSAProvenance: Sendable {
         case bool(Bool)
     }
 
-    public init(buildType: String = SLSAProvenance.imagepatchBuildType, externalParameters: [String: ParameterValue],
-                resolvedDependencies: [Dependency], builderID: String, builderVersion: [String: String] = [:],
-                invocationID: String? = nil, startedOn: Timestamp, finishedOn: Timestamp) {
+    public init(
+        buildType: String = SLSAProvenance.imagepatchBuildType, externalParameters: [String: ParameterValue],
+        resolvedDependencies: [Dependency], builderID: String, builderVersion: [String: String] = [:],
+        invocationID: String? = nil, startedOn: Timestamp, finishedOn: Timestamp
+    ) {
         self.buildType = buildType
         self.externalParameters = externalParameters
         self.resolvedDependencies = resolvedDependencies
@@ -83,14 +88,16 @@ public struct SLSAProvenance: Sendable {
     }
 
     public var predicate: JSONValue {
-        let parameters = JSONObject(externalParameters.sorted { $0.key < $1.key }.map { key, value in
-            let json: JSONValue = switch value {
-            case .string(let text): .string(text)
-            case .list(let items): .array(items.map(JSONValue.string))
-            case .bool(let flag): .bool(flag)
-            }
-            return (key, json)
-        })
+        let parameters = JSONObject(
+            externalParameters.sorted { $0.key < $1.key }.map { key, value in
+                let json: JSONValue =
+                    switch value {
+                    case .string(let text): .string(text)
+                    case .list(let items): .array(items.map(JSONValue.string))
+                    case .bool(let flag): .bool(flag)
+                    }
+                return (key, json)
+            })
         let dependencies = resolvedDependencies.map { dependency -> JSONValue in
             var object = JSONObject([
                 ("uri", .string(dependency.uri)),
@@ -107,17 +114,26 @@ public struct SLSAProvenance: Sendable {
         if let invocationID { metadata["invocationId"] = .string(invocationID) }
         metadata["startedOn"] = .string(startedOn.description)
         metadata["finishedOn"] = .string(finishedOn.description)
-        return .object(JSONObject([
-            ("buildDefinition", .object(JSONObject([
-                ("buildType", .string(buildType)),
-                ("externalParameters", .object(parameters)),
-                ("resolvedDependencies", .array(dependencies)),
-            ]))),
-            ("runDetails", .object(JSONObject([
-                ("builder", .object(builder)),
-                ("metadata", .object(metadata)),
-            ]))),
-        ]))
+        return .object(
+            JSONObject([
+                (
+                    "buildDefinition",
+                    .object(
+                        JSONObject([
+                            ("buildType", .string(buildType)),
+                            ("externalParameters", .object(parameters)),
+                            ("resolvedDependencies", .array(dependencies)),
+                        ]))
+                ),
+                (
+                    "runDetails",
+                    .object(
+                        JSONObject([
+                            ("builder", .object(builder)),
+                            ("metadata", .object(metadata)),
+                        ]))
+                ),
+            ]))
     }
 
     /// The whole in-toto statement about `subjects` (the patched platform manifests).

@@ -20,7 +20,8 @@ public struct AgentImagePackage: Sendable, Equatable {
     /// path segment, lowercase; the version is the digest).
     public var purl: String {
         let name = repository.split(separator: "/").last.map { String($0).lowercased() } ?? repository
-        return "pkg:oci/\(percentEncoded(name))@\(percentEncoded(digest.description))?repository_url=\(percentEncoded(repository, keeping: "/"))"
+        return
+            "pkg:oci/\(percentEncoded(name))@\(percentEncoded(digest.description))?repository_url=\(percentEncoded(repository, keeping: "/"))"
     }
 }
 
@@ -106,13 +107,15 @@ public struct SBOMBuilder: Sendable {
             // Two paths sharing 64 bits of SHA-256 is improbable; stay correct anyway.
             while ids.contains(id) { id += "-1" }
             ids.insert(id)
-            fileEntries.append(.object(JSONObject([
-                ("fileName", .string(name)),
-                ("SPDXID", .string(id)),
-                ("checksums", .array([checksum("SHA1", checksums.sha1Hex), checksum("SHA256", checksums.sha256Hex)])),
-                ("licenseConcluded", .string("NOASSERTION")),
-                ("copyrightText", .string("NOASSERTION")),
-            ])))
+            fileEntries.append(
+                .object(
+                    JSONObject([
+                        ("fileName", .string(name)),
+                        ("SPDXID", .string(id)),
+                        ("checksums", .array([checksum("SHA1", checksums.sha1Hex), checksum("SHA256", checksums.sha256Hex)])),
+                        ("licenseConcluded", .string("NOASSERTION")),
+                        ("copyrightText", .string("NOASSERTION")),
+                    ])))
             relationships.append(relationship(Self.packageID, "CONTAINS", id))
         }
         var packageObject = JSONObject([
@@ -128,25 +131,34 @@ public struct SBOMBuilder: Sendable {
         packageObject["licenseDeclared"] = .string("NOASSERTION")
         packageObject["copyrightText"] = .string("NOASSERTION")
         packageObject["primaryPackagePurpose"] = .string("CONTAINER")
-        packageObject["externalRefs"] = .array([.object(JSONObject([
-            ("referenceCategory", .string("PACKAGE-MANAGER")),
-            ("referenceType", .string("purl")),
-            ("referenceLocator", .string(package.purl)),
-        ]))])
-        return JSONValue.object(JSONObject([
-            ("spdxVersion", .string("SPDX-2.3")),
-            ("dataLicense", .string("CC0-1.0")),
-            ("SPDXID", .string("SPDXRef-DOCUMENT")),
-            ("name", .string(documentName)),
-            ("documentNamespace", .string(namespace)),
-            ("creationInfo", .object(JSONObject([
-                ("created", .string(created.description)),
-                ("creators", .array([.string("Tool: \(creatorTool)")])),
-            ]))),
-            ("packages", .array([.object(packageObject)])),
-            ("files", .array(fileEntries)),
-            ("relationships", .array(relationships)),
-        ])).serialized(indent: 2)
+        packageObject["externalRefs"] = .array([
+            .object(
+                JSONObject([
+                    ("referenceCategory", .string("PACKAGE-MANAGER")),
+                    ("referenceType", .string("purl")),
+                    ("referenceLocator", .string(package.purl)),
+                ]))
+        ])
+        return JSONValue.object(
+            JSONObject([
+                ("spdxVersion", .string("SPDX-2.3")),
+                ("dataLicense", .string("CC0-1.0")),
+                ("SPDXID", .string("SPDXRef-DOCUMENT")),
+                ("name", .string(documentName)),
+                ("documentNamespace", .string(namespace)),
+                (
+                    "creationInfo",
+                    .object(
+                        JSONObject([
+                            ("created", .string(created.description)),
+                            ("creators", .array([.string("Tool: \(creatorTool)")])),
+                        ]))
+                ),
+                ("packages", .array([.object(packageObject)])),
+                ("files", .array(fileEntries)),
+                ("relationships", .array(relationships)),
+            ])
+        ).serialized(indent: 2)
     }
 
     /// CycloneDX 1.5: the agent image is the `container` component the BOM describes
@@ -156,12 +168,13 @@ public struct SBOMBuilder: Sendable {
     public func cycloneDXJSON() -> [UInt8] {
         let fileComponents = sortedNames.map { name -> JSONValue in
             let checksums = files[name]!
-            return .object(JSONObject([
-                ("type", .string("file")),
-                ("bom-ref", .string(Self.fileID(name))),
-                ("name", .string(name)),
-                ("hashes", .array([cycloneDXHash("SHA-1", checksums.sha1Hex), cycloneDXHash("SHA-256", checksums.sha256Hex)])),
-            ]))
+            return .object(
+                JSONObject([
+                    ("type", .string("file")),
+                    ("bom-ref", .string(Self.fileID(name))),
+                    ("name", .string(name)),
+                    ("hashes", .array([cycloneDXHash("SHA-1", checksums.sha1Hex), cycloneDXHash("SHA-256", checksums.sha256Hex)])),
+                ]))
         }
         var image = JSONObject([
             ("type", .string("container")),
@@ -172,18 +185,24 @@ public struct SBOMBuilder: Sendable {
         image["hashes"] = .array([cycloneDXHash(package.digest.algorithm == .sha256 ? "SHA-256" : "SHA-512", package.digest.hex)])
         image["purl"] = .string(package.purl)
         let tool = JSONObject([("type", .string("application")), ("name", .string(creatorTool))])
-        return JSONValue.object(JSONObject([
-            ("bomFormat", .string("CycloneDX")),
-            ("specVersion", .string("1.5")),
-            ("serialNumber", .string(serialNumber)),
-            ("version", .integer(1)),
-            ("metadata", .object(JSONObject([
-                ("timestamp", .string(created.description)),
-                ("tools", .object(JSONObject([("components", .array([.object(tool)]))]))),
-                ("component", .object(image)),
-            ]))),
-            ("components", .array(fileComponents)),
-        ])).serialized(indent: 2)
+        return JSONValue.object(
+            JSONObject([
+                ("bomFormat", .string("CycloneDX")),
+                ("specVersion", .string("1.5")),
+                ("serialNumber", .string(serialNumber)),
+                ("version", .integer(1)),
+                (
+                    "metadata",
+                    .object(
+                        JSONObject([
+                            ("timestamp", .string(created.description)),
+                            ("tools", .object(JSONObject([("components", .array([.object(tool)]))]))),
+                            ("component", .object(image)),
+                        ]))
+                ),
+                ("components", .array(fileComponents)),
+            ])
+        ).serialized(indent: 2)
     }
 
     /// `urn:uuid:` and a version-8 (custom) UUID made of the namespace's SHA-256.
@@ -193,7 +212,9 @@ public struct SBOMBuilder: Sendable {
         let variant = Array("89ab".utf8)
         bytes[16] = variant[Int(bytes[16]) % 4]
         let hex = String(decoding: bytes, as: UTF8.self)
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        let parts = [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20),
+        ]
         return "urn:uuid:" + parts.joined(separator: "-")
     }
 
@@ -206,11 +227,12 @@ public struct SBOMBuilder: Sendable {
     }
 
     private func relationship(_ element: String, _ type: String, _ related: String) -> JSONValue {
-        .object(JSONObject([
-            ("spdxElementId", .string(element)),
-            ("relationshipType", .string(type)),
-            ("relatedSpdxElement", .string(related)),
-        ]))
+        .object(
+            JSONObject([
+                ("spdxElementId", .string(element)),
+                ("relationshipType", .string(type)),
+                ("relatedSpdxElement", .string(related)),
+            ]))
     }
 }
 
@@ -219,7 +241,8 @@ func percentEncoded(_ text: String, keeping: String = "") -> String {
     let kept = Set(keeping.utf8)
     var out = ""
     for byte in text.utf8 {
-        let isUnreserved = (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte)
+        let isUnreserved =
+            (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte)
             || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
         if isUnreserved || kept.contains(byte) {
             out.unicodeScalars.append(Unicode.Scalar(byte))

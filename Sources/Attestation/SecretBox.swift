@@ -31,12 +31,15 @@ public enum SecretBox {
 
 /// The Salsa20/20 core, its keystream and HSalsa20.
 enum Salsa20 {
-    private static let sigma: [UInt32] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574] // "expand 32-byte k"
+    private static let sigma: [UInt32] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574]  // "expand 32-byte k"
 
     /// The state: constants on the diagonal, key in words 1–4 and 11–14, the 16 input bytes in 6–9.
     private static func initialState(key: [UInt8], input: [UInt8]) -> [UInt32] {
         var state = [UInt32](repeating: 0, count: 16)
-        state[0] = sigma[0]; state[5] = sigma[1]; state[10] = sigma[2]; state[15] = sigma[3]
+        state[0] = sigma[0]
+        state[5] = sigma[1]
+        state[10] = sigma[2]
+        state[15] = sigma[3]
         for i in 0..<4 {
             state[1 + i] = littleEndian32(key, 4 * i)
             state[11 + i] = littleEndian32(key, 16 + 4 * i)
@@ -54,8 +57,14 @@ enum Salsa20 {
             x[a] ^= (x[d] &+ x[c]).rotatedLeft(18)
         }
         for _ in 0..<10 {
-            quarter(0, 4, 8, 12); quarter(5, 9, 13, 1); quarter(10, 14, 2, 6); quarter(15, 3, 7, 11)
-            quarter(0, 1, 2, 3); quarter(5, 6, 7, 4); quarter(10, 11, 8, 9); quarter(15, 12, 13, 14)
+            quarter(0, 4, 8, 12)
+            quarter(5, 9, 13, 1)
+            quarter(10, 14, 2, 6)
+            quarter(15, 3, 7, 11)
+            quarter(0, 1, 2, 3)
+            quarter(5, 6, 7, 4)
+            quarter(10, 11, 8, 9)
+            quarter(15, 12, 13, 14)
         }
     }
 
@@ -97,8 +106,15 @@ enum Poly1305 {
         let r2 = UInt64(littleEndian32(key, 6) >> 4) & 0x3ff_c0ff
         let r3 = UInt64(littleEndian32(key, 9) >> 6) & 0x3f0_3fff
         let r4 = UInt64(littleEndian32(key, 12) >> 8) & 0x00f_ffff
-        let s1 = r1 * 5, s2 = r2 * 5, s3 = r3 * 5, s4 = r4 * 5
-        var h0: UInt64 = 0, h1: UInt64 = 0, h2: UInt64 = 0, h3: UInt64 = 0, h4: UInt64 = 0
+        let s1 = r1 * 5
+        let s2 = r2 * 5
+        let s3 = r3 * 5
+        let s4 = r4 * 5
+        var h0: UInt64 = 0
+        var h1: UInt64 = 0
+        var h2: UInt64 = 0
+        var h3: UInt64 = 0
+        var h4: UInt64 = 0
 
         var offset = 0
         while offset < message.count {
@@ -119,28 +135,56 @@ enum Poly1305 {
             var d2 = h0 * r2 + h1 * r1 + h2 * r0 + h3 * s4 + h4 * s3
             var d3 = h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * s4
             var d4 = h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0
-            var carry = d0 >> 26; h0 = d0 & mask
-            d1 += carry; carry = d1 >> 26; h1 = d1 & mask
-            d2 += carry; carry = d2 >> 26; h2 = d2 & mask
-            d3 += carry; carry = d3 >> 26; h3 = d3 & mask
-            d4 += carry; carry = d4 >> 26; h4 = d4 & mask
-            h0 += carry * 5; carry = h0 >> 26; h0 &= mask
+            var carry = d0 >> 26
+            h0 = d0 & mask
+            d1 += carry
+            carry = d1 >> 26
+            h1 = d1 & mask
+            d2 += carry
+            carry = d2 >> 26
+            h2 = d2 & mask
+            d3 += carry
+            carry = d3 >> 26
+            h3 = d3 & mask
+            d4 += carry
+            carry = d4 >> 26
+            h4 = d4 & mask
+            h0 += carry * 5
+            carry = h0 >> 26
+            h0 &= mask
             h1 += carry
             offset += 16
         }
 
         // Fully carry h, then compute h - p and keep it if it did not borrow (h mod p, in constant time).
-        var carry = h1 >> 26; h1 &= mask
-        h2 += carry; carry = h2 >> 26; h2 &= mask
-        h3 += carry; carry = h3 >> 26; h3 &= mask
-        h4 += carry; carry = h4 >> 26; h4 &= mask
-        h0 += carry * 5; carry = h0 >> 26; h0 &= mask
+        var carry = h1 >> 26
+        h1 &= mask
+        h2 += carry
+        carry = h2 >> 26
+        h2 &= mask
+        h3 += carry
+        carry = h3 >> 26
+        h3 &= mask
+        h4 += carry
+        carry = h4 >> 26
+        h4 &= mask
+        h0 += carry * 5
+        carry = h0 >> 26
+        h0 &= mask
         h1 += carry
 
-        var g0 = h0 + 5; carry = g0 >> 26; g0 &= mask
-        var g1 = h1 + carry; carry = g1 >> 26; g1 &= mask
-        var g2 = h2 + carry; carry = g2 >> 26; g2 &= mask
-        var g3 = h3 + carry; carry = g3 >> 26; g3 &= mask
+        var g0 = h0 + 5
+        carry = g0 >> 26
+        g0 &= mask
+        var g1 = h1 + carry
+        carry = g1 >> 26
+        g1 &= mask
+        var g2 = h2 + carry
+        carry = g2 >> 26
+        g2 &= mask
+        var g3 = h3 + carry
+        carry = g3 >> 26
+        g3 &= mask
         let g4 = (h4 &+ carry) &- (1 << 26)
         // g4's top bit is set when h - p borrowed, i.e. h < p: then keep h.
         let useG: UInt64 = (g4 >> 63) &- 1

@@ -13,8 +13,10 @@ public enum SigningKeyLoader {
         let blocks = PEMBlock.all(in: bytes)
         guard let block = blocks.first(where: { $0.label.hasSuffix("PRIVATE KEY") }) else {
             if let first = blocks.first {
-                throw .notAPrivateKey(path: name, reason: first.label == "PUBLIC KEY"
-                    ? "it holds a public key" : "its PEM block is \(first.label.debugDescription), not a private key")
+                throw .notAPrivateKey(
+                    path: name,
+                    reason: first.label == "PUBLIC KEY"
+                        ? "it holds a public key" : "its PEM block is \(first.label.debugDescription), not a private key")
             }
             throw .notAPrivateKey(path: name, reason: "it holds no PEM block")
         }
@@ -46,12 +48,13 @@ public enum SigningKeyLoader {
         do {
             bytes = try KeyFile.read(path: path, limit: 4096)
         } catch {
-            let reason = switch error {
-            case .notRegularFile(_, let kind): "it is \(kind), not a regular file"
-            case .tooLarge(_, let limit): "it is larger than the \(limit)-byte limit"
-            case .unreadable(_, let reason): reason
-            default: "\(error)"
-            }
+            let reason =
+                switch error {
+                case .notRegularFile(_, let kind): "it is \(kind), not a regular file"
+                case .tooLarge(_, let limit): "it is larger than the \(limit)-byte limit"
+                case .unreadable(_, let reason): reason
+                default: "\(error)"
+                }
             throw .passphraseFileUnusable(path: path, reason: reason)
         }
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }

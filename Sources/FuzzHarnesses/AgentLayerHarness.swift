@@ -1,6 +1,6 @@
 import Glibc
-import ImagePatch
 import IOFoundation
+import ImagePatch
 import JSON
 import OCI
 import Tar
@@ -27,14 +27,23 @@ enum AgentLayerHarness {
             maxUncompressedBytes: 1 << 20)
         let source = MemoryImageSource(blobs: Array(layers))
         let manifest = try source.manifest()
-        let config = ImageConfig(json: JSONObject([
-            ("architecture", .string("amd64")), ("os", .string("linux")),
-            ("rootfs", .object(JSONObject([("type", .string("layers")),
-                                           ("diff_ids", .array(source.digests.map { .string($0.description) }))]))),
-        ]))
+        let config = ImageConfig(
+            json: JSONObject([
+                ("architecture", .string("amd64")), ("os", .string("linux")),
+                (
+                    "rootfs",
+                    .object(
+                        JSONObject([
+                            ("type", .string("layers")),
+                            ("diff_ids", .array(source.digests.map { .string($0.description) })),
+                        ]))
+                ),
+            ]))
         let layer: AgentLayer
         do {
-            layer = try runBlocking { try await AgentLayerBuilder(settings: settings).build(agent: manifest, config: config, source: source, format: .oci(.gzip)) }
+            layer = try runBlocking {
+                try await AgentLayerBuilder(settings: settings).build(agent: manifest, config: config, source: source, format: .oci(.gzip))
+            }
         } catch {
             return  // refused with an error: what hostile or broken layers should get
         }
@@ -45,18 +54,24 @@ enum AgentLayerHarness {
     private static func checkStaysInside(_ path: String) throws {
         guard let file = fopen(path, "rb") else { throw FuzzPropertyViolation("the built layer \(path) cannot be opened") }
         defer { fclose(file) }
-        let reader = try TarReader(reading: ClosureReader { buffer in fread(buffer.baseAddress, 1, buffer.count, file) },
-                                   decompressing: true)
+        let reader = try TarReader(
+            reading: ClosureReader { buffer in fread(buffer.baseAddress, 1, buffer.count, file) },
+            decompressing: true)
         while let entry = try reader.nextEntry() {
             let name = entry.path.hasSuffix("/") ? String(entry.path.dropLast()) : entry.path
             try require(isInside(components(name)), "the layer has an entry \(entry.path.debugDescription) outside /\(installDirectory)")
             guard let target = entry.linkTarget else { continue }
             switch entry.kind {
             case .hardlink:
-                try require(isInside(components(target)), "\(entry.path.debugDescription) is a hard link to \(target.debugDescription), outside /\(installDirectory)")
+                try require(
+                    isInside(components(target)),
+                    "\(entry.path.debugDescription) is a hard link to \(target.debugDescription), outside /\(installDirectory)")
             case .symlink:
                 let resolved = target.hasPrefix("/") ? components(target) : Array(components(name).dropLast()) + components(target)
-                try require(isInside(resolved), "\(entry.path.debugDescription) is a symbolic link to \(target.debugDescription), which leads outside /\(installDirectory)")
+                try require(
+                    isInside(resolved),
+                    "\(entry.path.debugDescription) is a symbolic link to \(target.debugDescription), which leads outside /\(installDirectory)"
+                )
             default:
                 break
             }
@@ -108,10 +123,16 @@ final class MemoryImageSource: ImageSource, Sendable {
             Descriptor(mediaType: MediaType.ociLayer, digest: digest, size: Int64(blob.count)).jsonValue
         }
         let config = Descriptor(mediaType: MediaType.ociConfig, digest: .sha256(of: [UInt8]()), size: 0).jsonValue
-        let json = JSONValue.object(JSONObject([("schemaVersion", .integer(2)), ("mediaType", .string(MediaType.ociManifest)),
-                                                ("config", config), ("layers", .array(layers))]))
-        guard case .manifest(let manifest) = try ManifestDocument.parse(ManifestBlob(bytes: json.serialized(), mediaType: MediaType.ociManifest),
-                                                                        place: reference) else {
+        let json = JSONValue.object(
+            JSONObject([
+                ("schemaVersion", .integer(2)), ("mediaType", .string(MediaType.ociManifest)),
+                ("config", config), ("layers", .array(layers)),
+            ]))
+        guard
+            case .manifest(let manifest) = try ManifestDocument.parse(
+                ManifestBlob(bytes: json.serialized(), mediaType: MediaType.ociManifest),
+                place: reference)
+        else {
             throw FuzzPropertyViolation("a manifest made by the harness parsed as an index")
         }
         return manifest

@@ -17,28 +17,36 @@ public struct FuzzTarget: Sendable {
 
     public static let all: [FuzzTarget] = {
         var targets = [
-            FuzzTarget(name: "json", summary: "JSON parse → serialize → parse gives the same value; serializing is stable",
-                       maxInputBytes: 4096, run: { try JSONHarness.run($0) }),
-            FuzzTarget(name: "docker-reference", summary: "Docker reference parsing; the normal form parses to itself",
-                       maxInputBytes: 2048, run: { try DockerReferenceHarness.run($0) }),
-            FuzzTarget(name: "manifest", summary: "manifest and index decoding (ManifestDocument, Descriptor)",
-                       maxInputBytes: 8192, run: { try ManifestHarness.run($0) }),
-            FuzzTarget(name: "image-config", summary: "image config decoding (ImageConfig and its accessors)",
-                       maxInputBytes: 8192, run: { try ImageConfigHarness.run($0) }),
-            FuzzTarget(name: "agent-layer", summary: "tar reader, union filesystem and agent tree selection on 1–3 small layers",
-                       maxInputBytes: 16384, run: { try AgentLayerHarness.run($0) }),
-            FuzzTarget(name: "taskdef-sidecar", summary: "task-definition sidecar patching (offline); a second run changes nothing",
-                       maxInputBytes: 8192, run: { try TaskDefinitionHarness.run($0) }),
+            FuzzTarget(
+                name: "json", summary: "JSON parse → serialize → parse gives the same value; serializing is stable",
+                maxInputBytes: 4096, run: { try JSONHarness.run($0) }),
+            FuzzTarget(
+                name: "docker-reference", summary: "Docker reference parsing; the normal form parses to itself",
+                maxInputBytes: 2048, run: { try DockerReferenceHarness.run($0) }),
+            FuzzTarget(
+                name: "manifest", summary: "manifest and index decoding (ManifestDocument, Descriptor)",
+                maxInputBytes: 8192, run: { try ManifestHarness.run($0) }),
+            FuzzTarget(
+                name: "image-config", summary: "image config decoding (ImageConfig and its accessors)",
+                maxInputBytes: 8192, run: { try ImageConfigHarness.run($0) }),
+            FuzzTarget(
+                name: "agent-layer", summary: "tar reader, union filesystem and agent tree selection on 1–3 small layers",
+                maxInputBytes: 16384, run: { try AgentLayerHarness.run($0) }),
+            FuzzTarget(
+                name: "taskdef-sidecar", summary: "task-definition sidecar patching (offline); a second run changes nothing",
+                maxInputBytes: 8192, run: { try TaskDefinitionHarness.run($0) }),
         ]
         #if DEBUG
-        // These call internal entry points through `@testable import`, which needs modules built for
-        // testing: debug builds (the test suite, and `scripts/fuzz`).
-        targets += [
-            FuzzTarget(name: "auth-challenge", summary: "WWW-Authenticate challenge parsing",
-                       maxInputBytes: 2048, run: { try AuthChallengeHarness.run($0) }),
-            FuzzTarget(name: "docker-archive-manifest", summary: "the manifest.json of a docker-archive (docker save) file",
-                       maxInputBytes: 4096, run: { try DockerArchiveManifestHarness.run($0) }),
-        ]
+            // These call internal entry points through `@testable import`, which needs modules built for
+            // testing: debug builds (the test suite, and `scripts/fuzz`).
+            targets += [
+                FuzzTarget(
+                    name: "auth-challenge", summary: "WWW-Authenticate challenge parsing",
+                    maxInputBytes: 2048, run: { try AuthChallengeHarness.run($0) }),
+                FuzzTarget(
+                    name: "docker-archive-manifest", summary: "the manifest.json of a docker-archive (docker save) file",
+                    maxInputBytes: 4096, run: { try DockerArchiveManifestHarness.run($0) }),
+            ]
         #endif
         return targets.sorted { $0.name < $1.name }
     }()

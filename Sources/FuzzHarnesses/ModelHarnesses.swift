@@ -20,7 +20,8 @@ enum ManifestHarness {
             try require(MediaType.isIndex(index.mediaType), "an index parsed with the media type \(index.mediaType.debugDescription)")
             for descriptor in index.manifests { try roundTrip(descriptor) }
         case .manifest(let manifest):
-            try require(MediaType.isManifest(manifest.mediaType), "a manifest parsed with the media type \(manifest.mediaType.debugDescription)")
+            try require(
+                MediaType.isManifest(manifest.mediaType), "a manifest parsed with the media type \(manifest.mediaType.debugDescription)")
             try roundTrip(manifest.config)
             for descriptor in manifest.layers { try roundTrip(descriptor) }
         }
@@ -32,9 +33,10 @@ enum ManifestHarness {
         guard let again = try? Descriptor(json: written, place: "rewritten descriptor") else {
             throw FuzzPropertyViolation("the descriptor \(JSONHarness.text(written.serialized())) does not read back")
         }
-        try require(again.mediaType == descriptor.mediaType && again.digest == descriptor.digest && again.size == descriptor.size
-                        && again.platform == descriptor.platform,
-                    "the descriptor \(JSONHarness.text(written.serialized())) reads back as another descriptor")
+        try require(
+            again.mediaType == descriptor.mediaType && again.digest == descriptor.digest && again.size == descriptor.size
+                && again.platform == descriptor.platform,
+            "the descriptor \(JSONHarness.text(written.serialized())) reads back as another descriptor")
         _ = descriptor.annotations
     }
 }

@@ -1,6 +1,6 @@
 import ImagePatch
-import TaskDefinition
 import OCI
+import TaskDefinition
 
 /// Any bytes as a task definition, patched with the falcon and the lacework sidecar, offline: the
 /// images' Entrypoint and Cmd come from a table, not a registry. What is patched must read back as a
@@ -24,8 +24,9 @@ enum TaskDefinitionHarness {
             do { second = try runBlocking { try await patcher.patch(reread) } } catch {
                 throw FuzzPropertyViolation("patching the \(preset) output again fails (\(error)): \(JSONHarness.text(output))")
             }
-            try require(second.document.serialized() == output,
-                        "patching the \(preset) output again changes it: \(JSONHarness.text(output))")
+            try require(
+                second.document.serialized() == output,
+                "patching the \(preset) output again changes it: \(JSONHarness.text(output))")
         }
     }
 }

@@ -71,6 +71,8 @@ public final class GzipDecoder: ByteReader {
 public enum GzipDecoderError: Error, CustomStringConvertible, Sendable {
     case corrupt(String)
     public var description: String {
-        switch self { case .corrupt(let reason): reason }
+        switch self {
+        case .corrupt(let reason): reason
+        }
     }
 }

@@ -33,8 +33,10 @@ public struct HTTPRequest: @unchecked Sendable {
     public var verifyTLS: Bool
     public var limits: TransferLimits
 
-    public init(method: String, url: String, headers: [(String, String)] = [], body: Body = .none, verifyTLS: Bool = true,
-                limits: TransferLimits = .smallObject) {
+    public init(
+        method: String, url: String, headers: [(String, String)] = [], body: Body = .none, verifyTLS: Bool = true,
+        limits: TransferLimits = .smallObject
+    ) {
         self.method = method
         self.url = url
         self.headers = headers

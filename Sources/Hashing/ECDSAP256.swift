@@ -76,8 +76,9 @@ public struct ECDSAP256PrivateKey: Sendable, CustomStringConvertible, CustomDebu
             var length = 0
             precondition(EVP_DigestSign(context, nil, &length, input.baseAddress, input.count) == 1, "EVP_DigestSign failed")
             var signature = [UInt8](repeating: 0, count: length)
-            precondition(EVP_DigestSign(context, &signature, &length, input.baseAddress, input.count) == 1,
-                         "EVP_DigestSign failed")
+            precondition(
+                EVP_DigestSign(context, &signature, &length, input.baseAddress, input.count) == 1,
+                "EVP_DigestSign failed")
             return Array(signature.prefix(length))
         }
     }
@@ -142,11 +143,17 @@ public struct ECDSAP256PublicKey: Sendable, Equatable {
             var cursor = buffer.baseAddress
             return d2i_PUBKEY(nil, &cursor, buffer.count)
         }
-        guard let key else { ERR_clear_error(); return false }
+        guard let key else {
+            ERR_clear_error()
+            return false
+        }
         defer { EVP_PKEY_free(key) }
         guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, EVP_sha256(), nil, key) == 1 else { ERR_clear_error(); return false }
+        guard EVP_DigestVerifyInit(context, nil, EVP_sha256(), nil, key) == 1 else {
+            ERR_clear_error()
+            return false
+        }
         let result = EVP_DigestVerify(context, signature, signature.count, message, message.count)
         ERR_clear_error()
         return result == 1

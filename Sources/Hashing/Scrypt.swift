@@ -19,8 +19,10 @@ public enum Scrypt {
         }
     }
 
-    public static func deriveKey(passphrase: [UInt8], salt: [UInt8], n: UInt64, r: UInt64, p: UInt64,
-                                 length: Int) throws(Failure) -> [UInt8] {
+    public static func deriveKey(
+        passphrase: [UInt8], salt: [UInt8], n: UInt64, r: UInt64, p: UInt64,
+        length: Int
+    ) throws(Failure) -> [UInt8] {
         guard n > 1, n & (n - 1) == 0, n <= 1 << 24 else { throw .invalidParameters("N must be a power of two between 2 and 2^24") }
         guard (1...64).contains(r) else { throw .invalidParameters("r must be between 1 and 64") }
         guard (1...64).contains(p) else { throw .invalidParameters("p must be between 1 and 64") }
@@ -31,9 +33,10 @@ public enum Scrypt {
         var key = [UInt8](repeating: 0, count: length)
         let ok = passphrase.withUnsafeBytes { pass in
             salt.withUnsafeBufferPointer { saltBuffer in
-                EVP_PBE_scrypt(pass.baseAddress?.assumingMemoryBound(to: CChar.self), pass.count,
-                               saltBuffer.baseAddress, saltBuffer.count, n, r, p, memoryLimit + (1 << 20),
-                               &key, key.count)
+                EVP_PBE_scrypt(
+                    pass.baseAddress?.assumingMemoryBound(to: CChar.self), pass.count,
+                    saltBuffer.baseAddress, saltBuffer.count, n, r, p, memoryLimit + (1 << 20),
+                    &key, key.count)
             }
         }
         ERR_clear_error()

@@ -23,7 +23,8 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
             "\(place): refusing tar entry \(path.debugDescription): \(reason)"
         case .badAgentLayer(let place, let reason): "\(place) is not a readable tar layer: \(reason)"
         case .emptyAgentTree(let agent, let root, let includes):
-            "the agent image \(agent) has nothing under \(root)" + (includes.isEmpty ? "" : " matching --include \(includes.joined(separator: " "))")
+            "the agent image \(agent) has nothing under \(root)"
+                + (includes.isEmpty ? "" : " matching --include \(includes.joined(separator: " "))")
         case .invalidOption(let name, let reason): "\(name) \(reason)"
         case .missingAgentPlatforms(let agent, let missing, let available):
             "the agent image \(agent) has no image for \(missing.joined(separator: ", ")) (it has: \(available.joined(separator: ", ")))"

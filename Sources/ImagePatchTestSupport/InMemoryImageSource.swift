@@ -1,5 +1,5 @@
-import IOFoundation
 import Foundation
+import IOFoundation
 import OCI
 import Synchronization
 

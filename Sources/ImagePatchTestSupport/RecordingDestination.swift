@@ -79,8 +79,10 @@ public final class RecordingDestination: ImageDestination, @unchecked Sendable {
     ///   - holdPutBlobs: each `putBlob` waits (up to 2 s) until this many have been in flight at
     ///     once, then 50 ms more, so a test sees the engine's concurrency whatever the machine's
     ///     speed, and a call beyond it, started at the same time, is in flight too before any ends.
-    public init(reference: String = "memory:target", canHoldIndex: Bool = true, existingBlobs: Set<Digest> = [],
-                currentRoot: Digest? = nil, target: (any ImageSource)? = nil, failOn: Step? = nil, holdPutBlobs: Int = 0) {
+    public init(
+        reference: String = "memory:target", canHoldIndex: Bool = true, existingBlobs: Set<Digest> = [],
+        currentRoot: Digest? = nil, target: (any ImageSource)? = nil, failOn: Step? = nil, holdPutBlobs: Int = 0
+    ) {
         self.reference = reference
         self.canHoldIndex = canHoldIndex
         self.existing = existingBlobs
@@ -103,8 +105,11 @@ public final class RecordingDestination: ImageDestination, @unchecked Sendable {
     /// The committed image as a source (to patch it again), or nil when nothing was committed.
     public func committedImage(reference: String) -> InMemoryImageSource? {
         lock.withLock {
-            root.map { InMemoryImageSource(reference: reference, root: $0, manifests: Array(storedManifests.values),
-                                           blobs: Array(stored.values)) }
+            root.map {
+                InMemoryImageSource(
+                    reference: reference, root: $0, manifests: Array(storedManifests.values),
+                    blobs: Array(stored.values))
+            }
         }
     }
 

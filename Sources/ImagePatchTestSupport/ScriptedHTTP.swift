@@ -1,6 +1,6 @@
-import IOFoundation
 import Foundation
 import HTTP
+import IOFoundation
 import OCI
 import Registry
 
@@ -78,8 +78,10 @@ extension RetryPolicy {
     }
 }
 
-public func scriptedTransport(_ http: ScriptedHTTP, retry: RetryPolicy = .fast, insecure: Set<String> = [],
-                       credentials: CredentialStore = CredentialStore(sources: [])) -> RegistryTransport {
+public func scriptedTransport(
+    _ http: ScriptedHTTP, retry: RetryPolicy = .fast, insecure: Set<String> = [],
+    credentials: CredentialStore = CredentialStore(sources: [])
+) -> RegistryTransport {
     var options = RegistryTransport.Options()
     options.retry = retry
     options.insecureRegistries = insecure

@@ -29,9 +29,11 @@ public struct TestAgent: Sendable, CustomStringConvertible {
     public func launcher(for platform: Platform) -> [String] { expectedLauncher }
 
     /// The options of a run with this agent. Everything not given is the command line's default.
-    public func options(repatch: Bool = false, dryRun: Bool = false, jobs: Int = 4, platforms: [Platform] = [],
-                        env: [(String, String)] = [], labels: [(String, String)] = [],
-                        sourceDateEpoch: Int64? = nil) -> PatchOptions {
+    public func options(
+        repatch: Bool = false, dryRun: Bool = false, jobs: Int = 4, platforms: [Platform] = [],
+        env: [(String, String)] = [], labels: [(String, String)] = [],
+        sourceDateEpoch: Int64? = nil
+    ) -> PatchOptions {
         var options = PatchOptions()
         options.preset = preset
         options.installDirectory = installOption
@@ -49,8 +51,9 @@ public struct TestAgent: Sendable, CustomStringConvertible {
 
     /// The agent image: the preset's layout for each platform, in two layers.
     public func image(family: MediaTypeFamily, platforms: [Platform], asIndex: Bool) throws -> TestImage {
-        try TestImage.make(family: family, platforms: platforms, asIndex: asIndex, created: "2024-04-01T00:00:00Z",
-                           layers: layout, runtime: { _ in JSONObject([("Entrypoint", .array([.string("/agent")]))]) })
+        try TestImage.make(
+            family: family, platforms: platforms, asIndex: asIndex, created: "2024-04-01T00:00:00Z",
+            layers: layout, runtime: { _ in JSONObject([("Entrypoint", .array([.string("/agent")]))]) })
     }
 
     static let falconCID = "0123456789ABCDEF0123456789ABCDEF-12"
@@ -60,12 +63,18 @@ public struct TestAgent: Sendable, CustomStringConvertible {
         preset: .lacework, installDirectory: "/var/lib/lacework-backup",
         expectedPaths: ["lacework-sidecar.sh", "datacollector"], excludedPaths: ["etc/os-release"], presetEnv: [],
         launcherOption: nil, installOption: nil,
-        layout: { platform in [
-            [.file("etc/os-release", "ID=agent-base\n"), .directory("var"), .directory("var/lib"),
-             .directory("var/lib/lacework-backup")],
-            [.file("var/lib/lacework-backup/lacework-sidecar.sh", "#!/bin/sh\nexec \"$@\"\n", mode: 0o755),
-             .file("var/lib/lacework-backup/datacollector", "collector for \(platform)\n", mode: 0o755)],
-        ] },
+        layout: { platform in
+            [
+                [
+                    .file("etc/os-release", "ID=agent-base\n"), .directory("var"), .directory("var/lib"),
+                    .directory("var/lib/lacework-backup"),
+                ],
+                [
+                    .file("var/lib/lacework-backup/lacework-sidecar.sh", "#!/bin/sh\nexec \"$@\"\n", mode: 0o755),
+                    .file("var/lib/lacework-backup/datacollector", "collector for \(platform)\n", mode: 0o755),
+                ],
+            ]
+        },
         expectedLauncher: ["/var/lib/lacework-backup/lacework-sidecar.sh"])
 
     /// Any agent: the whole agent image into --install-dir, started by --launcher.
@@ -73,24 +82,32 @@ public struct TestAgent: Sendable, CustomStringConvertible {
         preset: .custom, installDirectory: "/opt/agent", expectedPaths: ["bin/agent-start", "lib/libagent.so"],
         excludedPaths: [], presetEnv: [],
         launcherOption: ["/opt/agent/bin/agent-start", "--"], installOption: "/opt/agent",
-        layout: { platform in [
-            [.directory("bin"), .file("bin/agent-start", "#!/bin/sh\nexec \"$@\"\n", mode: 0o755)],
-            [.directory("lib"), .file("lib/libagent.so", "agent library for \(platform)\n")],
-        ] },
+        layout: { platform in
+            [
+                [.directory("bin"), .file("bin/agent-start", "#!/bin/sh\nexec \"$@\"\n", mode: 0o755)],
+                [.directory("lib"), .file("lib/libagent.so", "agent library for \(platform)\n")],
+            ]
+        },
         expectedLauncher: ["/opt/agent/bin/agent-start", "--"])
 
     /// Falcon: the included paths of the sensor image, its launcher found in the layer.
     public static let falcon = TestAgent(
         preset: .falcon, installDirectory: "/opt/CrowdStrike/rootfs",
         expectedPaths: ["bin/falcon-entrypoint", "etc/falcon.conf", "entrypoint-ecs.sh"], excludedPaths: ["opt/notes"],
-        presetEnv: [("FALCONCTL_OPTS", "--cid=\(falconCID)"), ("CS_CLOUD_SERVICE", "ECS_FARGATE"),
-                    ("__CS_FALCON_SENSOR_ROOT", "/opt/CrowdStrike/rootfs")],
+        presetEnv: [
+            ("FALCONCTL_OPTS", "--cid=\(falconCID)"), ("CS_CLOUD_SERVICE", "ECS_FARGATE"),
+            ("__CS_FALCON_SENSOR_ROOT", "/opt/CrowdStrike/rootfs"),
+        ],
         launcherOption: nil, installOption: nil,
-        layout: { platform in [
-            [.directory("bin"), .directory("etc"), .file("etc/falcon.conf", "platform=\(platform)\n"),
-             .directory("opt"), .file("opt/notes", "not included\n")],
-            [.file("bin/falcon-entrypoint", "#!/bin/sh\n", mode: 0o755), .file("entrypoint-ecs.sh", "#!/bin/sh\n", mode: 0o755)],
-        ] },
+        layout: { platform in
+            [
+                [
+                    .directory("bin"), .directory("etc"), .file("etc/falcon.conf", "platform=\(platform)\n"),
+                    .directory("opt"), .file("opt/notes", "not included\n"),
+                ],
+                [.file("bin/falcon-entrypoint", "#!/bin/sh\n", mode: 0o755), .file("entrypoint-ecs.sh", "#!/bin/sh\n", mode: 0o755)],
+            ]
+        },
         expectedLauncher: ["/opt/CrowdStrike/rootfs/bin/falcon-entrypoint"])
 
     public static let all = [lacework, none, falcon]

@@ -27,15 +27,18 @@ public struct TestImage: Sendable {
     public static let unknownValue = JSONValue.object(JSONObject([("ratio", .number("1.50")), ("kept", .bool(true))]))
 
     public func source(_ reference: String) -> InMemoryImageSource {
-        InMemoryImageSource(reference: reference, root: root, manifests: images.map(\.manifest) + otherManifests,
-                            blobs: images.flatMap { [$0.config.bytes] + $0.layers.map(\.blob) } + otherBlobs)
+        InMemoryImageSource(
+            reference: reference, root: root, manifests: images.map(\.manifest) + otherManifests,
+            blobs: images.flatMap { [$0.config.bytes] + $0.layers.map(\.blob) } + otherBlobs)
     }
 
     /// An image of `platforms`. `layers` gives each platform's layers (a layer given for several
     /// platforms is one blob), `runtime` its config's `config` object.
-    public static func make(family: MediaTypeFamily, platforms: [Platform], asIndex: Bool, attestation: Bool = false,
-                            created: String = "2024-05-01T12:00:00Z",
-                            layers: (Platform) -> [[TestFile]], runtime: (Platform) -> JSONObject) throws -> TestImage {
+    public static func make(
+        family: MediaTypeFamily, platforms: [Platform], asIndex: Bool, attestation: Bool = false,
+        created: String = "2024-05-01T12:00:00Z",
+        layers: (Platform) -> [[TestFile]], runtime: (Platform) -> JSONObject
+    ) throws -> TestImage {
         precondition(asIndex || platforms.count == 1, "a single manifest holds one platform")
         var images: [PlatformImage] = []
         for platform in platforms {
@@ -46,11 +49,15 @@ public struct TestImage: Sendable {
             config["os"] = .string(platform.os)
             if let variant = platform.variant { config["variant"] = .string(variant) }
             config["config"] = .object(runtime(platform))
-            config["rootfs"] = .object(JSONObject([("type", .string("layers")),
-                                                  ("diff_ids", .array(built.map { .string($0.diffID.description) }))]))
-            config["history"] = .array(built.indices.map { i in
-                .object(JSONObject([("created", .string(created)), ("created_by", .string("test layer \(i)"))]))
-            })
+            config["rootfs"] = .object(
+                JSONObject([
+                    ("type", .string("layers")),
+                    ("diff_ids", .array(built.map { .string($0.diffID.description) })),
+                ]))
+            config["history"] = .array(
+                built.indices.map { i in
+                    .object(JSONObject([("created", .string(created)), ("created_by", .string("test layer \(i)"))]))
+                })
             config[unknownField] = unknownValue
             let configBlob = ManifestBlob(bytes: JSONValue.object(config).serialized(), mediaType: family.config)
 
@@ -60,23 +67,28 @@ public struct TestImage: Sendable {
             manifest["schemaVersion"] = .integer(2)
             manifest["mediaType"] = .string(family.manifest)
             manifest["config"] = .object(configDescriptor)
-            manifest["layers"] = .array(built.enumerated().map { i, layer in
-                var descriptor = layer.descriptor.jsonValue.objectValue!
-                if i == 0 { descriptor[unknownField] = .string("layer descriptor") }
-                return .object(descriptor)
-            })
+            manifest["layers"] = .array(
+                built.enumerated().map { i, layer in
+                    var descriptor = layer.descriptor.jsonValue.objectValue!
+                    if i == 0 { descriptor[unknownField] = .string("layer descriptor") }
+                    return .object(descriptor)
+                })
             if family == .oci { manifest["annotations"] = .object(JSONObject([("org.example.built-by", .string("tests"))])) }
             manifest[unknownField] = unknownValue
-            images.append(PlatformImage(platform: platform, config: configBlob,
-                                        manifest: ManifestBlob(bytes: JSONValue.object(manifest).serialized(), mediaType: family.manifest),
-                                        layers: built))
+            images.append(
+                PlatformImage(
+                    platform: platform, config: configBlob,
+                    manifest: ManifestBlob(bytes: JSONValue.object(manifest).serialized(), mediaType: family.manifest),
+                    layers: built))
         }
         guard asIndex else {
             return TestImage(family: family, root: images[0].manifest, index: nil, images: images, otherManifests: [], otherBlobs: [])
         }
         var entries: [JSONValue] = images.map { image in
-            var entry = Descriptor(mediaType: image.manifest.mediaType, digest: image.manifest.digest,
-                                   size: Int64(image.manifest.bytes.count), platform: image.platform).json
+            var entry = Descriptor(
+                mediaType: image.manifest.mediaType, digest: image.manifest.digest,
+                size: Int64(image.manifest.bytes.count), platform: image.platform
+            ).json
             entry[unknownField] = .string("index entry")
             return .object(entry)
         }
@@ -86,17 +98,32 @@ public struct TestImage: Sendable {
             // What buildx adds: an unknown/unknown entry the patched index must leave out.
             let statement = Array(#"{"_type":"https://in-toto.io/Statement/v0.1"}"#.utf8)
             let emptyConfig = Array("{}".utf8)
-            let manifest = JSONValue.object(JSONObject([
-                ("schemaVersion", .integer(2)), ("mediaType", .string(MediaType.ociManifest)),
-                ("config", Descriptor(mediaType: MediaType.ociConfig, digest: .sha256(of: emptyConfig), size: 2).jsonValue),
-                ("layers", .array([Descriptor(mediaType: "application/vnd.in-toto+json", digest: .sha256(of: statement),
-                                              size: Int64(statement.count)).jsonValue])),
-            ])).serialized()
+            let manifest = JSONValue.object(
+                JSONObject([
+                    ("schemaVersion", .integer(2)), ("mediaType", .string(MediaType.ociManifest)),
+                    ("config", Descriptor(mediaType: MediaType.ociConfig, digest: .sha256(of: emptyConfig), size: 2).jsonValue),
+                    (
+                        "layers",
+                        .array([
+                            Descriptor(
+                                mediaType: "application/vnd.in-toto+json", digest: .sha256(of: statement),
+                                size: Int64(statement.count)
+                            ).jsonValue
+                        ])
+                    ),
+                ])
+            ).serialized()
             let blob = ManifestBlob(bytes: manifest, mediaType: MediaType.ociManifest)
-            entries.append(.object(Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: Int64(manifest.count),
-                                              platform: Platform(os: "unknown", architecture: "unknown"),
-                                              annotations: [("vnd.docker.reference.type", "attestation-manifest"),
-                                                            ("vnd.docker.reference.digest", images[0].manifest.digest.description)]).json))
+            entries.append(
+                .object(
+                    Descriptor(
+                        mediaType: blob.mediaType, digest: blob.digest, size: Int64(manifest.count),
+                        platform: Platform(os: "unknown", architecture: "unknown"),
+                        annotations: [
+                            ("vnd.docker.reference.type", "attestation-manifest"),
+                            ("vnd.docker.reference.digest", images[0].manifest.digest.description),
+                        ]
+                    ).json))
             otherManifests.append(blob)
             otherBlobs += [statement, emptyConfig]
         }
@@ -107,22 +134,27 @@ public struct TestImage: Sendable {
         if family == .oci { index["annotations"] = .object(JSONObject([("org.example.index", .string("tests"))])) }
         index[unknownField] = unknownValue
         let root = ManifestBlob(bytes: JSONValue.object(index).serialized(), mediaType: family.index)
-        return TestImage(family: family, root: root, index: root, images: images, otherManifests: otherManifests,
-                         otherBlobs: otherBlobs)
+        return TestImage(
+            family: family, root: root, index: root, images: images, otherManifests: otherManifests,
+            otherBlobs: otherBlobs)
     }
 
     /// An application image: a layer shared by every platform, then one of the platform's own
     /// (`baseLayers` layers in all), an Entrypoint and a Cmd, Env, Labels and fields left alone.
-    public static func application(family: MediaTypeFamily, platforms: [Platform], asIndex: Bool,
-                                   baseLayers: Int = 2) throws -> TestImage {
-        try make(family: family, platforms: platforms, asIndex: asIndex, attestation: asIndex && family == .oci,
-                 layers: { platform in
-                     (0..<baseLayers).map { i in
-                         i == 0 ? [.directory("etc"), .file("etc/app.conf", "shared by every platform\n")]
-                                : [.directory("app"), .file("app/run", "#!/bin/sh\n# \(platform) layer \(i)\n", mode: 0o755)]
-                     }
-                 },
-                 runtime: { _ in Self.applicationRuntime })
+    public static func application(
+        family: MediaTypeFamily, platforms: [Platform], asIndex: Bool,
+        baseLayers: Int = 2
+    ) throws -> TestImage {
+        try make(
+            family: family, platforms: platforms, asIndex: asIndex, attestation: asIndex && family == .oci,
+            layers: { platform in
+                (0..<baseLayers).map { i in
+                    i == 0
+                        ? [.directory("etc"), .file("etc/app.conf", "shared by every platform\n")]
+                        : [.directory("app"), .file("app/run", "#!/bin/sh\n# \(platform) layer \(i)\n", mode: 0o755)]
+                }
+            },
+            runtime: { _ in Self.applicationRuntime })
     }
 
     /// The application's `config` object: what a patched config must keep or extend.

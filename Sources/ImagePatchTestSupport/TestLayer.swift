@@ -44,8 +44,10 @@ public struct TestLayer: Sendable {
         var out: [UInt8] = []
         let writer = try TarWriter { out.append(contentsOf: $0) }
         for file in files {
-            try writer.writeHeader(TarEntry(path: file.path, kind: file.kind, size: Int64(file.contents.count), mode: file.mode,
-                                            modificationTime: 1_700_000_000, linkTarget: file.linkTarget))
+            try writer.writeHeader(
+                TarEntry(
+                    path: file.path, kind: file.kind, size: Int64(file.contents.count), mode: file.mode,
+                    modificationTime: 1_700_000_000, linkTarget: file.linkTarget))
             try file.contents.withUnsafeBytes { try writer.writeData($0) }
         }
         try writer.finish()

@@ -24,8 +24,9 @@ public struct JSONError: Error, CustomStringConvertible, Equatable, Sendable {
             quoted = String(String.UnicodeScalarView(quoted.unicodeScalars.prefix(64))) + "…\""
         }
         let reason = "duplicate key \(quoted)"
-        return JSONError(line: line, column: column, reason: reason,
-                         description: "\(reason) at line \(line), column \(column)")
+        return JSONError(
+            line: line, column: column, reason: reason,
+            description: "\(reason) at line \(line), column \(column)")
     }
 
     private init(line: Int, column: Int, reason: String, description: String) {

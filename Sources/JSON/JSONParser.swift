@@ -6,7 +6,8 @@ extension JSONValue {
     /// once per level, so the limit is also what keeps hostile input from
     /// exhausting the stack.
     public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = 100) throws(JSONError) {
-        let result = bytes.withContiguousStorageIfAvailable { JSONParser.parse($0, maxDepth: maxDepth) }
+        let result =
+            bytes.withContiguousStorageIfAvailable { JSONParser.parse($0, maxDepth: maxDepth) }
             ?? Array(bytes).withUnsafeBufferPointer { JSONParser.parse($0, maxDepth: maxDepth) }
         self = try result.get()
     }
@@ -48,9 +49,15 @@ struct JSONParser {
         case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        case UInt8(ascii: "t"): try parseLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try parseLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try parseLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try parseLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try parseLiteral("null")
+            return .null
         default: throw error("expected a value but found \(describe(offset))")
         }
     }
@@ -114,8 +121,9 @@ struct JSONParser {
         do {
             offset = try JSONNumberGrammar.scan(input, from: start)
         } catch {
-            throw self.error(error.offset == input.count ? "unexpected end of input in number" : error.reason,
-                             at: error.offset)
+            throw self.error(
+                error.offset == input.count ? "unexpected end of input in number" : error.reason,
+                at: error.offset)
         }
         return String(decoding: UnsafeBufferPointer(rebasing: input[start..<offset]), as: UTF8.self)
     }

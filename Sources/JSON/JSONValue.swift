@@ -40,7 +40,7 @@ extension JSONValue {
     /// integer field should notice that the document did not write one.
     public var int64Value: Int64? {
         guard case .number(let text) = self,
-              !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+            !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
         else { return nil }
         return Int64(text)
     }

@@ -18,18 +18,20 @@ final class ReadCallbackContext {
 
     /// Opens `archive` for reading with this context's upstream as its data source.
     func open(_ archive: OpaquePointer) -> Int32 {
-        archive_read_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { archive, rawContext, bufferOut in
-            let context = Unmanaged<ReadCallbackContext>.fromOpaque(rawContext!).takeUnretainedValue()
-            do {
-                let count = try context.upstream.read(into: context.buffer)
-                bufferOut?.pointee = UnsafeRawPointer(context.buffer.baseAddress)
-                return la_ssize_t(count)
-            } catch {
-                context.error = error
-                carchive_set_error(archive, EIO, "upstream read failed")
-                return -1
-            }
-        }, nil)
+        archive_read_open(
+            archive, Unmanaged.passUnretained(self).toOpaque(), nil,
+            { archive, rawContext, bufferOut in
+                let context = Unmanaged<ReadCallbackContext>.fromOpaque(rawContext!).takeUnretainedValue()
+                do {
+                    let count = try context.upstream.read(into: context.buffer)
+                    bufferOut?.pointee = UnsafeRawPointer(context.buffer.baseAddress)
+                    return la_ssize_t(count)
+                } catch {
+                    context.error = error
+                    carchive_set_error(archive, EIO, "upstream read failed")
+                    return -1
+                }
+            }, nil)
     }
 }
 

@@ -25,8 +25,10 @@ public struct TarEntry: Sendable, Equatable {
         set { linkTargetBytes = newValue.map { Array($0.utf8) } }
     }
 
-    public init(path: String, kind: Kind, size: Int64 = 0, mode: UInt32, uid: Int64 = 0, gid: Int64 = 0,
-                modificationTime: Int64 = 0, linkTarget: String? = nil) {
+    public init(
+        path: String, kind: Kind, size: Int64 = 0, mode: UInt32, uid: Int64 = 0, gid: Int64 = 0,
+        modificationTime: Int64 = 0, linkTarget: String? = nil
+    ) {
         self.path = path
         self.kind = kind
         self.size = size

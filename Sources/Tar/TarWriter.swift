@@ -30,9 +30,15 @@ public final class TarWriter {
         var size: Int64 = 0
         var link: [UInt8] = []
         switch entry.kind {
-        case .regular: typeflag = UInt8(ascii: "0"); size = entry.size
-        case .hardlink: typeflag = UInt8(ascii: "1"); link = entry.linkTargetBytes ?? []
-        case .symlink: typeflag = UInt8(ascii: "2"); link = entry.linkTargetBytes ?? []
+        case .regular:
+            typeflag = UInt8(ascii: "0")
+            size = entry.size
+        case .hardlink:
+            typeflag = UInt8(ascii: "1")
+            link = entry.linkTargetBytes ?? []
+        case .symlink:
+            typeflag = UInt8(ascii: "2")
+            link = entry.linkTargetBytes ?? []
         case .characterDevice: typeflag = UInt8(ascii: "3")
         case .blockDevice: typeflag = UInt8(ascii: "4")
         case .directory: typeflag = UInt8(ascii: "5")
@@ -193,7 +199,7 @@ struct PaxRecords {
         }
         var out: [UInt8] = []
         for (key, value) in all {
-            let rest = 1 + key.utf8.count + 1 + value.count + 1   // " key=value\n"
+            let rest = 1 + key.utf8.count + 1 + value.count + 1  // " key=value\n"
             var length = rest + 1
             while String(length).utf8.count + rest != length { length = String(length).utf8.count + rest }
             out += Array("\(length) \(key)=".utf8) + value + [UInt8(ascii: "\n")]

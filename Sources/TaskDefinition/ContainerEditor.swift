@@ -46,7 +46,9 @@ struct ContainerEditor {
     mutating func addCapability(_ capability: String) throws {
         var linux = container["linuxParameters"]?.objectValue ?? JSONObject()
         var capabilities = linux["capabilities"]?.objectValue ?? JSONObject()
-        if let value = capabilities["add"], !value.isNull { try check(value, is: .array(of: .string), at: "linuxParameters.capabilities.add") }
+        if let value = capabilities["add"], !value.isNull {
+            try check(value, is: .array(of: .string), at: "linuxParameters.capabilities.add")
+        }
         var add = capabilities["add"]?.arrayValue ?? []
         if !add.contains(.string(capability)) { add.append(.string(capability)) }
         capabilities["add"] = .array(add)
@@ -61,7 +63,11 @@ struct ContainerEditor {
             throw TaskDefinitionError.mountConflict(container: name, path: path, volume: other["sourceVolume"]?.stringValue ?? "")
         }
         let entry = JSONObject([("readOnly", .bool(false)), ("containerPath", .string(path)), ("sourceVolume", .string(volume))])
-        if let i = mounts.firstIndex(where: { $0["sourceVolume"]?.stringValue == volume }) { mounts[i] = entry } else { mounts.append(entry) }
+        if let i = mounts.firstIndex(where: { $0["sourceVolume"]?.stringValue == volume }) {
+            mounts[i] = entry
+        } else {
+            mounts.append(entry)
+        }
         container["mountPoints"] = .array(mounts.map(JSONValue.object))
     }
 
@@ -69,7 +75,11 @@ struct ContainerEditor {
     mutating func takeVolumes(from source: String) throws {
         var entries = try objects("volumesFrom")
         let entry = JSONObject([("sourceContainer", .string(source)), ("readOnly", .bool(true))])
-        if let i = entries.firstIndex(where: { $0["sourceContainer"]?.stringValue == source }) { entries[i] = entry } else { entries.append(entry) }
+        if let i = entries.firstIndex(where: { $0["sourceContainer"]?.stringValue == source }) {
+            entries[i] = entry
+        } else {
+            entries.append(entry)
+        }
         container["volumesFrom"] = .array(entries.map(JSONValue.object))
     }
 
@@ -77,7 +87,11 @@ struct ContainerEditor {
     mutating func depend(on other: String, condition: String) throws {
         var entries = try objects("dependsOn")
         let entry = JSONObject([("containerName", .string(other)), ("condition", .string(condition))])
-        if let i = entries.firstIndex(where: { $0["containerName"]?.stringValue == other }) { entries[i] = entry } else { entries.append(entry) }
+        if let i = entries.firstIndex(where: { $0["containerName"]?.stringValue == other }) {
+            entries[i] = entry
+        } else {
+            entries.append(entry)
+        }
         container["dependsOn"] = .array(entries.map(JSONValue.object))
     }
 

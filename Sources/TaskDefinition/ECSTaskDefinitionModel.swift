@@ -4,7 +4,8 @@
 /// The top-level fields of an ECS task definition, as the AWS API model defines them.
 public enum ECSTaskDefinitionModel {
     /// Where the lists come from, for messages and for the test that regenerates them.
-    public static let source = "botocore 1.43.11 (botocore/data/ecs/2014-11-13/service-2.json): TaskDefinition and RegisterTaskDefinitionRequest"
+    public static let source =
+        "botocore 1.43.11 (botocore/data/ecs/2014-11-13/service-2.json): TaskDefinition and RegisterTaskDefinitionRequest"
 
     /// The members of `RegisterTaskDefinitionRequest`: what `register-task-definition` accepts.
     public static let registerKeys: [String] = [

@@ -87,7 +87,9 @@ public struct EmbeddedPatcher: Sendable {
                 let wrapped = ContainerEditor.wrap(entryPoint, with: launcher, known: [])
                 if wrapped != entryPoint {
                     editor.setStrings("entryPoint", wrapped)
-                    notices.append("container \(name.debugDescription) sets entryPoint, which replaces the patched image's and would bypass the agent: prepended its launcher \(SidecarPatcher.text(launcher))")
+                    notices.append(
+                        "container \(name.debugDescription) sets entryPoint, which replaces the patched image's and would bypass the agent: prepended its launcher \(SidecarPatcher.text(launcher))"
+                    )
                 }
             }
             containers[i] = editor.container
@@ -95,7 +97,9 @@ public struct EmbeddedPatcher: Sendable {
         }
         guard !patched.isEmpty else {
             let images = containers.compactMap { $0["image"]?.stringValue }
-            throw TaskDefinitionError.nothingToPatch("no container runs an image named by --image-map or --from-patch-result (the task's images: \(images.joined(separator: ", ")))")
+            throw TaskDefinitionError.nothingToPatch(
+                "no container runs an image named by --image-map or --from-patch-result (the task's images: \(images.joined(separator: ", ")))"
+            )
         }
         if let notice = agentEnvironment.notice { notices.append(notice) }
         document.setContainers(containers)
@@ -111,8 +115,9 @@ public struct EmbeddedPatcher: Sendable {
             }
             // A second run: the container already has NEW pinned by digest.
             if let digest = ImageName.digest(of: image),
-               ImageName.normalized(ImageName.split(image).name) == ImageName.normalized(ImageName.split(new).name),
-               ImageName.digest(of: new).map({ $0 == digest }) ?? true {
+                ImageName.normalized(ImageName.split(image).name) == ImageName.normalized(ImageName.split(new).name),
+                ImageName.digest(of: new).map({ $0 == digest }) ?? true
+            {
                 return try await mapTarget(new: new, current: image, container: container, platform: platform, resolver: resolver)
             }
         }
@@ -122,15 +127,18 @@ public struct EmbeddedPatcher: Sendable {
                 throw TaskDefinitionError.notARegistryImage(container: container, image: result.target)
             }
             guard let entry = result.entry(for: platform) else {
-                throw TaskDefinitionError.patchResultLacksPlatform(file: result.file, platform: platform.description,
-                                                                   available: result.platforms.map(\.platform.description))
+                throw TaskDefinitionError.patchResultLacksPlatform(
+                    file: result.file, platform: platform.description,
+                    available: result.platforms.map(\.platform.description))
             }
             let preset = options.preset
             let explicit = options.launcher
             return Target(reference: ImageName.pinned(result.target, digest: result.digest)) {
                 if let launcher = explicit ?? entry.launcher { return (launcher, nil) }
-                return (try Self.defaultLauncher(preset, platform: platform, container: container),
-                        "the patch result \(result.file) names no launcher; using the \(preset.rawValue) preset's")
+                return (
+                    try Self.defaultLauncher(preset, platform: platform, container: container),
+                    "the patch result \(result.file) names no launcher; using the \(preset.rawValue) preset's"
+                )
             }
         }
         return nil
@@ -138,8 +146,10 @@ public struct EmbeddedPatcher: Sendable {
 
     /// `--image-map`: NEW pinned by digest (read from its registry when NEW names none), and the
     /// launcher from its imagepatch labels when the task overrides the entryPoint.
-    private func mapTarget(new: String, current: String?, container: String, platform: Platform,
-                           resolver: CachingResolver) async throws -> Target {
+    private func mapTarget(
+        new: String, current: String?, container: String, platform: Platform,
+        resolver: CachingResolver
+    ) async throws -> Target {
         let reference: String
         if let current {
             reference = current
@@ -148,7 +158,8 @@ public struct EmbeddedPatcher: Sendable {
         } else {
             let resolved = try await resolver.resolve(image: new, platform: platform, container: container, purpose: "to pin it by digest")
             guard let digest = resolved.rootDigest else {
-                throw TaskDefinitionError.cannotReadImage(container: container, image: new, purpose: "to pin it by digest", reason: "no digest")
+                throw TaskDefinitionError.cannotReadImage(
+                    container: container, image: new, purpose: "to pin it by digest", reason: "no digest")
             }
             reference = ImageName.pinned(new, digest: digest)
         }
@@ -156,32 +167,40 @@ public struct EmbeddedPatcher: Sendable {
         let explicit = options.launcher
         return Target(reference: reference) {
             if let explicit { return (explicit, nil) }
-            let resolved = try await resolver.resolve(image: reference, platform: platform, container: container,
-                                                      purpose: "to find the launcher its entryPoint override must start with")
+            let resolved = try await resolver.resolve(
+                image: reference, platform: platform, container: container,
+                purpose: "to find the launcher its entryPoint override must start with")
             if let text = resolved.labels[PatchLabels.launcher],
-               let array = (try? JSONValue(parsing: Array(text.utf8)))?.arrayValue,
-               !array.isEmpty, array.allSatisfy({ $0.stringValue != nil }) {
+                let array = (try? JSONValue(parsing: Array(text.utf8)))?.arrayValue,
+                !array.isEmpty, array.allSatisfy({ $0.stringValue != nil })
+            {
                 return (array.compactMap(\.stringValue), nil)
             }
-            return (try Self.defaultLauncher(preset, platform: platform, container: container),
-                    "the image \(reference) of container \(container.debugDescription) has no imagepatch launcher label; using the \(preset.rawValue) preset's launcher")
+            return (
+                try Self.defaultLauncher(preset, platform: platform, container: container),
+                "the image \(reference) of container \(container.debugDescription) has no imagepatch launcher label; using the \(preset.rawValue) preset's launcher"
+            )
         }
     }
 
     /// Whether a container's image is the source of a patch result: by name when the result names
     /// its source, else by digest (pinned in the task, or read from the registry).
-    private func matches(_ image: String, _ result: PatchResultFile, container: String, platform: Platform,
-                         resolver: CachingResolver) async throws -> Bool {
+    private func matches(
+        _ image: String, _ result: PatchResultFile, container: String, platform: Platform,
+        resolver: CachingResolver
+    ) async throws -> Bool {
         let normalized = ImageName.normalized(image)
         if !ImageName.isLocalTransport(result.target),
-           normalized == ImageName.normalized(ImageName.pinned(result.target, digest: result.digest)) {
+            normalized == ImageName.normalized(ImageName.pinned(result.target, digest: result.digest))
+        {
             return true
         }
         if let source = result.source { return normalized == ImageName.normalized(source) }
         let sources = Set(result.platforms.map(\.sourceDigest))
         if let digest = ImageName.digest(of: image) { return sources.contains(digest) }
-        let resolved = try await resolver.resolve(image: image, platform: platform, container: container,
-                                                  purpose: "to compare its digest with the sources in \(result.file)")
+        let resolved = try await resolver.resolve(
+            image: image, platform: platform, container: container,
+            purpose: "to compare its digest with the sources in \(result.file)")
         return [resolved.rootDigest, resolved.platformDigest].contains { $0.map(sources.contains) == true }
     }
 
@@ -189,10 +208,12 @@ public struct EmbeddedPatcher: Sendable {
     static func defaultLauncher(_ preset: AgentPreset, platform: Platform, container: String) throws -> [String] {
         let agent = preset.definition
         if let install = agent.paths.installDirectory,
-           let launcher = try agent.launcher.assumed(installDirectory: install, platform: platform) {
+            let launcher = try agent.launcher.assumed(installDirectory: install, platform: platform)
+        {
             return launcher
         }
-        throw TaskDefinitionError.invalidOption("--preset \(preset.rawValue)",
+        throw TaskDefinitionError.invalidOption(
+            "--preset \(preset.rawValue)",
             "gives no launcher, and the patched image of container \(container.debugDescription) has no imagepatch launcher label")
     }
 }

@@ -25,8 +25,10 @@ public struct ResolvedImage: Sendable, Equatable {
         }
     }
 
-    public init(rootDigest: Digest? = nil, platformDigest: Digest? = nil, entrypoint: [String]?, cmd: [String]?,
-                labels: [String: String] = [:], invalidCommand: InvalidField? = nil) {
+    public init(
+        rootDigest: Digest? = nil, platformDigest: Digest? = nil, entrypoint: [String]?, cmd: [String]?,
+        labels: [String: String] = [:], invalidCommand: InvalidField? = nil
+    ) {
         self.rootDigest = rootDigest
         self.platformDigest = platformDigest
         self.entrypoint = entrypoint
@@ -58,13 +60,15 @@ public struct InspectingImageResolver: ImageCommandResolver {
         }
         var labels: [String: String] = [:]
         for (key, value) in match.config.labels { labels[key] = value }
-        var resolved = ResolvedImage(rootDigest: report.root.digest, platformDigest: match.digest,
-                                     entrypoint: match.config.entrypoint, cmd: match.config.cmd, labels: labels)
+        var resolved = ResolvedImage(
+            rootDigest: report.root.digest, platformDigest: match.digest,
+            entrypoint: match.config.entrypoint, cmd: match.config.cmd, labels: labels)
         // ImageConfig's accessors skip what is not an array of strings; the wrong type is recorded
         // so that a container that would run this command refuses it rather than wrap a different one.
         for field in ["Entrypoint", "Cmd"] where resolved.invalidCommand == nil {
             if let value = match.config.runtime[field], !value.isNull,
-               let (path, reason) = JSONShape.array(of: .string).mismatch(value, at: field) {
+                let (path, reason) = JSONShape.array(of: .string).mismatch(value, at: field)
+            {
                 resolved.invalidCommand = ResolvedImage.InvalidField(field: path, reason: reason)
             }
         }
@@ -99,8 +103,9 @@ actor CachingResolver {
         do {
             return try await resolve(image: image, platform: platform)
         } catch let missing as InspectingImageResolver.PlatformMissing {
-            throw TaskDefinitionError.imageLacksPlatform(container: container, image: image, platform: missing.platform,
-                                                         available: missing.available)
+            throw TaskDefinitionError.imageLacksPlatform(
+                container: container, image: image, platform: missing.platform,
+                available: missing.available)
         } catch {
             throw TaskDefinitionError.cannotReadImage(container: container, image: image, purpose: purpose, reason: "\(error)")
         }

@@ -38,8 +38,9 @@ public struct PatchResultFile: Sendable {
         var platforms: [PlatformEntry] = []
         for (i, entry) in entries.enumerated() {
             guard let platformText = entry["platform"]?.stringValue, let platform = try? Platform(parsing: platformText),
-                  let source = entry["sourceDigest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
-                  let patched = entry["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }) else {
+                let source = entry["sourceDigest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
+                let patched = entry["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) })
+            else {
                 throw fail("platforms[\(i)] needs \"platform\", \"sourceDigest\" and \"digest\"")
             }
             var launcher: [String]?

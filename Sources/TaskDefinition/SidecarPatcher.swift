@@ -37,7 +37,8 @@ public struct SidecarPatcher: Sendable {
     public init(options: SidecarOptions, resolver: any ImageCommandResolver) throws {
         let sidecar = try options.preset.sidecarPreset()
         guard let agentImage = options.agentImage, !agentImage.isEmpty else {
-            throw TaskDefinitionError.invalidOption("--agent-image", "is required with --mode sidecar (the image the \(sidecar.containerName) container runs)")
+            throw TaskDefinitionError.invalidOption(
+                "--agent-image", "is required with --mode sidecar (the image the \(sidecar.containerName) container runs)")
         }
         guard !ImageName.isLocalTransport(agentImage) else {
             throw TaskDefinitionError.invalidOption("--agent-image", "\(agentImage) is not a registry image ECS can pull")
@@ -86,7 +87,9 @@ public struct SidecarPatcher: Sendable {
         }
         document.setContainers(containers)
         if let volume = sidecar.volumeName { try addVolume(volume, to: &document) }
-        notices.append("\(options.preset.rawValue) sidecar \(sidecar.containerName) (\(agentImage)) added for \(platform): patched \(patched.map(\.debugDescription).joined(separator: ", "))")
+        notices.append(
+            "\(options.preset.rawValue) sidecar \(sidecar.containerName) (\(agentImage)) added for \(platform): patched \(patched.map(\.debugDescription).joined(separator: ", "))"
+        )
         return TaskPatchResult(document: document, notices: notices)
     }
 
@@ -96,15 +99,19 @@ public struct SidecarPatcher: Sendable {
         if let copy = sidecar.copyCommand {
             let entryPoint = container["entryPoint"]?.arrayValue?.compactMap(\.stringValue)
             guard entryPoint == copy else {
-                throw TaskDefinitionError.foreignSidecarContainer(name: sidecar.containerName, reason: "its entryPoint is not the agent copy command")
+                throw TaskDefinitionError.foreignSidecarContainer(
+                    name: sidecar.containerName, reason: "its entryPoint is not the agent copy command")
             }
         } else if container["essential"]?.boolValue != false {
-            throw TaskDefinitionError.foreignSidecarContainer(name: sidecar.containerName, reason: "it is essential, so it is not an agent sidecar")
+            throw TaskDefinitionError.foreignSidecarContainer(
+                name: sidecar.containerName, reason: "it is essential, so it is not an agent sidecar")
         }
     }
 
-    private func patchApplication(_ editor: inout ContainerEditor, launcher: [String], platform: Platform,
-                                  resolver: CachingResolver, notices: inout [String]) async throws {
+    private func patchApplication(
+        _ editor: inout ContainerEditor, launcher: [String], platform: Platform,
+        resolver: CachingResolver, notices: inout [String]
+    ) async throws {
         let name = editor.name
         if let volume = sidecar.volumeName, let path = sidecar.mountPath {
             try editor.mount(volume: volume, at: path)
@@ -125,8 +132,9 @@ public struct SidecarPatcher: Sendable {
         guard let image = editor.image, !image.isEmpty else {
             throw TaskDefinitionError.badField(field: "image of container \(name.debugDescription)", reason: "is missing")
         }
-        let resolved = try await resolver.resolve(image: image, platform: platform, container: name,
-                                                  purpose: "to find its Entrypoint and Cmd (the container has no entryPoint)")
+        let resolved = try await resolver.resolve(
+            image: image, platform: platform, container: name,
+            purpose: "to find its Entrypoint and Cmd (the container has no entryPoint)")
         if let invalid = resolved.invalidCommand {
             throw TaskDefinitionError.badImageConfig(container: name, image: image, field: invalid.field, reason: invalid.reason)
         }
@@ -144,7 +152,8 @@ public struct SidecarPatcher: Sendable {
             editor.setStrings("command", cmd)
             detail += " and Cmd \(Self.text(cmd))"
         }
-        notices.append("container \(name.debugDescription) had no entryPoint: wrote its image's \(detail) (\(image), \(platform)) explicitly")
+        notices.append(
+            "container \(name.debugDescription) had no entryPoint: wrote its image's \(detail) (\(image), \(platform)) explicitly")
     }
 
     /// Our init container: created, or (second run) updated in place so user additions such as a
@@ -158,7 +167,9 @@ public struct SidecarPatcher: Sendable {
         // memory nor memoryReservation. A soft reservation satisfies it without capping the agent.
         if !taskMemory && container["memory"] == nil && container["memoryReservation"] == nil {
             container["memoryReservation"] = .integer(Self.initMemoryReservation)
-            notices.append("the task sets no memory, which ECS then requires of every container: gave \(sidecar.containerName) memoryReservation \(Self.initMemoryReservation) (MiB)")
+            notices.append(
+                "the task sets no memory, which ECS then requires of every container: gave \(sidecar.containerName) memoryReservation \(Self.initMemoryReservation) (MiB)"
+            )
         }
         if let user = sidecar.initUser { container["user"] = .string(user) }
         if let copy = sidecar.copyCommand { container["entryPoint"] = .array(copy.map(JSONValue.string)) }

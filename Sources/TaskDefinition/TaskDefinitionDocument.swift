@@ -79,7 +79,8 @@ public struct TaskDefinitionDocument: Sendable {
             removed.append("tags (empty)")
         }
         if !removed.isEmpty {
-            notices.append("removed the read-only fields AWS adds, which register-task-definition refuses: \(removed.joined(separator: ", "))")
+            notices.append(
+                "removed the read-only fields AWS adds, which register-task-definition refuses: \(removed.joined(separator: ", "))")
         }
         let unknown = object.keys.filter { !ECSTaskDefinitionModel.registerKeys.contains($0) }
         if !unknown.isEmpty {
@@ -98,7 +99,8 @@ public struct TaskDefinitionDocument: Sendable {
         var names = Set<String>()
         for (i, element) in array.enumerated() {
             guard let container = element.objectValue else {
-                throw TaskDefinitionError.badField(field: "containerDefinitions[\(i)]", reason: "must be an object, not \(element.kindDescription)")
+                throw TaskDefinitionError.badField(
+                    field: "containerDefinitions[\(i)]", reason: "must be an object, not \(element.kindDescription)")
             }
             guard let name = container["name"]?.stringValue, !name.isEmpty else {
                 throw TaskDefinitionError.badField(field: "containerDefinitions[\(i)].name", reason: "must be a non-empty string")

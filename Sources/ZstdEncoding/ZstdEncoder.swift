@@ -21,7 +21,9 @@ public final class ZstdEncoder {
     private var finished = false
 
     public init(level: Int32 = ZstdEncoder.defaultLevel, outputBufferSize: Int = 1 << 20) throws {
-        guard let context = ZSTD_createCCtx() else { throw ZstdEncoderError(operation: "creating a compression context", name: "out of memory") }
+        guard let context = ZSTD_createCCtx() else {
+            throw ZstdEncoderError(operation: "creating a compression context", name: "out of memory")
+        }
         self.context = context
         output = .allocate(byteCount: max(outputBufferSize, 1), alignment: 16)
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "setting level \(level)")

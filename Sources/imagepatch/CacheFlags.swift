@@ -6,16 +6,28 @@ import OCI
 
 /// Where built agent layers are kept between runs (`patch` and `fleet run`).
 struct CacheFlags: ParsableArguments {
-    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("Where agent layers are kept between runs (default: $XDG_CACHE_HOME/imagepatch or ~/.cache/imagepatch).", valueName: "dir"))
+    @Option(
+        name: .customLong("cache-dir"),
+        help: ArgumentHelp(
+            "Where agent layers are kept between runs (default: $XDG_CACHE_HOME/imagepatch or ~/.cache/imagepatch).", valueName: "dir"))
     var cacheDir: String?
 
-    @Option(name: .customLong("cache-max"), help: ArgumentHelp("The most the cached layers may take (bytes, or with K, M, G, T; default 2G); the least recently used go first.", valueName: "size"))
+    @Option(
+        name: .customLong("cache-max"),
+        help: ArgumentHelp(
+            "The most the cached layers may take (bytes, or with K, M, G, T; default 2G); the least recently used go first.",
+            valueName: "size"))
     var cacheMax: String?
 
-    @Flag(name: .customLong("no-cache"), help: "Build every agent layer afresh and keep none (the local cache; --layer-cache still applies).")
+    @Flag(
+        name: .customLong("no-cache"), help: "Build every agent layer afresh and keep none (the local cache; --layer-cache still applies).")
     var noCache = false
 
-    @Option(name: .customLong("layer-cache"), help: ArgumentHelp("A registry repository where agent layers are shared between machines: one artifact per layer key, tagged by it.", valueName: "registry/repo"))
+    @Option(
+        name: .customLong("layer-cache"),
+        help: ArgumentHelp(
+            "A registry repository where agent layers are shared between machines: one artifact per layer key, tagged by it.",
+            valueName: "registry/repo"))
     var layerCache: String?
 
     /// `--layer-cache` as the engine takes it: the repository reached through `resolver`'s registry.
@@ -24,8 +36,10 @@ struct CacheFlags: ParsableArguments {
         let text = layerCache.hasPrefix("docker://") ? String(layerCache.dropFirst("docker://".count)) : layerCache
         // A repository: no tag (a colon in the last component) and no digest; the tags are the keys.
         guard !text.contains("@"), text.split(separator: "/").last?.contains(":") != true,
-              (try? DockerReference(parsing: text)) != nil else {
-            throw PatchError.invalidOption("--layer-cache", "\(layerCache.debugDescription) is not a registry repository (REGISTRY/REPO, no tag or digest)")
+            (try? DockerReference(parsing: text)) != nil
+        else {
+            throw PatchError.invalidOption(
+                "--layer-cache", "\(layerCache.debugDescription) is not a registry repository (REGISTRY/REPO, no tag or digest)")
         }
         return RegistryLayerCache(repository: RegistryLayerRepository(repository: text, resolver: resolver), logger: logger)
     }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Dispatch
 import Glibc
-import ImagePatch
 import IOFoundation
-import OCI
+import ImagePatch
 import Logging
+import OCI
 
 /// Shared by the subcommands: one error line on stderr and a non-zero exit, and logging to stderr
 /// so stdout carries only the result.
@@ -19,8 +19,10 @@ enum CommandSupport {
     /// Runs a command's body. `timeout` is `--timeout`'s text; `afterTimeout` ends the error line
     /// when it passes, and must be true of a run stopped before its commit (see `RunGate`): blobs and
     /// platform manifests (by digest) may already be in the target then, but no tag has moved.
-    static func run(timeout: String? = nil, afterTimeout: String = "",
-                    _ body: () async throws -> Void) async throws {
+    static func run(
+        timeout: String? = nil, afterTimeout: String = "",
+        _ body: () async throws -> Void
+    ) async throws {
         installInterruptHandlers()
         do {
             if let timeout { try armDeadline(timeout, afterTimeout: afterTimeout) }
@@ -55,8 +57,9 @@ enum CommandSupport {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
-                StderrOutput.exit(128 + signalNumber, after: InterruptCleanup.removeAll,
-                                  line: "imagepatch: interrupted; removing temporary files")
+                StderrOutput.exit(
+                    128 + signalNumber, after: InterruptCleanup.removeAll,
+                    line: "imagepatch: interrupted; removing temporary files")
             }
             source.resume()
             keepAlive(source)
@@ -72,8 +75,9 @@ enum CommandSupport {
         timer.schedule(deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)))
         timer.setEventHandler {
             guard RunGate.stop() else { return }
-            StderrOutput.exit(1, after: InterruptCleanup.removeAll,
-                              line: "imagepatch: error: the run did not finish within --timeout \(TerminalText.escaped(text))\(afterTimeout)")
+            StderrOutput.exit(
+                1, after: InterruptCleanup.removeAll,
+                line: "imagepatch: error: the run did not finish within --timeout \(TerminalText.escaped(text))\(afterTimeout)")
         }
         timer.resume()
         keepAlive(timer)

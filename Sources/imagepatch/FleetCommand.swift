@@ -1,7 +1,7 @@
 import ArgumentParser
 import Fleet
-import ImagePatch
 import IOFoundation
+import ImagePatch
 import JSON
 import OCI
 
@@ -19,11 +19,11 @@ struct FleetPlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Resolve a fleet file into a JSON array of work items, every image pinned by digest.",
         discussion: """
-        FILE is YAML or JSON: agent, options (imagepatch patch options by long name), target (a template with \
-        {registry}, {repository}, {tag}) and images (each a source REPO:TAG, or a REPO with tags, match and/or latest). \
-        Tags are listed with GET /v2/<name>/tags/list, following its pages. The array on stdout is what Argo's \
-        withParam, Tekton's matrix and GitHub Actions' matrix take, and what fleet run reads.
-        """)
+            FILE is YAML or JSON: agent, options (imagepatch patch options by long name), target (a template with \
+            {registry}, {repository}, {tag}) and images (each a source REPO:TAG, or a REPO with tags, match and/or latest). \
+            Tags are listed with GET /v2/<name>/tags/list, following its pages. The array on stdout is what Argo's \
+            withParam, Tekton's matrix and GitHub Actions' matrix take, and what fleet run reads.
+            """)
 
     @Argument(help: "The fleet file (YAML or JSON), or - for stdin.")
     var file: String
@@ -31,7 +31,9 @@ struct FleetPlanCommand: AsyncParsableCommand {
     @Flag(help: "Indent the JSON (default: one line, as a CI output variable wants it).")
     var pretty = false
 
-    @Option(name: .customLong("tags-page-size"), help: ArgumentHelp("Ask registries for N tags per page of the tag list (default: the registry's choice).", valueName: "n"))
+    @Option(
+        name: .customLong("tags-page-size"),
+        help: ArgumentHelp("Ask registries for N tags per page of the tag list (default: the registry's choice).", valueName: "n"))
     var tagsPageSize: Int?
 
     @Option(help: "How many registry requests to have in flight at once.")
@@ -71,10 +73,10 @@ struct FleetSummarizeCommand: AsyncParsableCommand {
         commandName: "summarize",
         abstract: "Fold the result lines of fleet run (from every shard) into counts, failures and bytes moved.",
         discussion: """
-        Each item counts once, by its last line (files in the order given): a shard run again reports its items again, \
-        and the later line wins. Bytes uploaded and seconds add up every line. With --plan, items of the plan that no \
-        line reports are listed as missing. The exit status is 0 unless a file cannot be read or a line is not a result.
-        """)
+            Each item counts once, by its last line (files in the order given): a shard run again reports its items again, \
+            and the later line wins. Bytes uploaded and seconds add up every line. With --plan, items of the plan that no \
+            line reports are listed as missing. The exit status is 0 unless a file cannot be read or a line is not a result.
+            """)
 
     @Argument(help: "Result files (JSON lines, as fleet run prints them), or - for stdin.")
     var results: [String]
@@ -93,8 +95,9 @@ struct FleetSummarizeCommand: AsyncParsableCommand {
             }
             var lines: [FleetResult] = []
             for path in results {
-                try ResultLines.parse(try FleetInput.read(path, limit: FleetInput.maxResultFileBytes, what: "the result file"),
-                                      file: path, plan: fleetPlan, into: &lines)
+                try ResultLines.parse(
+                    try FleetInput.read(path, limit: FleetInput.maxResultFileBytes, what: "the result file"),
+                    file: path, plan: fleetPlan, into: &lines)
             }
             let summary = FleetSummary(results: lines, plan: fleetPlan)
             if json {

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Foundation
 import Fleet
-import JSON
+import Foundation
 import ImagePatch
+import JSON
 import Logging
 import OCI
 
@@ -13,13 +13,13 @@ struct FleetRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Patch the items of a fleet plan: all, one shard, or one item; one JSON result line per item.",
         discussion: """
-        Give the plan that fleet plan printed, so every shard works from the same resolved digests; a fleet file is \
-        planned first. --shard I/N takes the items whose index in the plan is I modulo N (I from 0 to N-1); \
-        --shard k8s takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) and N from IMAGEPATCH_SHARD_COUNT. \
-        Each item is patched from its source as imagepatch patch would, with the plan's options; the agent layer is \
-        built once per agent platform and kept in the cache, and an item whose target already is the result is \
-        reported up-to-date without pushing anything. The exit status is 1 when an item failed, after the others ran.
-        """)
+            Give the plan that fleet plan printed, so every shard works from the same resolved digests; a fleet file is \
+            planned first. --shard I/N takes the items whose index in the plan is I modulo N (I from 0 to N-1); \
+            --shard k8s takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) and N from IMAGEPATCH_SHARD_COUNT. \
+            Each item is patched from its source as imagepatch patch would, with the plan's options; the agent layer is \
+            built once per agent platform and kept in the cache, and an item whose target already is the result is \
+            reported up-to-date without pushing anything. The exit status is 1 when an item failed, after the others ran.
+            """)
 
     @Argument(help: "A plan (JSON, from fleet plan) or a fleet file (YAML or JSON).")
     var file: String
@@ -50,17 +50,22 @@ struct FleetRunCommand: AsyncParsableCommand {
             let selection = try FleetShard(shard: shard, environment: ProcessInfo.processInfo.environment)
             let cache = try cacheFlags.makeCache(logger: logger)
             let plan = try await loadPlan(logger: logger)
-            var items = selection.map { selection in plan.items.enumerated().filter { selection.contains($0.offset) }.map(\.element) }
+            var items =
+                selection.map { selection in plan.items.enumerated().filter { selection.contains($0.offset) }.map(\.element) }
                 ?? plan.items
             if let item {
                 items = items.filter { $0.id == item }
-                guard !items.isEmpty else { throw PatchError.invalidOption("--item", "\(item.debugDescription) is not an item of \(file)\(shard == nil ? "" : " in this shard")") }
+                guard !items.isEmpty else {
+                    throw PatchError.invalidOption(
+                        "--item", "\(item.debugDescription) is not an item of \(file)\(shard == nil ? "" : " in this shard")")
+                }
             }
             logger.info("\(items.count) of \(plan.items.count) items to run")
             let transport = try registryFlags.makeTransport(logger: logger, credsFor: items.first.map { [$0.target] } ?? [])
             let resolver = ReferenceResolver(registry: transport)
-            let engine = PatchEngine(logger: logger, layerCache: cache,
-                                     registryLayerCache: try cacheFlags.makeRegistryLayerCache(resolver: resolver, logger: logger))
+            let engine = PatchEngine(
+                logger: logger, layerCache: cache,
+                registryLayerCache: try cacheFlags.makeRegistryLayerCache(resolver: resolver, logger: logger))
             anyFailed = try await withThrowingTaskGroup(of: FleetResult.self) { group in
                 var next = 0
                 var failed = false
@@ -105,8 +110,9 @@ struct FleetRunCommand: AsyncParsableCommand {
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
         func failed(_ reason: String) -> FleetResult {
-            FleetResult(id: item.id, source: item.source, target: item.target, status: .failed, digest: nil,
-                        bytesUploaded: 0, seconds: seconds(), error: reason)
+            FleetResult(
+                id: item.id, source: item.source, target: item.target, status: .failed, digest: nil,
+                bytesUploaded: 0, seconds: seconds(), error: reason)
         }
         let command: PatchCommand
         // A plan is untrusted: only the options a fleet file may set reach the patch (no --dry-run,
@@ -115,20 +121,23 @@ struct FleetRunCommand: AsyncParsableCommand {
             return failed("item \(item.id) has the option \(name.debugDescription), which a plan may not set")
         }
         do {
-            command = try PatchCommand.parse(["--source", item.source, "--agent", item.agent, "--target", item.target]
-                                             + Self.arguments(item.options))
+            command = try PatchCommand.parse(
+                ["--source", item.source, "--agent", item.agent, "--target", item.target]
+                    + Self.arguments(item.options))
         } catch {
             return failed("the options of item \(item.id): \(PatchCommand.message(for: error))")
         }
         do {
             let options = try command.makeOptions()
             let destination = try await resolver.destination(item.target)
-            let result = try await engine.patch(source: try await resolver.source(item.source),
-                                                agent: try await resolver.source(item.agent),
-                                                destination: destination, options: options)
-            return FleetResult(id: item.id, source: item.source, target: item.target,
-                               status: result.upToDate ? .upToDate : .patched, digest: result.root.digest,
-                               bytesUploaded: destination.uploadedBytes, seconds: seconds())
+            let result = try await engine.patch(
+                source: try await resolver.source(item.source),
+                agent: try await resolver.source(item.agent),
+                destination: destination, options: options)
+            return FleetResult(
+                id: item.id, source: item.source, target: item.target,
+                status: result.upToDate ? .upToDate : .patched, digest: result.root.digest,
+                bytesUploaded: destination.uploadedBytes, seconds: seconds())
         } catch {
             return failed(String(describing: error))
         }
@@ -160,10 +169,12 @@ struct FleetShard {
     /// nil without --shard (every item).
     init?(shard: String?, environment: [String: String]) throws {
         guard let shard else { return nil }
-        let indexText: String, countText: String
+        let indexText: String
+        let countText: String
         if shard == "k8s" {
             guard let index = environment["JOB_COMPLETION_INDEX"] else {
-                throw PatchError.invalidOption("--shard", "k8s needs JOB_COMPLETION_INDEX (set by a Kubernetes Job with completionMode: Indexed)")
+                throw PatchError.invalidOption(
+                    "--shard", "k8s needs JOB_COMPLETION_INDEX (set by a Kubernetes Job with completionMode: Indexed)")
             }
             guard let count = environment["IMAGEPATCH_SHARD_COUNT"] else {
                 throw PatchError.invalidOption("--shard", "k8s needs IMAGEPATCH_SHARD_COUNT, the Job's completions")
@@ -174,8 +185,10 @@ struct FleetShard {
             guard parts.count == 2 else { throw PatchError.invalidOption("--shard", "\(shard.debugDescription) is not I/N or k8s") }
             (indexText, countText) = (String(parts[0]), String(parts[1]))
         }
-        guard let count = ASCIINumber.parse(countText, in: 1...100_000), let index = ASCIINumber.parse(indexText, in: 0...(count - 1)) else {
-            throw PatchError.invalidOption("--shard", "\(indexText.debugDescription)/\(countText.debugDescription): I must be from 0 to N-1, and N from 1 to 100000")
+        guard let count = ASCIINumber.parse(countText, in: 1...100_000), let index = ASCIINumber.parse(indexText, in: 0...(count - 1))
+        else {
+            throw PatchError.invalidOption(
+                "--shard", "\(indexText.debugDescription)/\(countText.debugDescription): I must be from 0 to N-1, and N from 1 to 100000")
         }
         self.index = Int(index)
         self.count = Int(count)

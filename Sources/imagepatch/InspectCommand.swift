@@ -24,8 +24,9 @@ struct InspectCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = CommandSupport.makeLogger(verbose: false)
         try await CommandSupport.run(timeout: timeoutFlag.timeout) {
-            let resolver = try ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger, credsFor: [reference]),
-                                                 maxArchiveSize: maxArchiveSize)
+            let resolver = try ReferenceResolver(
+                registry: try registryFlags.makeTransport(logger: logger, credsFor: [reference]),
+                maxArchiveSize: maxArchiveSize)
             let report = try await ImageInspector.inspect(try await resolver.source(reference))
             report.notices.forEach { logger.notice("\($0)") }
             if json {

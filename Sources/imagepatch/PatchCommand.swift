@@ -10,9 +10,9 @@ struct PatchCommand: AsyncParsableCommand {
         abstract: "Append the agent's layer to every selected platform of an image and start the agent before the application.",
         discussion: TransportTable.referencesHelp + """
 
-        falconutil's spellings are accepted: patch-image, --source-image-uri, --target-image-uri, --falcon-image-uri,
-        --image-pull-policy (accepted and ignored: imagepatch never pulls into a local image store).
-        """,
+            falconutil's spellings are accepted: patch-image, --source-image-uri, --target-image-uri, --falcon-image-uri,
+            --image-pull-policy (accepted and ignored: imagepatch never pulls into a local image store).
+            """,
         aliases: ["patch-image"])
 
     @Option(name: [.customLong("source"), .customLong("source-image-uri")], help: "The application image.")
@@ -24,7 +24,9 @@ struct PatchCommand: AsyncParsableCommand {
     @Option(name: [.customLong("target"), .customLong("target-image-uri")], help: "Where to write the patched image.")
     var target: String
 
-    @Option(name: .customLong("platform"), help: "os/arch[/variant] to patch (repeatable or comma-separated); default: every platform of the source.")
+    @Option(
+        name: .customLong("platform"),
+        help: "os/arch[/variant] to patch (repeatable or comma-separated); default: every platform of the source.")
     var platforms: [String] = []
 
     @Option(help: ArgumentHelp("Agent preset: \(AgentRegistry.list(AgentRegistry.names))."))
@@ -70,7 +72,11 @@ struct PatchCommand: AsyncParsableCommand {
 
     @OptionGroup var timeoutFlag: TimeoutFlag
 
-    @Option(name: .customLong("max-agent-size"), help: ArgumentHelp("The most the agent image's layers may decompress to (bytes, or with K, M, G, T: powers of 1024; default 4G).", valueName: "size"))
+    @Option(
+        name: .customLong("max-agent-size"),
+        help: ArgumentHelp(
+            "The most the agent image's layers may decompress to (bytes, or with K, M, G, T: powers of 1024; default 4G).",
+            valueName: "size"))
     var maxAgentSize: String?
 
     @Option(name: .customLong("max-archive-size"), help: ArgumentHelp(ReferenceResolver.maxArchiveSizeHelp, valueName: "size"))
@@ -96,15 +102,18 @@ struct PatchCommand: AsyncParsableCommand {
         let logger = CommandSupport.makeLogger(verbose: verbose)
         try await CommandSupport.run(timeout: timeoutFlag.timeout, afterTimeout: "; no tag of the target was changed") {
             let options = try makeOptions()
-            let resolver = try ReferenceResolver(registry: try registryFlags.makeTransport(logger: logger, credsFor: [target, source, agent]),
-                                                 maxArchiveSize: maxArchiveSize)
+            let resolver = try ReferenceResolver(
+                registry: try registryFlags.makeTransport(logger: logger, credsFor: [target, source, agent]),
+                maxArchiveSize: maxArchiveSize)
             let sourceImage = try await resolver.source(source)
             let agentImage = try await resolver.source(agent)
             let destination = try await resolver.destination(target)
-            let engine = PatchEngine(logger: logger, layerCache: try cacheFlags.makeCache(logger: logger),
-                                     registryLayerCache: try cacheFlags.makeRegistryLayerCache(resolver: resolver, logger: logger))
-            let result = try await engine.patch(source: sourceImage, agent: agentImage,
-                                                                     destination: destination, options: options)
+            let engine = PatchEngine(
+                logger: logger, layerCache: try cacheFlags.makeCache(logger: logger),
+                registryLayerCache: try cacheFlags.makeRegistryLayerCache(resolver: resolver, logger: logger))
+            let result = try await engine.patch(
+                source: sourceImage, agent: agentImage,
+                destination: destination, options: options)
             if json {
                 CommandSupport.printJSON(result.json.serialized(indent: 2))
             } else {
@@ -130,15 +139,19 @@ struct PatchCommand: AsyncParsableCommand {
         options.env = try env.map { try Self.keyValue($0, option: "--env") }
         options.labels = try label.map { try Self.keyValue($0, option: "--label") }
         // Keyed by flag name, as the presets declare their settings (AgentRegistry.settingFlags).
-        options.agentSettings = ["cid": cid, "falconctl-opts": falconctlOpts, "cloud-service": cloudService,
-                                 "container": container].compactMapValues { $0 }
+        options.agentSettings = [
+            "cid": cid, "falconctl-opts": falconctlOpts, "cloud-service": cloudService,
+            "container": container,
+        ].compactMapValues { $0 }
         options.repatch = repatch
         options.dryRun = dryRun
         guard (1...32).contains(jobs) else { throw PatchError.invalidOption("--jobs", "must be between 1 and 32") }
         options.jobs = jobs
         if let epoch = CommandSupport.environment("SOURCE_DATE_EPOCH"), !epoch.isEmpty {
             guard let seconds = ASCIINumber.parse(epoch, in: Timestamp.validSeconds) else {
-                throw PatchError.invalidOption("SOURCE_DATE_EPOCH", "\(epoch.debugDescription) is not a number of seconds from 0 to \(Timestamp.validSeconds.upperBound) (year 9999)")
+                throw PatchError.invalidOption(
+                    "SOURCE_DATE_EPOCH",
+                    "\(epoch.debugDescription) is not a number of seconds from 0 to \(Timestamp.validSeconds.upperBound) (year 9999)")
             }
             options.sourceDateEpoch = seconds
         }
@@ -150,7 +163,8 @@ struct PatchCommand: AsyncParsableCommand {
     static func parseLauncher(_ text: String) throws -> [String] {
         guard text.hasPrefix("[") else { return [text] }
         guard let array = (try? JSONValue(parsing: Array(text.utf8)))?.arrayValue,
-              array.allSatisfy({ $0.stringValue != nil }) else {
+            array.allSatisfy({ $0.stringValue != nil })
+        else {
             throw PatchError.invalidOption("--launcher", "\(text) is not a JSON array of strings")
         }
         return array.compactMap(\.stringValue)

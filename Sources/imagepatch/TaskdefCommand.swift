@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
 import Glibc
-import ImagePatch
 import IOFoundation
-import TaskDefinition
+import ImagePatch
 import Logging
 import OCI
+import TaskDefinition
 
 /// `imagepatch taskdef`: an ECS task definition in, one ready for `aws ecs register-task-definition
 /// --cli-input-json` out. Offline, except to read an image's Entrypoint/Cmd (or digest) when a
@@ -15,25 +15,27 @@ struct TaskdefCommand: AsyncParsableCommand {
         commandName: "taskdef",
         abstract: "Patch an ECS task definition: add the agent as an init container (sidecar), or point it at patched images (embedded).",
         discussion: """
-        Reads a task definition (bare, or describe-task-definition's {"taskDefinition": …}) from FILE, from - (stdin), \
-        or from --ecs-spec-file / --ecs-spec, and writes JSON for `aws ecs register-task-definition --cli-input-json`. \
-        The read-only fields AWS adds (taskDefinitionArn, revision, status, deleteRequestedAt, …: the members of the AWS \
-        API model's TaskDefinition that RegisterTaskDefinitionRequest lacks) are removed; other fields keep their \
-        values and order. Input is limited to 1 MiB, and FILE must be a regular file (use - for a pipe).
+            Reads a task definition (bare, or describe-task-definition's {"taskDefinition": …}) from FILE, from - (stdin), \
+            or from --ecs-spec-file / --ecs-spec, and writes JSON for `aws ecs register-task-definition --cli-input-json`. \
+            The read-only fields AWS adds (taskDefinitionArn, revision, status, deleteRequestedAt, …: the members of the AWS \
+            API model's TaskDefinition that RegisterTaskDefinitionRequest lacks) are removed; other fields keep their \
+            values and order. Input is limited to 1 MiB, and FILE must be a regular file (use - for a pipe).
 
-        The Falcon ECS patching utility's single-dash flags work too: -cid, -image, -pulltoken, -ecs-spec-file, \
-        -ecs-spec, -secret-arn, -falconctl-opts.
-        """)
+            The Falcon ECS patching utility's single-dash flags work too: -cid, -image, -pulltoken, -ecs-spec-file, \
+            -ecs-spec, -secret-arn, -falconctl-opts.
+            """)
 
     @Argument(help: "The task definition file, or - for stdin.")
     var file: String?
 
-    @Option(name: [.customLong("ecs-spec-file"), .customLong("ecs-spec-file", withSingleDash: true)],
-            help: "The task definition file (the Falcon patching utility's spelling).")
+    @Option(
+        name: [.customLong("ecs-spec-file"), .customLong("ecs-spec-file", withSingleDash: true)],
+        help: "The task definition file (the Falcon patching utility's spelling).")
     var ecsSpecFile: String?
 
-    @Option(name: [.customLong("ecs-spec"), .customLong("ecs-spec", withSingleDash: true)],
-            help: "The task definition as a JSON string.")
+    @Option(
+        name: [.customLong("ecs-spec"), .customLong("ecs-spec", withSingleDash: true)],
+        help: "The task definition as a JSON string.")
     var ecsSpec: String?
 
     @Option(name: .customLong("output"), help: "Write the result here (atomically) instead of stdout.")
@@ -42,36 +44,48 @@ struct TaskdefCommand: AsyncParsableCommand {
     @Option(help: "sidecar (an init container delivers the agent) or embedded (images patched with `imagepatch patch`).")
     var mode: String = "sidecar"
 
-    @Option(help: ArgumentHelp("Agent preset: \(AgentRegistry.list(AgentRegistry.sidecarNames)) (sidecar); \(AgentRegistry.list(AgentRegistry.names)) (embedded)."))
+    @Option(
+        help: ArgumentHelp(
+            "Agent preset: \(AgentRegistry.list(AgentRegistry.sidecarNames)) (sidecar); \(AgentRegistry.list(AgentRegistry.names)) (embedded)."
+        ))
     var preset: String = "falcon"
 
-    @Option(name: [.customLong("agent-image"), .customLong("image"), .customLong("image", withSingleDash: true)],
-            help: "The agent image the sidecar runs (e.g. the Falcon container sensor in your registry).")
+    @Option(
+        name: [.customLong("agent-image"), .customLong("image"), .customLong("image", withSingleDash: true)],
+        help: "The agent image the sidecar runs (e.g. the Falcon container sensor in your registry).")
     var agentImage: String?
 
     @Option(name: [.customLong("cid"), .customLong("cid", withSingleDash: true)], help: "Falcon customer ID.")
     var cid: String?
 
     // Unconditional: the value itself starts with dashes (`-falconctl-opts "--tags=web"`).
-    @Option(name: [.customLong("falconctl-opts"), .customLong("falconctl-opts", withSingleDash: true)],
-            parsing: .unconditional, help: "More falconctl options, appended to FALCONCTL_OPTS.")
+    @Option(
+        name: [.customLong("falconctl-opts"), .customLong("falconctl-opts", withSingleDash: true)],
+        parsing: .unconditional, help: "More falconctl options, appended to FALCONCTL_OPTS.")
     var falconctlOpts: String?
 
-    @Option(name: [.customLong("secret-arn"), .customLong("secret-arn", withSingleDash: true)],
-            help: "Secrets Manager ARN of the credentials for pulling the agent image (the init container's repositoryCredentials).")
+    @Option(
+        name: [.customLong("secret-arn"), .customLong("secret-arn", withSingleDash: true)],
+        help: "Secrets Manager ARN of the credentials for pulling the agent image (the init container's repositoryCredentials).")
     var secretArn: String?
 
-    @Option(name: [.customLong("pulltoken"), .customLong("pulltoken", withSingleDash: true)],
-            help: "Same as --pull-token (the Falcon patching utility's spelling).")
+    @Option(
+        name: [.customLong("pulltoken"), .customLong("pulltoken", withSingleDash: true)],
+        help: "Same as --pull-token (the Falcon patching utility's spelling).")
     var pulltoken: String?
 
     @Option(name: .customLong("image-map"), help: "OLD=NEW: containers running OLD get the patched image NEW (embedded; repeatable).")
     var imageMap: [String] = []
 
-    @Option(name: .customLong("from-patch-result"), help: "The `imagepatch patch --json` output naming the patched image (embedded; repeatable).")
+    @Option(
+        name: .customLong("from-patch-result"),
+        help: "The `imagepatch patch --json` output naming the patched image (embedded; repeatable).")
     var patchResults: [String] = []
 
-    @Option(help: "Embedded: the launcher to put before entryPoint overrides, a path or a JSON array (default: the patch result's, or the patched image's label).")
+    @Option(
+        help:
+            "Embedded: the launcher to put before entryPoint overrides, a path or a JSON array (default: the patch result's, or the patched image's label)."
+    )
     var launcher: String?
 
     @Option(help: "K=V added to every patched container's environment (repeatable).")
@@ -110,7 +124,8 @@ struct TaskdefCommand: AsyncParsableCommand {
                 options.preset = try parsePreset()
                 options.imageMap = try imageMap.map { try PatchCommand.keyValue($0, option: "--image-map") }.map { (old: $0.0, new: $0.1) }
                 options.patchResults = try patchResults.map { path in
-                    try PatchResultFile(bytes: try Self.readFile(path, limit: PatchResultFile.maxBytes, what: "the patch result"), file: path)
+                    try PatchResultFile(
+                        bytes: try Self.readFile(path, limit: PatchResultFile.maxBytes, what: "the patch result"), file: path)
                 }
                 options.agentSettings = agentSettings
                 options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }

@@ -16,9 +16,11 @@ struct CosignSignatureTests {
 
     @Test("the payload is cosign's simple-signing JSON, byte for byte")
     func payload() {
-        let payload = CosignSignature.payload(dockerReference: "registry.example:5000/team/app", manifestDigest: Self.digest,
-                                              optional: ["b": "2", "a": "1"])
-        let expected = #"{"critical":{"identity":{"docker-reference":"registry.example:5000/team/app"},"image":{"docker-manifest-digest":"\#(Self.digest)"},"type":"cosign container image signature"},"optional":{"a":"1","b":"2"}}"#
+        let payload = CosignSignature.payload(
+            dockerReference: "registry.example:5000/team/app", manifestDigest: Self.digest,
+            optional: ["b": "2", "a": "1"])
+        let expected =
+            #"{"critical":{"identity":{"docker-reference":"registry.example:5000/team/app"},"image":{"docker-manifest-digest":"\#(Self.digest)"},"type":"cosign container image signature"},"optional":{"a":"1","b":"2"}}"#
         #expect(String(decoding: payload, as: UTF8.self) == expected)
         #expect(CosignSignature.tag(for: Self.digest) == "sha256-\(Self.digest.hex).sig")
     }
@@ -65,7 +67,8 @@ struct CosignSignatureTests {
             let otherKey = try SigningKeyLoader.load(path: try await KeyMaking.make(.pkcs8, in: other).key, passphrase: nil)
             let payload = CosignSignature.payload(dockerReference: "r.example/app", manifestDigest: Self.digest)
 
-            let first = try CosignSignature.adding(CosignSignature.Layer(payload: payload, key: otherKey), publicKey: otherKey.publicKey, to: nil)
+            let first = try CosignSignature.adding(
+                CosignSignature.Layer(payload: payload, key: otherKey), publicKey: otherKey.publicKey, to: nil)
             // Someone else's manifest may carry fields and annotations of its own (a Rekor bundle, say).
             var edited = try JSONValue(parsing: first.manifest).objectValue!
             var layers = edited["layers"]!.arrayValue!
@@ -78,7 +81,8 @@ struct CosignSignatureTests {
             edited["annotations"] = .object(JSONObject([("org.example/kept", .string("yes"))]))
             let existing = JSONValue.object(edited).serialized()
 
-            let second = try CosignSignature.adding(CosignSignature.Layer(payload: payload, key: key), publicKey: key.publicKey, to: existing)
+            let second = try CosignSignature.adding(
+                CosignSignature.Layer(payload: payload, key: key), publicKey: key.publicKey, to: existing)
             #expect(second.added)
             let secondDocument = try JSONValue(parsing: second.manifest)
             let secondLayers = try #require(secondDocument["layers"]?.arrayValue)
@@ -88,22 +92,26 @@ struct CosignSignatureTests {
             let config = try JSONValue(parsing: second.config)
             #expect(config["rootfs"]?["diff_ids"]?.arrayValue?.count == 2)
 
-            let third = try CosignSignature.adding(CosignSignature.Layer(payload: payload, key: key), publicKey: key.publicKey, to: second.manifest)
+            let third = try CosignSignature.adding(
+                CosignSignature.Layer(payload: payload, key: key), publicKey: key.publicKey, to: second.manifest)
             #expect(!third.added)
             #expect(try JSONValue(parsing: third.manifest)["layers"]?.arrayValue?.count == 2)
 
             let otherPayload = CosignSignature.payload(dockerReference: "r.example/app", manifestDigest: .sha256(of: [1]))
-            let fourth = try CosignSignature.adding(CosignSignature.Layer(payload: otherPayload, key: key), publicKey: key.publicKey, to: second.manifest)
+            let fourth = try CosignSignature.adding(
+                CosignSignature.Layer(payload: otherPayload, key: key), publicKey: key.publicKey, to: second.manifest)
             #expect(fourth.added)
             #expect(try JSONValue(parsing: fourth.manifest)["layers"]?.arrayValue?.count == 3)
         }
     }
 
-    @Test("an existing signature manifest that is not one is refused, not overwritten", arguments: [
-        #"[]"#, #"{"schemaVersion":1}"#, #"{"schemaVersion":2,"layers":{}}"#,
-        #"{"schemaVersion":2,"layers":[{"mediaType":"x","digest":"sha256:00","size":1}]}"#,
-        #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#, "{", "",
-    ])
+    @Test(
+        "an existing signature manifest that is not one is refused, not overwritten",
+        arguments: [
+            #"[]"#, #"{"schemaVersion":1}"#, #"{"schemaVersion":2,"layers":{}}"#,
+            #"{"schemaVersion":2,"layers":[{"mediaType":"x","digest":"sha256:00","size":1}]}"#,
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#, "{", "",
+        ])
     func refusesMalformed(existing: String) async throws {
         try await TemporaryDirectory.with("sig-bad") { directory in
             let (key, _) = try await Self.loadKey(directory)

@@ -18,21 +18,21 @@ struct DSSETests {
 
     /// argv: envelope file, public key PEM, keyid; prints the verified payload type, or "rejected".
     static let verifyWithSecuresystemslib = """
-    import sys, json
-    from cryptography.hazmat.primitives import serialization
-    from securesystemslib.dsse import Envelope
-    from securesystemslib.signer import SSlibKey
-    from securesystemslib.exceptions import VerificationError
-    envelope = Envelope.from_dict(json.load(open(sys.argv[1])))
-    public = serialization.load_pem_public_key(open(sys.argv[2], "rb").read())
-    key = SSlibKey.from_crypto(public, keyid=sys.argv[3])
-    try:
-        accepted = envelope.verify([key], 1)
-        assert list(accepted) == [sys.argv[3]]
-        print(envelope.payload_type)
-    except VerificationError:
-        print("rejected")
-    """
+        import sys, json
+        from cryptography.hazmat.primitives import serialization
+        from securesystemslib.dsse import Envelope
+        from securesystemslib.signer import SSlibKey
+        from securesystemslib.exceptions import VerificationError
+        envelope = Envelope.from_dict(json.load(open(sys.argv[1])))
+        public = serialization.load_pem_public_key(open(sys.argv[2], "rb").read())
+        key = SSlibKey.from_crypto(public, keyid=sys.argv[3])
+        try:
+            accepted = envelope.verify([key], 1)
+            assert list(accepted) == [sys.argv[3]]
+            print(envelope.payload_type)
+        except VerificationError:
+            print("rejected")
+        """
 
     @Test("securesystemslib verifies the envelope with the public key; another key or a changed payload is rejected")
     func securesystemslibVerifies() async throws {
@@ -42,17 +42,20 @@ struct DSSETests {
             let other = try TemporaryDirectory(label: "dsse-other")
             defer { other.remove() }
             let (_, otherPublicPath) = try await KeyMaking.make(.pkcs8, in: other)
-            let statement = InTotoStatement.statement(subjects: [.init(name: "r.example/app", digest: .sha256(of: [7]))],
-                                                      predicateType: InTotoStatement.slsaProvenanceV1, predicate: .object(.init()))
+            let statement = InTotoStatement.statement(
+                subjects: [.init(name: "r.example/app", digest: .sha256(of: [7]))],
+                predicateType: InTotoStatement.slsaProvenanceV1, predicate: .object(.init()))
             let envelope = DSSE.envelope(payload: statement, payloadType: DSSE.inTotoPayloadType, key: key)
             let envelopePath = try directory.write("envelope.json", envelope)
             // The keyid is the SHA-256 of the DER public key, computed here by Python from openssl's PEM.
-            let keyID = try await Tools.python("""
-            import sys, hashlib
-            from cryptography.hazmat.primitives import serialization
-            key = serialization.load_pem_public_key(open(sys.argv[1], "rb").read())
-            print(hashlib.sha256(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest())
-            """, [publicPath]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let keyID = try await Tools.python(
+                """
+                import sys, hashlib
+                from cryptography.hazmat.primitives import serialization
+                key = serialization.load_pem_public_key(open(sys.argv[1], "rb").read())
+                print(hashlib.sha256(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest())
+                """, [publicPath]
+            ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
             let verified = try await Tools.python(Self.verifyWithSecuresystemslib, [envelopePath, publicPath, keyID])
             #expect(verified.stdout == "application/vnd.in-toto+json\n")
@@ -73,11 +76,13 @@ struct DSSETests {
         }
     }
 
-    @Test("an envelope that is not one is refused", arguments: [
-        "", "[]", #"{"payload":"!","payloadType":"t","signatures":[{"sig":"AA=="}]}"#,
-        #"{"payload":"AA==","signatures":[{"sig":"AA=="}]}"#, #"{"payload":"AA==","payloadType":"t","signatures":[]}"#,
-        #"{"payload":"AA==","payloadType":"t","signatures":[{"sig":"A"}]}"#,
-    ])
+    @Test(
+        "an envelope that is not one is refused",
+        arguments: [
+            "", "[]", #"{"payload":"!","payloadType":"t","signatures":[{"sig":"AA=="}]}"#,
+            #"{"payload":"AA==","signatures":[{"sig":"AA=="}]}"#, #"{"payload":"AA==","payloadType":"t","signatures":[]}"#,
+            #"{"payload":"AA==","payloadType":"t","signatures":[{"sig":"A"}]}"#,
+        ])
     func refusesMalformed(text: String) {
         #expect(throws: AttestationError.self) { try DSSE.Envelope(parsing: Array(text.utf8), place: "the envelope") }
     }

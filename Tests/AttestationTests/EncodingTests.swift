@@ -8,12 +8,14 @@ struct EncodingTests {
     func base64MatchesPython() async throws {
         let inputs = (0...70).map { length in (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ length) } }
         let script = """
-        import sys, base64
-        for line in sys.stdin.read().split():
-            print("y" + base64.b64encode(bytes.fromhex(line[1:])).decode())
-        """
+            import sys, base64
+            for line in sys.stdin.read().split():
+                print("y" + base64.b64encode(bytes.fromhex(line[1:])).decode())
+            """
         let stdin = inputs.map { "x" + hex($0) }.joined(separator: "\n")
-        let expected = try await Tools.check("python3", ["-c", script], stdin: stdin).stdout.split(separator: "\n").map { String($0.dropFirst()) }
+        let expected = try await Tools.check("python3", ["-c", script], stdin: stdin).stdout.split(separator: "\n").map {
+            String($0.dropFirst())
+        }
         #expect(expected.count == inputs.count)
         for (input, reference) in zip(inputs, expected) {
             #expect(Base64.encode(input) == reference)
@@ -21,7 +23,9 @@ struct EncodingTests {
         }
     }
 
-    @Test("base64 that is not canonical is refused", arguments: ["A", "AB", "ABC", "A===", "AB=C", "ABC?", "AB==AB==", "QR==", "QUJ=", "AB C"])
+    @Test(
+        "base64 that is not canonical is refused",
+        arguments: ["A", "AB", "ABC", "A===", "AB=C", "ABC?", "AB==AB==", "QR==", "QUJ=", "AB C"])
     func base64Refuses(text: String) {
         #expect(Base64.decode(text) == nil)
     }
@@ -29,9 +33,9 @@ struct EncodingTests {
     @Test("RFC 3339 timestamps match Python's datetime", arguments: [Int64(0), 951_782_400, 1_780_453_406, 4_102_444_799, -1, -86_401])
     func timestamps(seconds: Int64) async throws {
         let script = """
-        import sys, datetime
-        print(datetime.datetime.fromtimestamp(int(sys.argv[1]), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        """
+            import sys, datetime
+            print(datetime.datetime.fromtimestamp(int(sys.argv[1]), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            """
         let reference = try await Tools.check("python3", ["-c", script, String(seconds)]).stdout
         #expect(Timestamp(secondsSinceEpoch: seconds).description + "\n" == reference)
     }

@@ -14,7 +14,8 @@ enum KeyMaking {
     /// Writes `key.pem` in `format` into `directory`, and `openssl.pub` (or `python.pub`): its public
     /// key as the independent tool derives it. Returns the key path and the public key path.
     static func make(_ format: Format, in directory: TemporaryDirectory) async throws -> (key: String, publicKey: String) {
-        let key = directory.file("key.pem"), pub = directory.file("reference.pub")
+        let key = directory.file("key.pem")
+        let pub = directory.file("reference.pub")
         let p256 = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]
         switch format {
         case .pkcs8:
@@ -39,30 +40,30 @@ enum KeyMaking {
     /// argv: key path, public key path, passphrase, "secretbox" (cosign's JSON format) or "pkcs8"
     /// (a standard encrypted PKCS#8 under the sigstore label).
     static let pythonCosignKey = """
-    import sys, os, json, base64, hashlib
-    import nacl.secret
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    key_path, pub_path, password, kind = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4]
-    key = ec.generate_private_key(ec.SECP256R1())
-    if kind == "secretbox":
-        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        salt, nonce = os.urandom(32), os.urandom(24)
-        box_key = hashlib.scrypt(password, salt=salt, n=32768, r=8, p=1, maxmem=64 * 1024 * 1024, dklen=32)
-        sealed = nacl.secret.SecretBox(box_key).encrypt(der, nonce).ciphertext
-        body = json.dumps({
-            "kdf": {"name": "scrypt", "params": {"N": 32768, "r": 8, "p": 1}, "salt": base64.b64encode(salt).decode()},
-            "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
-            "ciphertext": base64.b64encode(sealed).decode(),
-        }).encode()
-    else:
-        body = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                 serialization.BestAvailableEncryption(password))
-    text = base64.encodebytes(body).decode().replace("\\n", "")
-    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
-    with open(key_path, "w") as f:
-        f.write("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\\n" + "\\n".join(lines) + "\\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\\n")
-    with open(pub_path, "wb") as f:
-        f.write(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    """
+        import sys, os, json, base64, hashlib
+        import nacl.secret
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        key_path, pub_path, password, kind = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4]
+        key = ec.generate_private_key(ec.SECP256R1())
+        if kind == "secretbox":
+            der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            salt, nonce = os.urandom(32), os.urandom(24)
+            box_key = hashlib.scrypt(password, salt=salt, n=32768, r=8, p=1, maxmem=64 * 1024 * 1024, dklen=32)
+            sealed = nacl.secret.SecretBox(box_key).encrypt(der, nonce).ciphertext
+            body = json.dumps({
+                "kdf": {"name": "scrypt", "params": {"N": 32768, "r": 8, "p": 1}, "salt": base64.b64encode(salt).decode()},
+                "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
+                "ciphertext": base64.b64encode(sealed).decode(),
+            }).encode()
+        else:
+            body = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                     serialization.BestAvailableEncryption(password))
+        text = base64.encodebytes(body).decode().replace("\\n", "")
+        lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+        with open(key_path, "w") as f:
+            f.write("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\\n" + "\\n".join(lines) + "\\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\\n")
+        with open(pub_path, "wb") as f:
+            f.write(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        """
 }

@@ -18,8 +18,9 @@ struct SBOMTests {
         var builder = SBOMBuilder(
             documentName: "imagepatch agent layer", namespace: "https://example.com/spdx/sha256-0123",
             created: Timestamp(secondsSinceEpoch: 1_780_000_000), creatorTool: "imagepatch-1.2.3",
-            package: AgentImagePackage(repository: "registry.example:5000/security/Agent",
-                                       digest: .sha256(of: Array("agent manifest".utf8)), version: "7.1.0"))
+            package: AgentImagePackage(
+                repository: "registry.example:5000/security/Agent",
+                digest: .sha256(of: Array("agent manifest".utf8)), version: "7.1.0"))
         for (path, content) in files.reversed() {
             try builder.add(path: path, checksums: FileChecksums.of(content))
         }
@@ -37,29 +38,29 @@ struct SBOMTests {
             // The expected list is computed by Python's hashlib from the same contents.
             let listing = Self.files.map { "\($0.0)\t\(hex($0.1))" }.joined(separator: "\n")
             let script = """
-            import sys, hashlib
-            from spdx_tools.spdx.parser.parse_anything import parse_file
-            from spdx_tools.spdx.model import ChecksumAlgorithm, RelationshipType
-            expected = {}
-            for line in open(sys.argv[2]).read().split("\\n"):
-                path, content = line.split("\\t")
-                data = bytes.fromhex(content)
-                expected["./" + path.lstrip("./").lstrip("/")] = (hashlib.sha256(data).hexdigest(), hashlib.sha1(data).hexdigest())
-            doc = parse_file(sys.argv[1])
-            got = {f.name: ({c.algorithm: c.value for c in f.checksums}[ChecksumAlgorithm.SHA256],
-                            {c.algorithm: c.value for c in f.checksums}[ChecksumAlgorithm.SHA1]) for f in doc.files}
-            assert got == expected, (got, expected)
-            [package] = doc.packages
-            assert package.version == "7.1.0" and package.name == "registry.example:5000/security/Agent"
-            contained = {r.related_spdx_element_id for r in doc.relationships
-                         if r.relationship_type == RelationshipType.CONTAINS and r.spdx_element_id == package.spdx_id}
-            assert contained == {f.spdx_id for f in doc.files}
-            assert any(r.relationship_type == RelationshipType.DESCRIBES for r in doc.relationships)
-            assert package.external_references[0].locator.startswith("pkg:oci/agent@sha256%3A")
-            code = hashlib.sha1("".join(sorted(v[1] for v in expected.values())).encode()).hexdigest()
-            assert package.verification_code.value == code
-            print(len(doc.files))
-            """
+                import sys, hashlib
+                from spdx_tools.spdx.parser.parse_anything import parse_file
+                from spdx_tools.spdx.model import ChecksumAlgorithm, RelationshipType
+                expected = {}
+                for line in open(sys.argv[2]).read().split("\\n"):
+                    path, content = line.split("\\t")
+                    data = bytes.fromhex(content)
+                    expected["./" + path.lstrip("./").lstrip("/")] = (hashlib.sha256(data).hexdigest(), hashlib.sha1(data).hexdigest())
+                doc = parse_file(sys.argv[1])
+                got = {f.name: ({c.algorithm: c.value for c in f.checksums}[ChecksumAlgorithm.SHA256],
+                                {c.algorithm: c.value for c in f.checksums}[ChecksumAlgorithm.SHA1]) for f in doc.files}
+                assert got == expected, (got, expected)
+                [package] = doc.packages
+                assert package.version == "7.1.0" and package.name == "registry.example:5000/security/Agent"
+                contained = {r.related_spdx_element_id for r in doc.relationships
+                             if r.relationship_type == RelationshipType.CONTAINS and r.spdx_element_id == package.spdx_id}
+                assert contained == {f.spdx_id for f in doc.files}
+                assert any(r.relationship_type == RelationshipType.DESCRIBES for r in doc.relationships)
+                assert package.external_references[0].locator.startswith("pkg:oci/agent@sha256%3A")
+                code = hashlib.sha1("".join(sorted(v[1] for v in expected.values())).encode()).hexdigest()
+                assert package.verification_code.value == code
+                print(len(doc.files))
+                """
             let listingPath = try directory.write("listing", Array(listing.utf8))
             #expect(try await Tools.python(script, [path, listingPath]).stdout == "\(Self.files.count)\n")
         }
@@ -90,26 +91,26 @@ struct SBOMTests {
     /// argv: BOM file, listing file; validates against CycloneDX 1.5's JSON schema (as shipped in
     /// cyclonedx-python-lib) and prints the number of files whose hashes match the listing.
     static let checkCycloneDX = """
-    import sys, json, hashlib
-    from cyclonedx.validation.json import JsonStrictValidator
-    from cyclonedx.schema import SchemaVersion
-    text = open(sys.argv[1]).read()
-    error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(text)
-    if error is not None:
-        print("invalid:", error)
-        sys.exit(0)
-    expected = {}
-    for line in open(sys.argv[2]).read().split("\\n"):
-        path, content = line.split("\\t")
-        data = bytes.fromhex(content)
-        expected["./" + path.lstrip("./").lstrip("/")] = {"SHA-256": hashlib.sha256(data).hexdigest(), "SHA-1": hashlib.sha1(data).hexdigest()}
-    bom = json.loads(text)
-    got = {c["name"]: {h["alg"]: h["content"] for h in c["hashes"]} for c in bom["components"] if c["type"] == "file"}
-    assert got == expected, (got, expected)
-    image = bom["metadata"]["component"]
-    assert image["type"] == "container" and image["version"] == "7.1.0" and image["purl"].startswith("pkg:oci/agent@sha256%3A")
-    print(len(got))
-    """
+        import sys, json, hashlib
+        from cyclonedx.validation.json import JsonStrictValidator
+        from cyclonedx.schema import SchemaVersion
+        text = open(sys.argv[1]).read()
+        error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(text)
+        if error is not None:
+            print("invalid:", error)
+            sys.exit(0)
+        expected = {}
+        for line in open(sys.argv[2]).read().split("\\n"):
+            path, content = line.split("\\t")
+            data = bytes.fromhex(content)
+            expected["./" + path.lstrip("./").lstrip("/")] = {"SHA-256": hashlib.sha256(data).hexdigest(), "SHA-1": hashlib.sha1(data).hexdigest()}
+        bom = json.loads(text)
+        got = {c["name"]: {h["alg"]: h["content"] for h in c["hashes"]} for c in bom["components"] if c["type"] == "file"}
+        assert got == expected, (got, expected)
+        image = bom["metadata"]["component"]
+        assert image["type"] == "container" and image["version"] == "7.1.0" and image["purl"].startswith("pkg:oci/agent@sha256%3A")
+        print(len(got))
+        """
 
     @Test("the CycloneDX 1.5 document passes the CycloneDX schema and lists the same files and hashes; a broken copy does not pass")
     func cycloneDX() async throws {
@@ -121,7 +122,8 @@ struct SBOMTests {
             let listingPath = try directory.write("listing", Array(listing.utf8))
             #expect(try await Tools.python(Self.checkCycloneDX, [path, listingPath]).stdout == "\(Self.files.count)\n")
 
-            let broken = String(decoding: document, as: UTF8.self).replacingOccurrences(of: "\"type\": \"file\"", with: "\"type\": \"blob\"")
+            let broken = String(decoding: document, as: UTF8.self).replacingOccurrences(
+                of: "\"type\": \"file\"", with: "\"type\": \"blob\"")
             let brokenPath = try directory.write("broken.cdx.json", Array(broken.utf8))
             #expect(try await Tools.python(Self.checkCycloneDX, [brokenPath, listingPath]).stdout.hasPrefix("invalid:"))
         }

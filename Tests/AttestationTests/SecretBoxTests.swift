@@ -8,20 +8,22 @@ struct SecretBoxTests {
     @Test("boxes sealed by PyNaCl (libsodium) open, and one flipped byte anywhere makes them fail")
     func pynaclBoxes() async throws {
         let script = """
-        import os, json, nacl.secret
-        cases = []
-        for length in [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 1000, 4097]:
-            key, nonce, message = os.urandom(32), os.urandom(24), os.urandom(length)
-            box = nacl.secret.SecretBox(key).encrypt(message, nonce).ciphertext
-            cases.append({"key": key.hex(), "nonce": nonce.hex(), "box": box.hex(), "message": message.hex()})
-        print(json.dumps(cases))
-        """
+            import os, json, nacl.secret
+            cases = []
+            for length in [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 1000, 4097]:
+                key, nonce, message = os.urandom(32), os.urandom(24), os.urandom(length)
+                box = nacl.secret.SecretBox(key).encrypt(message, nonce).ciphertext
+                cases.append({"key": key.hex(), "nonce": nonce.hex(), "box": box.hex(), "message": message.hex()})
+            print(json.dumps(cases))
+            """
         let output = try await Tools.python(script).stdout
         let cases = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [[String: String]]
         #expect(cases.count == 17)
         for testCase in cases {
-            let key = bytes(hex: testCase["key"]!), nonce = bytes(hex: testCase["nonce"]!)
-            let box = bytes(hex: testCase["box"]!), message = bytes(hex: testCase["message"]!)
+            let key = bytes(hex: testCase["key"]!)
+            let nonce = bytes(hex: testCase["nonce"]!)
+            let box = bytes(hex: testCase["box"]!)
+            let message = bytes(hex: testCase["message"]!)
             #expect(SecretBox.open(box, nonce: nonce, key: key) == message, "length \(message.count)")
             for position in Set([0, 15, 16, box.count - 1]) where position < box.count {
                 var damaged = box
@@ -52,15 +54,17 @@ struct SecretBoxTests {
         let salt = (0..<32).map { UInt8($0 &* 7 &+ 3) }
         let ours = try Scrypt.deriveKey(passphrase: Array("pässword".utf8), salt: salt, n: 1024, r: 8, p: 2, length: 48)
         let script = """
-        import sys, hashlib
-        print(hashlib.scrypt("pässword".encode(), salt=bytes.fromhex(sys.argv[1]), n=1024, r=8, p=2, dklen=48).hex())
-        """
+            import sys, hashlib
+            print(hashlib.scrypt("pässword".encode(), salt=bytes.fromhex(sys.argv[1]), n=1024, r=8, p=2, dklen=48).hex())
+            """
         #expect(try await Tools.python(script, [hex(salt)]).stdout == hex(ours) + "\n")
     }
 
-    @Test("scrypt parameters from a key file are bounded before memory is taken", arguments: [
-        (UInt64(1000), UInt64(8), UInt64(1)), (1 << 25, 8, 1), (1 << 20, 8, 1), (1024, 0, 1), (1024, 8, 0), (1024, 65, 1),
-    ])
+    @Test(
+        "scrypt parameters from a key file are bounded before memory is taken",
+        arguments: [
+            (UInt64(1000), UInt64(8), UInt64(1)), (1 << 25, 8, 1), (1 << 20, 8, 1), (1024, 0, 1), (1024, 8, 0), (1024, 65, 1),
+        ])
     func scryptBounds(n: UInt64, r: UInt64, p: UInt64) {
         #expect(throws: Scrypt.Failure.self) {
             try Scrypt.deriveKey(passphrase: [], salt: [1, 2, 3, 4, 5, 6, 7, 8], n: n, r: r, p: p, length: 32)

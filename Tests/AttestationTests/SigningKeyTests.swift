@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Attestation: signing keys")
 struct SigningKeyTests {
-    @Test("a P-256 key in each format loads; its signatures verify with pyca/cryptography and its public key is openssl's", arguments: KeyMaking.Format.allCases)
+    @Test(
+        "a P-256 key in each format loads; its signatures verify with pyca/cryptography and its public key is openssl's",
+        arguments: KeyMaking.Format.allCases)
     func loads(format: KeyMaking.Format) async throws {
         try await TemporaryDirectory.with("key") { directory in
             let (keyPath, publicPath) = try await KeyMaking.make(format, in: directory)
@@ -138,7 +140,8 @@ struct SigningKeyTests {
     func passphraseFile() throws {
         let directory = try TemporaryDirectory(label: "pass")
         defer { directory.remove() }
-        for (content, expected) in [("secret\n", "secret"), ("secret\r\n", "secret"), ("secret", "secret"), (" secret \n\n", " secret \n")] {
+        for (content, expected) in [("secret\n", "secret"), ("secret\r\n", "secret"), ("secret", "secret"), (" secret \n\n", " secret \n")]
+        {
             let path = try directory.write("pass", Array(content.utf8))
             #expect(try SigningKeyLoader.passphrase(fromFile: path) == Array(expected.utf8))
         }

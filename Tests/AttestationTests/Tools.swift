@@ -21,7 +21,8 @@ enum Tools {
     static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
         let scratch = try TemporaryDirectory(label: "tool")
         defer { scratch.remove() }
-        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
+        let outPath = scratch.file("stdout")
+        let errPath = scratch.file("stderr")
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let process = Process()
@@ -44,9 +45,10 @@ enum Tools {
         }
         try? out.close()
         try? err.close()
-        return ToolResult(command: [executable] + arguments, exitCode: process.isRunning ? -1 : process.terminationStatus,
-                          stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                          stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        return ToolResult(
+            command: [executable] + arguments, exitCode: process.isRunning ? -1 : process.terminationStatus,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
     @discardableResult
@@ -109,16 +111,16 @@ func bytes(hex text: String) -> [UInt8] {
 /// A Python helper that verifies an ECDSA P-256/SHA-256 DER signature with pyca/cryptography:
 /// argv = public key PEM file, message file, signature (base64); prints "valid" or "invalid".
 let pythonVerifyECDSA = """
-import sys, base64
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.exceptions import InvalidSignature
-key = serialization.load_pem_public_key(open(sys.argv[1], "rb").read())
-assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1", key
-message = open(sys.argv[2], "rb").read()
-try:
-    key.verify(base64.b64decode(sys.argv[3], validate=True), message, ec.ECDSA(hashes.SHA256()))
-    print("valid")
-except InvalidSignature:
-    print("invalid")
-"""
+    import sys, base64
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.exceptions import InvalidSignature
+    key = serialization.load_pem_public_key(open(sys.argv[1], "rb").read())
+    assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1", key
+    message = open(sys.argv[2], "rb").read()
+    try:
+        key.verify(base64.b64decode(sys.argv[3], validate=True), message, ec.ECDSA(hashes.SHA256()))
+        print("valid")
+    except InvalidSignature:
+        print("invalid")
+    """

@@ -21,9 +21,11 @@ struct FailureCase: CustomStringConvertible, Sendable {
         for family in [MediaTypeFamily.oci, .docker] {
             for asIndex in [false, true] {
                 let blobs = blobCount(asIndex: asIndex)
-                var steps: [RecordingDestination.Step] = [.currentRootDigest, .hasBlob(nth: 1), .hasBlob(nth: blobs),
-                                                          .putBlob(nth: 1), .putBlob(nth: 2), .putBlob(nth: blobs),
-                                                          .putManifest(nth: 1), .commit]
+                var steps: [RecordingDestination.Step] = [
+                    .currentRootDigest, .hasBlob(nth: 1), .hasBlob(nth: blobs),
+                    .putBlob(nth: 1), .putBlob(nth: 2), .putBlob(nth: blobs),
+                    .putManifest(nth: 1), .commit,
+                ]
                 if asIndex { steps.append(.putManifest(nth: 2)) }
                 cases += steps.map { FailureCase(family: family, asIndex: asIndex, dryRun: false, step: $0) }
                 cases += [RecordingDestination.Step.currentRootDigest, .plannedAction(nth: 1), .plannedAction(nth: blobs)].map {
@@ -73,7 +75,8 @@ struct DestinationFailureTests {
         func count(_ matches: (RecordingDestination.Call) -> Bool) -> Int { calls.filter(matches).count }
         switch failure.step {
         case .currentRootDigest: #expect(count { $0 == .currentRootDigest } == 1)
-        case .hasBlob(let nth): #expect(count { if case .hasBlob = $0 { true } else { false } } == FailureCase.blobCount(asIndex: failure.asIndex) && nth >= 1)
+        case .hasBlob(let nth):
+            #expect(count { if case .hasBlob = $0 { true } else { false } } == FailureCase.blobCount(asIndex: failure.asIndex) && nth >= 1)
         case .plannedAction(let nth): #expect(count { if case .plannedAction = $0 { true } else { false } } >= nth)
         case .putBlob(let nth): #expect(count { if case .putBlob = $0 { true } else { false } } >= nth)
         case .putManifest(let nth): #expect(count { if case .putManifest = $0 { true } else { false } } >= nth)

@@ -1,6 +1,6 @@
-import IOFoundation
 import Foundation
 import GzipDecoding
+import IOFoundation
 import ImagePatch
 import ImagePatchTestSupport
 import JSON
@@ -40,8 +40,10 @@ struct EngineHarness {
         agent.options(repatch: repatch, dryRun: dryRun, jobs: jobs, platforms: platforms, env: Self.env, labels: Self.labels)
     }
 
-    func patch(_ source: InMemoryImageSource? = nil, into destination: RecordingDestination,
-               _ options: PatchOptions) async throws -> PatchResult {
+    func patch(
+        _ source: InMemoryImageSource? = nil, into destination: RecordingDestination,
+        _ options: PatchOptions
+    ) async throws -> PatchResult {
         try await engine.patch(source: source ?? self.source, agent: agentSource, destination: destination, options: options)
     }
 

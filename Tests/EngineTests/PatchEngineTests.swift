@@ -26,8 +26,10 @@ struct EngineCase: CustomStringConvertible, Sendable {
                 for canHoldIndex in [true, false] {
                     for dryRun in [false, true] {
                         for repatch in [false, true] {
-                            cases.append(EngineCase(family: family, asIndex: asIndex, canHoldIndex: canHoldIndex, dryRun: dryRun,
-                                                    repatch: repatch, agent: TestAgent.all[cases.count % TestAgent.all.count]))
+                            cases.append(
+                                EngineCase(
+                                    family: family, asIndex: asIndex, canHoldIndex: canHoldIndex, dryRun: dryRun,
+                                    repatch: repatch, agent: TestAgent.all[cases.count % TestAgent.all.count]))
                         }
                     }
                 }
@@ -53,8 +55,9 @@ struct PatchEngineTests {
         engineCase.agent.description == TestAgent.falcon.description ? .lacework : .falcon
     }
 
-    @Test("a run writes exactly the patched image; a dry run writes nothing; an index meets a one-image destination only to be refused",
-          arguments: EngineCase.all)
+    @Test(
+        "a run writes exactly the patched image; a dry run writes nothing; an index meets a one-image destination only to be refused",
+        arguments: EngineCase.all)
     func patch(_ engineCase: EngineCase) async throws {
         let harness = try EngineHarness(family: engineCase.family, asIndex: engineCase.asIndex, agent: engineCase.agent)
         let source = try await Self.source(harness, engineCase)
@@ -71,12 +74,13 @@ struct PatchEngineTests {
             #expect(!result.written && !result.upToDate)
             #expect(destination.committedRoot == nil)
             #expect(destination.blobs.isEmpty && destination.manifests.isEmpty)
-            #expect(destination.calls.allSatisfy {
-                switch $0 {
-                case .currentRootDigest, .plannedAction, .abort: true
-                default: false
-                }
-            }, "a dry run wrote: \(destination.calls)")
+            #expect(
+                destination.calls.allSatisfy {
+                    switch $0 {
+                    case .currentRootDigest, .plannedAction, .abort: true
+                    default: false
+                    }
+                }, "a dry run wrote: \(destination.calls)")
             #expect(destination.calls.last == .abort)
             // What a dry run plans is what a run writes: the same image, blob for blob.
             let real = RecordingDestination(canHoldIndex: engineCase.canHoldIndex)

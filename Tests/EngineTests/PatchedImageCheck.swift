@@ -141,8 +141,10 @@ struct PatchedImageCheck {
         return env
     }
 
-    func checkConfig(_ bytes: [UInt8], original image: TestImage.PlatformImage, agentImage: TestImage.PlatformImage,
-                     platform: PatchResult.PlatformResult) throws {
+    func checkConfig(
+        _ bytes: [UInt8], original image: TestImage.PlatformImage, agentImage: TestImage.PlatformImage,
+        platform: PatchResult.PlatformResult
+    ) throws {
         let config = try object(bytes)
         let original = try object(image.config.bytes)
         let runtime = try #require(config["config"]?.objectValue)

@@ -1,5 +1,5 @@
-import IOFoundation
 import HTTP
+import IOFoundation
 import ImagePatch
 import ImagePatchTestSupport
 import OCI
@@ -32,25 +32,29 @@ struct RegistryDestinationTests {
         var description: String { rawValue }
     }
 
-    @Test("a blob is mounted from another repository of the registry, or uploaded in a session that starts over when it fails",
-          arguments: Branch.allCases)
+    @Test(
+        "a blob is mounted from another repository of the registry, or uploaded in a session that starts over when it fails",
+        arguments: Branch.allCases)
     func putBlob(_ branch: Branch) async throws {
         let d = Self.digest
-        let registry = ScriptedRegistry(blobs: branch == .mount ? ["base": [Self.bytes]] : [:], fault: { request, _ in
-            guard request.method == "PUT", request.url.contains("/blobs/uploads/session-1") else { return nil }
-            switch branch {
-            case .retriedAfter500: return .init(status: 500)
-            case .retriedAfter429: return .init(status: 429, headers: [("Retry-After", "0")])
-            case .retriedAfterDroppedConnection:
-                if case .stream(_, let read) = request.body {  // part of the body goes out, then the connection drops
-                    let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
-                    defer { chunk.deallocate() }
-                    _ = try read(chunk)
+        let registry = ScriptedRegistry(
+            blobs: branch == .mount ? ["base": [Self.bytes]] : [:],
+            fault: { request, _ in
+                guard request.method == "PUT", request.url.contains("/blobs/uploads/session-1") else { return nil }
+                switch branch {
+                case .retriedAfter500: return .init(status: 500)
+                case .retriedAfter429: return .init(status: 429, headers: [("Retry-After", "0")])
+                case .retriedAfterDroppedConnection:
+                    if case .stream(_, let read) = request.body {  // part of the body goes out, then the connection drops
+                        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+                        defer { chunk.deallocate() }
+                        _ = try read(chunk)
+                    }
+                    throw HTTPError.transport(
+                        host: ScriptedRegistry.host, message: "Send failure: Connection reset by peer", retryable: true)
+                default: return nil
                 }
-                throw HTTPError.transport(host: ScriptedRegistry.host, message: "Send failure: Connection reset by peer", retryable: true)
-            default: return nil
-            }
-        })
+            })
         let transport = scriptedTransport(registry.http)
         let destination = try await transport.destination(Self.target)
         let origin: BlobOrigin
@@ -63,12 +67,13 @@ struct RegistryDestinationTests {
 
         let mount = "POST /v2/app/blobs/uploads/?mount=\(d)&from=base"
         let session = { (n: Int) in ["POST /v2/app/blobs/uploads/", "PUT /v2/app/blobs/uploads/session-\(n)?digest=\(d)"] }
-        let expected: [String] = switch branch {
-        case .upload, .sameRepositoryUploads: session(1)
-        case .mount: [mount]
-        case .mountDeclined: [mount, "PUT /v2/app/blobs/uploads/session-1?digest=\(d)"]
-        case .retriedAfter500, .retriedAfterDroppedConnection, .retriedAfter429: session(1) + session(2)
-        }
+        let expected: [String] =
+            switch branch {
+            case .upload, .sameRepositoryUploads: session(1)
+            case .mount: [mount]
+            case .mountDeclined: [mount, "PUT /v2/app/blobs/uploads/session-1?digest=\(d)"]
+            case .retriedAfter500, .retriedAfterDroppedConnection, .retriedAfter429: session(1) + session(2)
+            }
         #expect(registry.exchanges == expected)
         #expect(registry.blob(d, in: "app") == Self.bytes)
         #expect(destination.uploadedBytes == (branch == .mount ? 0 : Int64(Self.bytes.count)))
@@ -109,12 +114,16 @@ struct RegistryDestinationTests {
         #expect(registry.manifest("patched", in: "app")?.bytes == index.bytes)
         #expect(registry.manifest("patched", in: "app")?.mediaType == MediaType.ociIndex)
         #expect(try await destination.currentRootDigest() == index.digest)
-        #expect(registry.exchanges == ["GET /v2/app/manifests/patched", "PUT /v2/app/manifests/\(manifest.digest)",
-                                       "PUT /v2/app/manifests/patched", "GET /v2/app/manifests/patched"])
+        #expect(
+            registry.exchanges == [
+                "GET /v2/app/manifests/patched", "PUT /v2/app/manifests/\(manifest.digest)",
+                "PUT /v2/app/manifests/patched", "GET /v2/app/manifests/patched",
+            ])
     }
 
-    @Test("the engine pushes through RegistryDestination: base layers it holds are skipped, the rest uploaded, the tag last",
-          arguments: [MediaTypeFamily.oci, .docker])
+    @Test(
+        "the engine pushes through RegistryDestination: base layers it holds are skipped, the rest uploaded, the tag last",
+        arguments: [MediaTypeFamily.oci, .docker])
     func engineRun(_ family: MediaTypeFamily) async throws {
         let harness = try EngineHarness(family: family, asIndex: true)
         let registry = ScriptedRegistry(blobs: ["app": harness.application.images.flatMap { $0.layers.map(\.blob) }])
@@ -138,21 +147,24 @@ struct RegistryDestinationTests {
         for platform in result.platforms {
             #expect(registry.blob(platform.agentLayer.digest, in: "app").map { Digest.sha256(of: $0) } == platform.agentLayer.digest)
         }
-        #expect(destination.uploadedBytes == result.platforms.reduce(0) { $0 + $1.agentLayer.size }
+        #expect(
+            destination.uploadedBytes == result.platforms.reduce(0) { $0 + $1.agentLayer.size }
                 + configs.reduce(0) { $0 + Int64(registry.blob($1, in: "app")?.count ?? 0) })
 
         // Run again: the tag already names the patched image, so nothing is written.
         let before = registry.exchanges.count
         let again = try await harness.run(destination: destination, options: harness.options(jobs: 1))
         #expect(again.upToDate && !again.written)
-        #expect(registry.exchanges.dropFirst(before).allSatisfy { $0.hasPrefix("GET ") || $0.hasPrefix("HEAD ") },
-                "\(registry.exchanges.dropFirst(before))")
+        #expect(
+            registry.exchanges.dropFirst(before).allSatisfy { $0.hasPrefix("GET ") || $0.hasPrefix("HEAD ") },
+            "\(registry.exchanges.dropFirst(before))")
     }
 }
 
 extension RegistryDestinationTests {
-    @Test("a source on the same registry: the engine mounts its base layers instead of moving their bytes",
-          arguments: [MediaTypeFamily.oci, .docker])
+    @Test(
+        "a source on the same registry: the engine mounts its base layers instead of moving their bytes",
+        arguments: [MediaTypeFamily.oci, .docker])
     func engineMountsBaseLayers(_ family: MediaTypeFamily) async throws {
         let harness = try EngineHarness(family: family, asIndex: true)
         let registry = ScriptedRegistry(holding: harness.application, in: "base", tag: "1")
@@ -190,8 +202,9 @@ extension RegistryDestinationTests {
         let transport = scriptedTransport(registry.http)
         let first = try await harness.run(destination: try await transport.destination(Self.target), options: harness.options(jobs: 1))
         let before = registry.exchanges.count
-        let second = try await harness.run(destination: try await transport.destination("\(ScriptedRegistry.host)/other:patched"),
-                                           options: harness.options(jobs: 1))
+        let second = try await harness.run(
+            destination: try await transport.destination("\(ScriptedRegistry.host)/other:patched"),
+            options: harness.options(jobs: 1))
         let exchanges = Array(registry.exchanges.dropFirst(before))
         for layer in Set(second.platforms.map(\.agentLayer.digest)) {
             #expect(first.platforms.contains { $0.agentLayer.digest == layer })
@@ -206,8 +219,9 @@ extension RegistryDestinationTests {
     }
 
     static func patch(_ harness: EngineHarness, source: any ImageSource, destination: any ImageDestination) async throws -> PatchResult {
-        try await harness.engine.patch(source: source, agent: harness.agentSource, destination: destination,
-                                             options: harness.options(jobs: 1))
+        try await harness.engine.patch(
+            source: source, agent: harness.agentSource, destination: destination,
+            options: harness.options(jobs: 1))
     }
 }
 

@@ -49,10 +49,11 @@ final class ScriptedRegistry: @unchecked Sendable {
         guard request.url.hasPrefix(Self.base + "/v2/") else { return .init(status: 404) }
         let path = String(request.url.dropFirst(Self.base.count + 4))
         let (route, query) = path.firstIndex(of: "?").map { (String(path[..<$0]), String(path[path.index(after: $0)...])) } ?? (path, "")
-        let parameters = Dictionary(query.split(separator: "&").map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            return (parts[0], parts.count > 1 ? parts[1] : "")
-        }, uniquingKeysWith: { a, _ in a })
+        let parameters = Dictionary(
+            query.split(separator: "&").map { pair in
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "")
+            }, uniquingKeysWith: { a, _ in a })
 
         if let range = route.range(of: "/blobs/uploads/") {
             let repository = String(route[..<range.lowerBound])
@@ -65,7 +66,10 @@ final class ScriptedRegistry: @unchecked Sendable {
                         return .init(status: 201)
                     }
                 }
-                let number = lock.withLock { sessions += 1; return sessions }
+                let number = lock.withLock {
+                    sessions += 1
+                    return sessions
+                }
                 return .init(status: 202, headers: [("Location", "/v2/\(repository)/blobs/uploads/session-\(number)")])
             case ("PUT", false):
                 let digest = try Digest(parsing: parameters["digest"] ?? "")
@@ -96,8 +100,9 @@ final class ScriptedRegistry: @unchecked Sendable {
                 return .init(status: 201, headers: [("Docker-Content-Digest", manifest.digest.description)])
             case "GET", "HEAD":
                 guard let manifest = manifest(reference, in: repository) else { return .init(status: 404) }
-                return .init(headers: [("Content-Type", manifest.mediaType), ("Docker-Content-Digest", manifest.digest.description)],
-                             body: request.method == "GET" ? manifest.bytes : [])
+                return .init(
+                    headers: [("Content-Type", manifest.mediaType), ("Docker-Content-Digest", manifest.digest.description)],
+                    body: request.method == "GET" ? manifest.bytes : [])
             default:
                 return .init(status: 405)
             }

@@ -44,7 +44,10 @@ import Testing
     static func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
             Thread {
-                do { try body(); done.resume() } catch { done.resume(throwing: error) }
+                do {
+                    try body()
+                    done.resume()
+                } catch { done.resume(throwing: error) }
             }.start()
         }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import JSON
 
 struct Malformed: Sendable, CustomTestStringConvertible {
@@ -58,8 +59,9 @@ struct Malformed: Sendable, CustomTestStringConvertible {
         Malformed("column counts scalars", "[\"é😀\" x]", 1, 7, "expected ',' or ']' after array element"),
         Malformed("single quotes", "['a']", 1, 2, "expected a value but found '''"),
         Malformed("comment", "[1 // c\n]", 1, 4, "expected ',' or ']' after array element"),
-        Malformed("too deep", String(repeating: "[", count: 101) + String(repeating: "]", count: 101),
-                  1, 101, "nesting exceeds the maximum depth of 100"),
+        Malformed(
+            "too deep", String(repeating: "[", count: 101) + String(repeating: "]", count: 101),
+            1, 101, "nesting exceeds the maximum depth of 100"),
         Malformed("too deep objects", String(repeating: #"{"a":"#, count: 101), 1, 501, "nesting exceeds the maximum depth of 100"),
         Malformed("lone high surrogate", #""\uD800""#, 1, 2, #"unpaired high surrogate in \u escape"#),
         Malformed("high surrogate then non-low", #""\uD800\u0041""#, 1, 2, #"unpaired high surrogate in \u escape"#),

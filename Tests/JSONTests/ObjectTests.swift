@@ -1,4 +1,5 @@
 import Testing
+
 @testable import JSON
 
 @Suite struct ObjectTests {
@@ -41,8 +42,8 @@ import Testing
         for i in stride(from: 0, to: count, by: 2) { object.removeValue(forKey: "k\(i)") }
         #expect(object.count == count / 2)
         #expect(object.keys.prefix(3) == ["k1", "k3", "k5"])
-        object["k1"] = .null          // an existing key keeps its place
-        object["k0"] = .bool(true)    // a removed key comes back at the end
+        object["k1"] = .null  // an existing key keeps its place
+        object["k0"] = .bool(true)  // a removed key comes back at the end
         #expect(object.keys.first == "k1")
         #expect(object.keys.last == "k0")
         #expect(object["k1"] == .null)
@@ -100,10 +101,11 @@ import Testing
         #expect(JSONValue.string("x")["s"] == nil)
     }
 
-    @Test(arguments: [
-        ("42", Int64(42)), ("-0", 0), ("-9223372036854775808", .min), ("9223372036854775807", .max),
-        ("9223372036854775808", nil), ("1.0", nil), ("1e2", nil), ("1E2", nil),
-    ] as [(String, Int64?)])
+    @Test(
+        arguments: [
+            ("42", Int64(42)), ("-0", 0), ("-9223372036854775808", .min), ("9223372036854775807", .max),
+            ("9223372036854775808", nil), ("1.0", nil), ("1e2", nil), ("1E2", nil),
+        ] as [(String, Int64?)])
     func int64Value(_ text: String, _ expected: Int64?) {
         #expect(JSONValue.number(text).int64Value == expected)
     }

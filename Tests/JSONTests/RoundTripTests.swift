@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import JSON
 
 @Suite struct RoundTripTests {
@@ -50,7 +51,8 @@ import Testing
         var text = #"{"schemaVersion":2,"layers":["#
         for i in 0..<40_000 {
             if i > 0 { text += "," }
-            text += #"{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:\#(i)","size":\#(i * 1000),"annotations":{"k\u00e9y":"v\n\#(i)"}}"#
+            text +=
+                #"{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:\#(i)","size":\#(i * 1000),"annotations":{"k\u00e9y":"v\n\#(i)"}}"#
         }
         text += "]}"
         let value = try parse(text)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Registry
 import Testing
+
+@testable import Registry
 
 /// Serialized: the helper tests run programs they have just written, one at a time.
 @Suite("Credential lookup", .serialized)
@@ -32,16 +33,18 @@ final class CredentialStoreTests {
 
     @Test func explicitCredentialsWinOverFiles() throws {
         let file = try write("auth.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("file", "x"))"}}}"#)
-        let store = try CredentialStore.standard(creds: Credential(username: "flag", secret: "y"), credsRegistry: "r.example",
-                                                 authFile: file, pullToken: nil, environment: [:])
+        let store = try CredentialStore.standard(
+            creds: Credential(username: "flag", secret: "y"), credsRegistry: "r.example",
+            authFile: file, pullToken: nil, environment: [:])
         #expect(try store.credential(for: "r.example")?.username == "flag")
     }
 
     /// --creds is for the one registry it was given for; a task definition or a source naming another
     /// registry must not receive it.
     @Test func explicitCredentialsStayWithTheirRegistry() throws {
-        let store = try CredentialStore.standard(creds: Credential(username: "flag", secret: "y"), credsRegistry: "r.example",
-                                                 authFile: nil, pullToken: nil, environment: [:])
+        let store = try CredentialStore.standard(
+            creds: Credential(username: "flag", secret: "y"), credsRegistry: "r.example",
+            authFile: nil, pullToken: nil, environment: [:])
         #expect(try store.credential(for: "evil.example") == nil)
         #expect(try store.credential(for: "docker.io") == nil)
     }
@@ -49,7 +52,9 @@ final class CredentialStoreTests {
     @Test func orderOfFilesFromTheEnvironment() throws {
         let registryAuth = try write("registry-auth.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("first", "1"))"}}}"#)
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("docker"), withIntermediateDirectories: true)
-        _ = try write("docker/config.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("second", "2"))"},"other.example":{"auth":"\#(Self.basic("docker", "3"))"}}}"#)
+        _ = try write(
+            "docker/config.json",
+            #"{"auths":{"r.example":{"auth":"\#(Self.basic("second", "2"))"},"other.example":{"auth":"\#(Self.basic("docker", "3"))"}}}"#)
         let environment = ["REGISTRY_AUTH_FILE": registryAuth, "DOCKER_CONFIG": directory.appendingPathComponent("docker").path]
         let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: nil, pullToken: nil, environment: environment)
         let first = try #require(try store.credential(for: "r.example"))
@@ -66,8 +71,9 @@ final class CredentialStoreTests {
 
     @Test func identityToken() throws {
         let file = try write("id.json", #"{"auths":{"r.example":{"identitytoken":"refresh-me"}}}"#)
-        let credential = try #require(try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
-            .credential(for: "r.example"))
+        let credential = try #require(
+            try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: [:])
+                .credential(for: "r.example"))
         #expect(credential.kind == .identityToken)
         #expect(credential.secret == "refresh-me")
     }
@@ -85,19 +91,22 @@ final class CredentialStoreTests {
 
     /// A real program speaking the docker-credential-helpers protocol, found on PATH.
     @Test func credentialHelpersAreRun() throws {
-        let helper = try write("docker-credential-imagepatchtest", """
-        #!/bin/sh
-        [ "$1" = get ] || exit 1
-        read server
-        if [ "$server" = "helper.example" ]; then
-          printf '{"ServerURL":"%s","Username":"from-helper","Secret":"helper-secret"}' "$server"
-        else
-          echo "credentials not found in native keychain"; exit 1
-        fi
-        """, executable: true)
+        let helper = try write(
+            "docker-credential-imagepatchtest",
+            """
+            #!/bin/sh
+            [ "$1" = get ] || exit 1
+            read server
+            if [ "$server" = "helper.example" ]; then
+              printf '{"ServerURL":"%s","Username":"from-helper","Secret":"helper-secret"}' "$server"
+            else
+              echo "credentials not found in native keychain"; exit 1
+            fi
+            """, executable: true)
         let file = try write("helpers.json", #"{"credHelpers":{"helper.example":"imagepatchtest"},"credsStore":"imagepatchtest"}"#)
-        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil,
-                                                 environment: Self.searching((helper as NSString).deletingLastPathComponent))
+        let store = try CredentialStore.standard(
+            creds: nil, credsRegistry: nil, authFile: file, pullToken: nil,
+            environment: Self.searching((helper as NSString).deletingLastPathComponent))
         let credential = try #require(try store.credential(for: "helper.example"))
         #expect(credential.username == "from-helper" && credential.secret == "helper-secret")
         #expect(try store.credential(for: "unknown.example") == nil)
@@ -118,27 +127,35 @@ final class CredentialStoreTests {
 
     /// Anything in a credential ends up in a header or a token request: control characters there
     /// are refused with one error naming where the credential came from, never showing it.
-    @Test("credentials with control characters are refused, wherever they come from", arguments: [
-        "a\r\nX-Injected: yes", "a\n", "a\0", "a\u{7f}", "a\u{1b}[2J",
-    ])
+    @Test(
+        "credentials with control characters are refused, wherever they come from",
+        arguments: [
+            "a\r\nX-Injected: yes", "a\n", "a\0", "a\u{7f}", "a\u{1b}[2J",
+        ])
     func controlCharactersRefused(secret: String) throws {
         let escaped = String(data: try JSONSerialization.data(withJSONObject: [secret]), encoding: .utf8)!.dropFirst().dropLast()
         let identity = try write("identity.json", #"{"auths":{"r.example":{"identitytoken":\#(escaped)}}}"#)
         let basic = try write("basic.json", #"{"auths":{"r.example":{"auth":"\#(Self.basic("user", secret))"}}}"#)
         let explicit = CredentialStore(sources: [.explicit(Credential(username: "user", secret: secret), registry: "r.example")])
-        for (store, origin) in [(try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: identity, pullToken: nil, environment: [:]), identity),
-                                (try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: basic, pullToken: nil, environment: [:]), basic),
-                                (explicit, "--creds")] {
+        for (store, origin) in [
+            (try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: identity, pullToken: nil, environment: [:]), identity),
+            (try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: basic, pullToken: nil, environment: [:]), basic),
+            (explicit, "--creds"),
+        ] {
             let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
             let text = "\(error!)"
             #expect(text.contains(origin) && text.contains("control characters") && !text.contains("X-Injected"), "\(text)")
         }
         let file = try write("helper.json", #"{"credHelpers":{"r.example":"ctltest"}}"#)
-        try withHelper("ctltest", """
-        #!/bin/sh
-        printf '{"Username":"u","Secret":%s}' '\(escaped)'
-        """) { environment in
-            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: environment)
+        try withHelper(
+            "ctltest",
+            """
+            #!/bin/sh
+            printf '{"Username":"u","Secret":%s}' '\(escaped)'
+            """
+        ) { environment in
+            let store = try CredentialStore.standard(
+                creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: environment)
             let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
             #expect("\(error!)".contains("docker-credential-ctltest") && "\(error!)".contains("control characters"))
         }
@@ -148,9 +165,11 @@ final class CredentialStoreTests {
     func helperOutputBounded() throws {
         let file = try write("flood.json", #"{"credHelpers":{"r.example":"floodtest"}}"#)
         try withHelper("floodtest", "#!/bin/sh\nexec cat /dev/zero\n") { environment in
-            let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: environment)
+            let store = try CredentialStore.standard(
+                creds: nil, credsRegistry: nil, authFile: file, pullToken: nil, environment: environment)
             let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
-            #expect("\(error!)".contains("docker-credential-floodtest") && "\(error!)".contains("\(CredentialHelper.answerBytes)"), "\(error!)")
+            #expect(
+                "\(error!)".contains("docker-credential-floodtest") && "\(error!)".contains("\(CredentialHelper.answerBytes)"), "\(error!)")
         }
     }
 
@@ -169,8 +188,9 @@ final class CredentialStoreTests {
     @Test("a credential helper missing from PATH is named in the error")
     func helperMissing() throws {
         let file = try write("missing.json", #"{"credHelpers":{"r.example":"nosuchhelper"}}"#)
-        let store = try CredentialStore.standard(creds: nil, credsRegistry: nil, authFile: file, pullToken: nil,
-                                                 environment: ["PATH": "/nonexistent"])
+        let store = try CredentialStore.standard(
+            creds: nil, credsRegistry: nil, authFile: file, pullToken: nil,
+            environment: ["PATH": "/nonexistent"])
         let error = #expect(throws: RegistryError.self) { try store.credential(for: "r.example") }
         #expect("\(error!)".contains("docker-credential-nosuchhelper") && "\(error!)".contains("not on PATH"), "\(error!)")
     }

@@ -1,22 +1,25 @@
 import Foundation
 import HTTP
 import OCI
-@testable import Registry
 import Testing
+
+@testable import Registry
 
 /// The error codes of a registry's error body, typed so callers can match on them, and shown in
 /// the error line as the registry sent them: bounded, without control characters.
 @Suite("Registry: error codes")
 struct RegistryErrorCodeTests {
-    @Test("the distribution spec's codes are matched by name; any other is kept as sent", arguments: [
-        ("BLOB_UNKNOWN", RegistryErrorCode.blobUnknown), ("BLOB_UPLOAD_INVALID", .blobUploadInvalid),
-        ("BLOB_UPLOAD_UNKNOWN", .blobUploadUnknown), ("DIGEST_INVALID", .digestInvalid),
-        ("MANIFEST_BLOB_UNKNOWN", .manifestBlobUnknown), ("MANIFEST_INVALID", .manifestInvalid),
-        ("MANIFEST_UNKNOWN", .manifestUnknown), ("NAME_INVALID", .nameInvalid), ("NAME_UNKNOWN", .nameUnknown),
-        ("SIZE_INVALID", .sizeInvalid), ("UNAUTHORIZED", .unauthorized), ("DENIED", .denied),
-        ("UNSUPPORTED", .unsupported), ("TOOMANYREQUESTS", .tooManyRequests),
-        ("UNAVAILABLE", .other("UNAVAILABLE")), ("denied", .other("denied")), ("", .other("")),
-    ])
+    @Test(
+        "the distribution spec's codes are matched by name; any other is kept as sent",
+        arguments: [
+            ("BLOB_UNKNOWN", RegistryErrorCode.blobUnknown), ("BLOB_UPLOAD_INVALID", .blobUploadInvalid),
+            ("BLOB_UPLOAD_UNKNOWN", .blobUploadUnknown), ("DIGEST_INVALID", .digestInvalid),
+            ("MANIFEST_BLOB_UNKNOWN", .manifestBlobUnknown), ("MANIFEST_INVALID", .manifestInvalid),
+            ("MANIFEST_UNKNOWN", .manifestUnknown), ("NAME_INVALID", .nameInvalid), ("NAME_UNKNOWN", .nameUnknown),
+            ("SIZE_INVALID", .sizeInvalid), ("UNAUTHORIZED", .unauthorized), ("DENIED", .denied),
+            ("UNSUPPORTED", .unsupported), ("TOOMANYREQUESTS", .tooManyRequests),
+            ("UNAVAILABLE", .other("UNAVAILABLE")), ("denied", .other("denied")), ("", .other("")),
+        ])
     func codeNames(text: String, code: RegistryErrorCode) {
         #expect(RegistryErrorCode(text) == code)
         #expect(code.description == text)
@@ -24,7 +27,8 @@ struct RegistryErrorCodeTests {
 
     @Test("an error body reads as CODE: message, at most three entries, entries without a string code skipped")
     func bodyEntries() {
-        let body = #"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"},{"code":7},"#
+        let body =
+            #"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"},{"code":7},"#
             + #"{"code":"NAME_UNKNOWN"},{"code":"BLOB_UNKNOWN","message":"fourth"}]}"#
         let codes = RegistryErrorCodes(body: Array(body.utf8))
         #expect(codes.codes == [.denied, .nameUnknown])

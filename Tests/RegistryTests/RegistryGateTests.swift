@@ -2,8 +2,9 @@ import Foundation
 import HTTP
 import IOFoundation
 import OCI
-@testable import Registry
 import Testing
+
+@testable import Registry
 
 /// The bound on requests in flight per registry and the shared pause after a 429, against a
 /// scripted registry whose exchanges take real (asynchronous) time.
@@ -11,16 +12,21 @@ import Testing
 struct RegistryGateTests {
     static let host = "127.0.0.1:5000"
     static let base = "http://\(host)"
-    static let manifest = Array(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#.utf8)
+    static let manifest = Array(
+        #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#
+            .utf8)
 
     /// A registry that answers every manifest (and the API check), each exchange lasting `exchange`.
-    static func registry(exchange: Duration = .milliseconds(5),
-                         answer: @escaping (HTTPRequest, Int) throws -> ScriptedHTTP.Answer = { _, _ in .init(body: manifest) }) -> TimedHTTP {
-        TimedHTTP(ScriptedHTTP { request, earlier in
-            try ScriptedHTTP.refusingTLS(request)
-            if request.url == "\(base)/v2/" { return .init() }
-            return try answer(request, earlier)
-        }, exchange: exchange)
+    static func registry(
+        exchange: Duration = .milliseconds(5),
+        answer: @escaping (HTTPRequest, Int) throws -> ScriptedHTTP.Answer = { _, _ in .init(body: manifest) }
+    ) -> TimedHTTP {
+        TimedHTTP(
+            ScriptedHTTP { request, earlier in
+                try ScriptedHTTP.refusingTLS(request)
+                if request.url == "\(base)/v2/" { return .init() }
+                return try answer(request, earlier)
+            }, exchange: exchange)
     }
 
     static func transport(_ http: TimedHTTP, connections: Int, retry: RetryPolicy = .fast) -> RegistryTransport {
@@ -50,10 +56,11 @@ struct RegistryGateTests {
 
     @Test("registries are bounded separately: a busy one does not hold back another")
     func perRegistry() async throws {
-        let http = TimedHTTP(ScriptedHTTP { request, _ in
-            try ScriptedHTTP.refusingTLS(request)
-            return request.url.hasSuffix("/v2/") ? .init() : .init(body: Self.manifest)
-        }, exchange: .milliseconds(5))
+        let http = TimedHTTP(
+            ScriptedHTTP { request, _ in
+                try ScriptedHTTP.refusingTLS(request)
+                return request.url.hasSuffix("/v2/") ? .init() : .init(body: Self.manifest)
+            }, exchange: .milliseconds(5))
         let transport = Self.transport(http, connections: 2)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<24 {
@@ -113,10 +120,12 @@ struct RegistryGateTests {
         #expect(http.sent.filter { $0.url.contains("/manifests/") }.isEmpty)
     }
 
-    @Test("one worker's 429 holds back every worker's next request to that registry", arguments: [
-        ("Retry-After: 1, capped to 0.4 s", "1", 0.35),
-        ("no Retry-After: the backoff (0.4 s ± 25%)", nil as String?, 0.28),
-    ])
+    @Test(
+        "one worker's 429 holds back every worker's next request to that registry",
+        arguments: [
+            ("Retry-After: 1, capped to 0.4 s", "1", 0.35),
+            ("no Retry-After: the backoff (0.4 s ± 25%)", nil as String?, 0.28),
+        ])
     func tooManyRequestsPausesEveryone(_ name: String, retryAfter: String?, atLeast: Double) async throws {
         let http = Self.registry { request, earlier in
             if request.url.contains("/v2/busy/") && earlier == 0 {
@@ -167,7 +176,9 @@ struct RegistryGateTests {
         let sent = http.sent
         let refused = try #require(sent.first { $0.url.contains("/v2/busy/") })
         let otherSent = try #require(sent.first { $0.url.contains("/v2/other/") })
-        #expect(otherSent.start - refused.end >= .milliseconds(280), "the queued request went out \(otherSent.start - refused.end) after the 429")
+        #expect(
+            otherSent.start - refused.end >= .milliseconds(280),
+            "the queued request went out \(otherSent.start - refused.end) after the 429")
     }
 
     @Test("a registry's pause is bounded, whatever Retry-After says, and never shortened by a later one")
@@ -218,8 +229,16 @@ struct RegistryGateTests {
         let source = try await transport.source("\(Self.host)/app:1")
         let destination = try await transport.destination("\(Self.host)/copy:1")
         let opened = InFlightCounter()
-        let origin = BlobOrigin(source: source, open: { opened.count("open"); return MemoryReader([]) },
-                                stream: { opened.count("stream"); return MemoryReader([]) })
+        let origin = BlobOrigin(
+            source: source,
+            open: {
+                opened.count("open")
+                return MemoryReader([])
+            },
+            stream: {
+                opened.count("stream")
+                return MemoryReader([])
+            })
         _ = try await destination.client.withUploadSlots(from: origin) { try await $0.stream() }
         #expect(opened.total("open") == 1 && opened.total("stream") == 0)
         #expect(transport.gate(for: Self.host).inFlight == 0)
@@ -227,8 +246,18 @@ struct RegistryGateTests {
         let roomy = Self.transport(Self.registry(), connections: 2)
         let streaming = try await roomy.destination("\(Self.host)/copy:1")
         let from = try await roomy.source("\(Self.host)/app:1")
-        _ = try await streaming.client.withUploadSlots(from: BlobOrigin(source: from, open: { opened.count("open"); return MemoryReader([]) },
-                                                                         stream: { opened.count("stream"); return MemoryReader([]) })) {
+        _ = try await streaming.client.withUploadSlots(
+            from: BlobOrigin(
+                source: from,
+                open: {
+                    opened.count("open")
+                    return MemoryReader([])
+                },
+                stream: {
+                    opened.count("stream")
+                    return MemoryReader([])
+                })
+        ) {
             #expect(roomy.gate(for: Self.host).inFlight == 2, "both slots are taken before either request starts")
             return try await $0.stream()
         }

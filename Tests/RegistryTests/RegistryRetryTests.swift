@@ -1,8 +1,9 @@
 import Foundation
 import HTTP
 import OCI
-@testable import Registry
 import Testing
+
+@testable import Registry
 
 /// Retries, resumes and refetches against a scripted registry (the end-to-end versions run
 /// through the fault proxy in ImagePatchTests).
@@ -10,15 +11,18 @@ import Testing
 struct RegistryRetryTests {
     static let base = "http://127.0.0.1:5000"
     static let blobBytes: [UInt8] = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-    static let blob = Descriptor(mediaType: MediaType.ociLayerGzip,
-                                 digest: Digest.sha256(of: blobBytes),
-                                 size: Int64(blobBytes.count))
+    static let blob = Descriptor(
+        mediaType: MediaType.ociLayerGzip,
+        digest: Digest.sha256(of: blobBytes),
+        size: Int64(blobBytes.count))
     static var blobURL: String { "\(base)/v2/app/blobs/\(blob.digest)" }
 
     /// The API check answers 200; `blob` answers the blob's URL; anything else is a 404.
-    static func registry(apiCheck: @escaping (Int) -> ScriptedHTTP.Answer = { _ in .init() },
-                         blob: @escaping (HTTPRequest, Int) -> ScriptedHTTP.Answer = { _, _ in .init(body: blobBytes) },
-                         other: @escaping (HTTPRequest, Int) throws -> ScriptedHTTP.Answer = { _, _ in .init(status: 404) }) -> ScriptedHTTP {
+    static func registry(
+        apiCheck: @escaping (Int) -> ScriptedHTTP.Answer = { _ in .init() },
+        blob: @escaping (HTTPRequest, Int) -> ScriptedHTTP.Answer = { _, _ in .init(body: blobBytes) },
+        other: @escaping (HTTPRequest, Int) throws -> ScriptedHTTP.Answer = { _, _ in .init(status: 404) }
+    ) -> ScriptedHTTP {
         ScriptedHTTP { request, earlier in
             try ScriptedHTTP.refusingTLS(request)
             if request.url == "\(base)/v2/" { return apiCheck(earlier) }
@@ -50,7 +54,9 @@ struct RegistryRetryTests {
         }
         var policy = RetryPolicy.fast
         policy.retries = 2
-        let error = await #expect(throws: RegistryError.self) { try await scriptedTransport(http, retry: policy).source("127.0.0.1:5000/app:1") }
+        let error = await #expect(throws: RegistryError.self) {
+            try await scriptedTransport(http, retry: policy).source("127.0.0.1:5000/app:1")
+        }
         #expect(http.requests(to: "\(Self.base)/v2/").count == 3)
         let text = "\(error!)"
         for part in ["127.0.0.1:5000", "API check", "in 3 attempts", "HTTP 503", "UNAVAILABLE"] {
@@ -143,13 +149,16 @@ struct RegistryRetryTests {
         let source = try await scriptedTransport(http).source("127.0.0.1:5000/app:1")
         let error = await #expect(throws: RegistryError.self) { _ = try await source.rootManifest() }
         let text = "\(error!)"
-        #expect(text.contains("the manifest of 127.0.0.1:5000/app:1") && text.contains("larger than \(Limits.manifestBytes) bytes"), "\(text)")
+        #expect(
+            text.contains("the manifest of 127.0.0.1:5000/app:1") && text.contains("larger than \(Limits.manifestBytes) bytes"), "\(text)")
     }
 
-    @Test("Retry-After: ASCII delta-seconds only, capped; anything else falls back to the backoff", arguments: [
-        ("1", 1.0 as Double?), (" 3 ", 3), ("0", 0), ("99999999999999999999999", 30),
-        ("٣", nil), ("３", nil), ("½", nil), ("1e3", nil), ("-1", nil), ("+2", nil), ("Wed, 21 Oct 2015 07:28:00 GMT", nil), ("", nil),
-    ])
+    @Test(
+        "Retry-After: ASCII delta-seconds only, capped; anything else falls back to the backoff",
+        arguments: [
+            ("1", 1.0 as Double?), (" 3 ", 3), ("0", 0), ("99999999999999999999999", 30),
+            ("٣", nil), ("３", nil), ("½", nil), ("1e3", nil), ("-1", nil), ("+2", nil), ("Wed, 21 Oct 2015 07:28:00 GMT", nil), ("", nil),
+        ])
     func retryAfterParsing(header: String, expected: Double?) {
         let policy = RetryPolicy()
         if let expected {

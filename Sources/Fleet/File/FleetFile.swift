@@ -44,7 +44,8 @@ public struct FleetFile: Sendable {
         self.file = file
         guard let agentNode = fields["agent"] else { throw FleetError(file: file, place: "agent", "is missing: name the agent image") }
         agent = try Self.registryReference(try agentNode.text(at: "agent", file: file), at: "agent", file: file)
-        options = try fields["options"].map { node throws(FleetError) in try FleetOptions.parse(node, at: "options", file: file) } ?? JSONObject()
+        options =
+            try fields["options"].map { node throws(FleetError) in try FleetOptions.parse(node, at: "options", file: file) } ?? JSONObject()
         target = try fields["target"].map { node throws(FleetError) in try Self.template(node, at: "target", file: file) }
         guard let imagesNode = fields["images"] else { throw FleetError(file: file, place: "images", "is missing: list the images") }
         let entries = try imagesNode.sequence(at: "images", file: file)
@@ -107,7 +108,8 @@ public struct FleetImage: Sendable {
         var fields: [String: YAMLValue] = [:]
         for (key, value) in try node.mapping(at: place, file: file) {
             guard FleetFile.imageKeys.contains(key) else {
-                throw FleetError(file: file, place: "\(place).\(key)", "unknown key; an image has \(FleetFile.imageKeys.joined(separator: ", "))")
+                throw FleetError(
+                    file: file, place: "\(place).\(key)", "unknown key; an image has \(FleetFile.imageKeys.joined(separator: ", "))")
             }
             fields[key] = value
         }
@@ -122,14 +124,18 @@ public struct FleetImage: Sendable {
         }
         if named {
             if let key = ["tags", "match", "latest"].first(where: { fields[$0] != nil }) {
-                throw FleetError(file: file, place: "\(place).\(key)",
-                                 "chooses tags, but the source \(sourceText.debugDescription) already names one image; drop its tag or digest to choose from the repository")
+                throw FleetError(
+                    file: file, place: "\(place).\(key)",
+                    "chooses tags, but the source \(sourceText.debugDescription) already names one image; drop its tag or digest to choose from the repository"
+                )
             }
             selection = nil
         } else {
             guard tags != nil || match != nil || latest != nil else {
-                throw FleetError(file: file, place: "\(place).source",
-                                 "\(sourceText.debugDescription) names a repository without a tag; name a tag (REPO:TAG) or choose tags with tags, match or latest")
+                throw FleetError(
+                    file: file, place: "\(place).source",
+                    "\(sourceText.debugDescription) names a repository without a tag; name a tag (REPO:TAG) or choose tags with tags, match or latest"
+                )
             }
             selection = TagSelection(tags: tags, match: match, latest: latest)
         }
@@ -141,8 +147,9 @@ public struct FleetImage: Sendable {
             throw FleetError(file: file, place: "\(place).target", "is missing, and the file has no default target template")
         }
         if target.usesTag && source.digest != nil && !FleetFile.hasExplicitTag(sourceText) {
-            throw FleetError(file: file, place: fields["target"] == nil ? "\(place).source" : "\(place).target",
-                             "the target template uses {tag}, but the source is named by digest only")
+            throw FleetError(
+                file: file, place: fields["target"] == nil ? "\(place).source" : "\(place).target",
+                "the target template uses {tag}, but the source is named by digest only")
         }
         let own = try fields["options"].map { node throws(FleetError) in try FleetOptions.parse(node, at: "\(place).options", file: file) }
         options = own.map { FleetOptions.merged(defaults.options, $0) } ?? defaults.options
@@ -151,9 +158,12 @@ public struct FleetImage: Sendable {
     private static func tags(_ node: YAMLValue, at place: String, file: String) throws(FleetError) -> [String] {
         let tags = try node.texts(at: place, file: file)
         guard !tags.isEmpty else { throw FleetError(file: file, place: place, "is an empty list") }
-        guard tags.count <= FleetFile.maxTags else { throw FleetError(file: file, place: place, "lists more than \(FleetFile.maxTags) tags") }
+        guard tags.count <= FleetFile.maxTags else {
+            throw FleetError(file: file, place: place, "lists more than \(FleetFile.maxTags) tags")
+        }
         for (index, tag) in tags.enumerated() where !TagSelection.isValidTag(tag) {
-            throw FleetError(file: file, place: "\(place)[\(index)]", "\(tag.debugDescription) is not a valid tag (letters, digits, _ . -, at most 128)")
+            throw FleetError(
+                file: file, place: "\(place)[\(index)]", "\(tag.debugDescription) is not a valid tag (letters, digits, _ . -, at most 128)")
         }
         return tags
     }

@@ -48,18 +48,22 @@ public enum FleetOptions {
             guard let kind = kinds[name] else {
                 if let reason = refused[name] { throw FleetError(file: file, place: optionPlace, "\(reason)") }
                 if name.hasPrefix("-") {
-                    throw FleetError(file: file, place: optionPlace, "unknown option; write option names without dashes (\(name.drop { $0 == "-" }))")
+                    throw FleetError(
+                        file: file, place: optionPlace, "unknown option; write option names without dashes (\(name.drop { $0 == "-" }))")
                 }
-                throw FleetError(file: file, place: optionPlace,
-                                 "unknown option; the options are \(kinds.keys.sorted().joined(separator: ", "))")
+                throw FleetError(
+                    file: file, place: optionPlace,
+                    "unknown option; the options are \(kinds.keys.sorted().joined(separator: ", "))")
             }
             options[name] = try parseValue(value, kind: kind, name: name, at: optionPlace, file: file)
         }
         return options
     }
 
-    private static func parseValue(_ value: YAMLValue, kind: Kind, name: String, at place: String,
-                                   file: String) throws(FleetError) -> JSONValue {
+    private static func parseValue(
+        _ value: YAMLValue, kind: Kind, name: String, at place: String,
+        file: String
+    ) throws(FleetError) -> JSONValue {
         switch kind {
         case .text:
             return .string(try value.text(at: place, file: file))
@@ -74,7 +78,11 @@ public enum FleetOptions {
             return .string(try value.text(at: place, file: file))
         case .list:
             let items: [String]
-            if case .sequence = value { items = try value.texts(at: place, file: file) } else { items = [try value.text(at: place, file: file)] }
+            if case .sequence = value {
+                items = try value.texts(at: place, file: file)
+            } else {
+                items = [try value.text(at: place, file: file)]
+            }
             for (index, item) in items.enumerated() {
                 try check(item, option: name, at: "\(place)[\(index)]", file: file)
             }

@@ -6,7 +6,10 @@ import OCI
 /// Docker reference with a tag, not a digest.
 public struct TargetTemplate: Sendable, Equatable, CustomStringConvertible {
     public enum Variable: String, Sendable, CaseIterable { case registry, repository, tag }
-    enum Segment: Sendable, Equatable { case text(String), variable(Variable) }
+    enum Segment: Sendable, Equatable {
+        case text(String)
+        case variable(Variable)
+    }
 
     public let text: String
     let segments: [Segment]

@@ -34,12 +34,19 @@ enum YAMLNestingCheck {
             case UInt8(ascii: "#") where index == 0 || isBlank(index - 1):
                 while index < bytes.count && bytes[index] != 0x0a { index += 1 }
                 continue
-            case UInt8(ascii: "\""), UInt8(ascii: "'") where previous == nil || "[{,:-?".utf8.contains(previous!):
+            case UInt8(ascii: "\""),
+                UInt8(ascii: "'") where previous == nil || "[{,:-?".utf8.contains(previous!):
                 index += 1
                 while index < bytes.count && bytes[index] != 0x0a {
-                    if byte == UInt8(ascii: "\"") && bytes[index] == UInt8(ascii: "\\") { index += 2; continue }
+                    if byte == UInt8(ascii: "\"") && bytes[index] == UInt8(ascii: "\\") {
+                        index += 2
+                        continue
+                    }
                     if bytes[index] == byte {
-                        if byte == UInt8(ascii: "'") && index + 1 < bytes.count && bytes[index + 1] == byte { index += 2; continue }
+                        if byte == UInt8(ascii: "'") && index + 1 < bytes.count && bytes[index + 1] == byte {
+                            index += 2
+                            continue
+                        }
                         index += 1
                         break
                     }
@@ -52,7 +59,9 @@ enum YAMLNestingCheck {
                 if flowDepth > maxDepth { throw deeper("its brackets") }
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 flowDepth = max(0, flowDepth - 1)
-            case UInt8(ascii: "-"), UInt8(ascii: "?") where isBlank(index + 1) && (previous == nil || previous == UInt8(ascii: "-") || previous == UInt8(ascii: "?")):
+            case UInt8(ascii: "-"),
+                UInt8(ascii: "?")
+            where isBlank(index + 1) && (previous == nil || previous == UInt8(ascii: "-") || previous == UInt8(ascii: "?")):
                 compactEntries += 1
                 if compactEntries > maxDepth { throw deeper("its entries on one line") }
             default:

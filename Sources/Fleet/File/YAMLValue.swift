@@ -99,8 +99,12 @@ indirect enum YAMLValue: Sendable {
     private static func kind(of text: String, style: Node.Scalar.Style) -> Scalar.Kind {
         guard style == .plain || style == .any else { return .string }
         if ["", "~", "null", "Null", "NULL"].contains(text) { return .null }
-        if ["true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
-            "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N"].contains(text) { return .bool }
+        if [
+            "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
+            "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N",
+        ].contains(text) {
+            return .bool
+        }
         if Int(text) != nil { return .int }
         return .other
     }
@@ -109,7 +113,7 @@ indirect enum YAMLValue: Sendable {
     private static func describe(_ error: YamlError) -> String {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .composer(let context, let problem, let mark, _):
             let around = context.map { "\($0.text) at line \($0.mark.line), column \($0.mark.column), " } ?? ""
             return "\(around)\(problem) at line \(mark.line), column \(mark.column)"
         case .reader(let problem, let offset, _, _):

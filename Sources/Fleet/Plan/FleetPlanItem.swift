@@ -36,21 +36,29 @@ public struct FleetPlanItem: Sendable, Equatable {
     }
 
     public var json: JSONValue {
-        .object(JSONObject([("id", .string(id)), ("source", .string(source)), ("sourceTag", .string(sourceTag)),
-                            ("agent", .string(agent)), ("target", .string(target)), ("options", .object(options))]))
+        .object(
+            JSONObject([
+                ("id", .string(id)), ("source", .string(source)), ("sourceTag", .string(sourceTag)),
+                ("agent", .string(agent)), ("target", .string(target)), ("options", .object(options)),
+            ]))
     }
 
     /// Reads an item of a plan file back (for `fleet run`); `place` names it in errors.
     public init(json value: JSONValue, file: String, place: String) throws(FleetError) {
-        guard let object = value.objectValue else { throw FleetError(file: file, place: place, "is \(value.kindDescription), not an object") }
+        guard let object = value.objectValue else {
+            throw FleetError(file: file, place: place, "is \(value.kindDescription), not an object")
+        }
         func string(_ key: String) throws(FleetError) -> String {
-            guard let text = object[key]?.stringValue else { throw FleetError(file: file, place: "\(place).\(key)", "is missing or not a string") }
+            guard let text = object[key]?.stringValue else {
+                throw FleetError(file: file, place: "\(place).\(key)", "is missing or not a string")
+            }
             return text
         }
         func pinned(_ key: String) throws(FleetError) -> String {
             let text = try string(key)
             guard let reference = try? DockerReference(parsing: text), reference.digest != nil else {
-                throw FleetError(file: file, place: "\(place).\(key)", "\(text.debugDescription) is not an image reference pinned by digest")
+                throw FleetError(
+                    file: file, place: "\(place).\(key)", "\(text.debugDescription) is not an image reference pinned by digest")
             }
             return text
         }
@@ -65,7 +73,9 @@ public struct FleetPlanItem: Sendable, Equatable {
         guard (try? DockerReference(parsing: target)) != nil else {
             throw FleetError(file: file, place: "\(place).target", "\(target.debugDescription) is not an image reference")
         }
-        guard let options = object["options"]?.objectValue else { throw FleetError(file: file, place: "\(place).options", "is missing or not an object") }
+        guard let options = object["options"]?.objectValue else {
+            throw FleetError(file: file, place: "\(place).options", "is missing or not an object")
+        }
         self.options = options
     }
 }
@@ -83,10 +93,14 @@ public struct FleetPlan: Sendable, Equatable {
 
     /// A plan file as `fleet plan` printed it, for `fleet run`: every item checked, ids unique.
     public init(bytes: [UInt8], file: String) throws(FleetError) {
-        guard bytes.count <= Self.maxBytes else { throw FleetError(file: file, place: "", "is larger than the \(Self.maxBytes)-byte limit of a plan") }
+        guard bytes.count <= Self.maxBytes else {
+            throw FleetError(file: file, place: "", "is larger than the \(Self.maxBytes)-byte limit of a plan")
+        }
         let value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch { throw FleetError(file: file, place: "", "is not a plan: \(error)") }
-        guard let array = value.arrayValue else { throw FleetError(file: file, place: "", "is not a plan: it is \(value.kindDescription), not an array") }
+        guard let array = value.arrayValue else {
+            throw FleetError(file: file, place: "", "is not a plan: it is \(value.kindDescription), not an array")
+        }
         guard array.count <= Self.maxItems else { throw FleetError(file: file, place: "", "holds more than \(Self.maxItems) items") }
         var items: [FleetPlanItem] = []
         var seen = Set<String>()

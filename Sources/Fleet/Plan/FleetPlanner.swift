@@ -39,7 +39,11 @@ public struct FleetPlanner: Sendable {
         for (entry, tags) in zip(repositoryOrder, tagLists) { tagsByRepository[entry.key] = tags }
 
         // The images each entry chooses, and their targets: two entries writing one target is an error.
-        struct Pending { let image: FleetImage; let sourceTag: DockerReference; let target: DockerReference }
+        struct Pending {
+            let image: FleetImage
+            let sourceTag: DockerReference
+            let target: DockerReference
+        }
         var pending: [Pending] = []
         var targets: [String: (entry: Int, source: String)] = [:]
         for image in fleet.images {
@@ -50,7 +54,9 @@ public struct FleetPlanner: Sendable {
                     chosen = try selection.select(from: available).map {
                         DockerReference(registry: image.source.registry, repository: image.source.repository, tag: $0, digest: nil)
                     }
-                } catch { throw FleetError(file: file, place: image.place, "\(image.source.registry)/\(image.source.repository): \(error)") }
+                } catch {
+                    throw FleetError(file: file, place: image.place, "\(image.source.registry)/\(image.source.repository): \(error)")
+                }
             } else {
                 chosen = [image.source]
             }
@@ -64,8 +70,9 @@ public struct FleetPlanner: Sendable {
                 }
                 if let other = targets[target.description] {
                     let first = other.entry == image.index ? image.place : "images[\(other.entry)]"
-                    throw FleetError(file: file, place: image.place,
-                                     "\(source) and \(other.source) (\(first)) would both be written to \(target)")
+                    throw FleetError(
+                        file: file, place: image.place,
+                        "\(source) and \(other.source) (\(first)) would both be written to \(target)")
                 }
                 targets[target.description] = (image.index, source.description)
                 pending.append(Pending(image: image, sourceTag: source, target: target))
@@ -90,8 +97,9 @@ public struct FleetPlanner: Sendable {
         for item in pending {
             let digest = digests[uniqueSources[item.sourceTag.description]!]
             let source = DockerReference(registry: item.sourceTag.registry, repository: item.sourceTag.repository, tag: nil, digest: digest)
-            let planItem = FleetPlanItem(source: source.description, sourceTag: item.sourceTag.description, agent: agent.description,
-                                         target: item.target.description, options: item.image.options)
+            let planItem = FleetPlanItem(
+                source: source.description, sourceTag: item.sourceTag.description, agent: agent.description,
+                target: item.target.description, options: item.image.options)
             if let other = ids[planItem.id] {
                 throw FleetError(file: file, place: item.image.place, "the id \(planItem.id) of \(item.target) is also that of \(other)")
             }
@@ -103,8 +111,10 @@ public struct FleetPlanner: Sendable {
 
     /// `body` over `inputs`, at most `width` at once, results in input order. After an error no new
     /// work starts; the error of the earliest input that failed is thrown.
-    static func boundedMap<Input: Sendable, Output: Sendable>(_ inputs: [Input], width: Int,
-                                                              _ body: @escaping @Sendable (Input) async throws -> Output) async throws -> [Output] {
+    static func boundedMap<Input: Sendable, Output: Sendable>(
+        _ inputs: [Input], width: Int,
+        _ body: @escaping @Sendable (Input) async throws -> Output
+    ) async throws -> [Output] {
         var results = [Output?](repeating: nil, count: inputs.count)
         var firstFailure: (index: Int, error: Error)?
         await withTaskGroup(of: (Int, Result<Output, Error>).self) { group in

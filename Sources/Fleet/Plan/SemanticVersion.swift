@@ -23,7 +23,8 @@ public struct SemanticVersion: Sendable, CustomStringConvertible {
         var preRelease: [String] = []
         if let dash = rest.firstIndex(of: "-") {
             guard let identifiers = Self.identifiers(rest[rest.index(after: dash)...]),
-                  identifiers.allSatisfy({ !Self.isNumeric($0) || Self.isCanonicalNumber($0) }) else { return nil }
+                identifiers.allSatisfy({ !Self.isNumeric($0) || Self.isCanonicalNumber($0) })
+            else { return nil }
             preRelease = identifiers
             rest = rest[..<dash]
         }

@@ -48,9 +48,10 @@ public struct TagSelection: Sendable {
         }
         guard !chosen.isEmpty else {
             let total = available.map { " (the repository has \($0.count) tags)" } ?? ""
-            throw SelectionError(latest != nil && !candidates.isEmpty
-                                 ? "selects no tag: none of the \(candidates.count) candidate tags is a semantic version, which latest needs"
-                                 : "selects no tag\(total)")
+            throw SelectionError(
+                latest != nil && !candidates.isEmpty
+                    ? "selects no tag: none of the \(candidates.count) candidate tags is a semantic version, which latest needs"
+                    : "selects no tag\(total)")
         }
         return chosen
     }

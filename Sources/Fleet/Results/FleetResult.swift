@@ -23,8 +23,10 @@ public struct FleetResult: Sendable, Equatable {
     /// Why it failed: one line; only for a failed item.
     public var error: String?
 
-    public init(id: String, source: String, target: String, status: Status, digest: Digest?, bytesUploaded: Int64,
-                seconds: Double, error: String? = nil) {
+    public init(
+        id: String, source: String, target: String, status: Status, digest: Digest?, bytesUploaded: Int64,
+        seconds: Double, error: String? = nil
+    ) {
         self.id = id
         self.source = source
         self.target = target
@@ -39,9 +41,11 @@ public struct FleetResult: Sendable, Equatable {
     public static let maxErrorCharacters = 4096
 
     public var json: JSONValue {
-        var object = JSONObject([("id", .string(id)), ("source", .string(source)), ("target", .string(target)),
-                                 ("status", .string(status.rawValue)), ("digest", digest.map { .string($0.description) } ?? .null),
-                                 ("bytesUploaded", .integer(bytesUploaded)), ("seconds", .number(Self.secondsText(seconds)))])
+        var object = JSONObject([
+            ("id", .string(id)), ("source", .string(source)), ("target", .string(target)),
+            ("status", .string(status.rawValue)), ("digest", digest.map { .string($0.description) } ?? .null),
+            ("bytesUploaded", .integer(bytesUploaded)), ("seconds", .number(Self.secondsText(seconds))),
+        ])
         if let error { object["error"] = .string(String(error.prefix(Self.maxErrorCharacters))) }
         return .object(object)
     }

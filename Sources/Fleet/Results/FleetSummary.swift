@@ -37,8 +37,12 @@ public struct FleetSummary: Sendable {
         bytesUploaded = bytes
         totalSeconds = seconds
         let sorted = items.map(\.seconds).sorted()
-        medianSeconds = sorted.isEmpty ? 0 : (sorted.count % 2 == 1 ? sorted[sorted.count / 2]
-                                              : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2)
+        medianSeconds =
+            sorted.isEmpty
+            ? 0
+            : (sorted.count % 2 == 1
+                ? sorted[sorted.count / 2]
+                : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2)
         missing = plan.map { plan in plan.items.filter { position[$0.id] == nil } }
     }
 
@@ -52,17 +56,32 @@ public struct FleetSummary: Sendable {
         var object = JSONObject([
             ("items", .integer(items.count)), ("lines", .integer(lines)), ("counts", .object(counts)),
             ("bytesUploaded", .integer(bytesUploaded)),
-            ("seconds", .object(JSONObject([("total", .number(FleetResult.secondsText(totalSeconds))),
-                                             ("median", .number(FleetResult.secondsText(medianSeconds)))]))),
-            ("failures", .array(failures.map { failure in
-                .object(JSONObject([("id", .string(failure.id)), ("source", .string(failure.source)),
-                                    ("target", .string(failure.target)), ("error", .string(failure.error ?? ""))]))
-            })),
+            (
+                "seconds",
+                .object(
+                    JSONObject([
+                        ("total", .number(FleetResult.secondsText(totalSeconds))),
+                        ("median", .number(FleetResult.secondsText(medianSeconds))),
+                    ]))
+            ),
+            (
+                "failures",
+                .array(
+                    failures.map { failure in
+                        .object(
+                            JSONObject([
+                                ("id", .string(failure.id)), ("source", .string(failure.source)),
+                                ("target", .string(failure.target)), ("error", .string(failure.error ?? "")),
+                            ]))
+                    })
+            ),
         ])
         if let missing {
-            object["missing"] = .array(missing.map { item in
-                .object(JSONObject([("id", .string(item.id)), ("sourceTag", .string(item.sourceTag)), ("target", .string(item.target))]))
-            })
+            object["missing"] = .array(
+                missing.map { item in
+                    .object(
+                        JSONObject([("id", .string(item.id)), ("sourceTag", .string(item.sourceTag)), ("target", .string(item.target))]))
+                })
         }
         return .object(object)
     }
@@ -75,7 +94,9 @@ public struct FleetSummary: Sendable {
         for status in FleetResult.Status.allCases { row(status.rawValue, String(count(status))) }
         if let missing { row("missing", String(missing.count)) }
         let superseded = self.lines - items.count
-        row("items", "\(items.count)" + (superseded > 0 ? " (\(self.lines) lines; \(superseded) superseded by later lines for the same item)" : ""))
+        row(
+            "items",
+            "\(items.count)" + (superseded > 0 ? " (\(self.lines) lines; \(superseded) superseded by later lines for the same item)" : ""))
         row("uploaded", "\(Self.humanBytes(bytesUploaded)) (\(bytesUploaded) bytes)")
         row("seconds", "\(FleetResult.secondsText(totalSeconds)) in all, \(FleetResult.secondsText(medianSeconds)) median per item")
         if !failures.isEmpty {

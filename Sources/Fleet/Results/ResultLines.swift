@@ -9,8 +9,10 @@ public enum ResultLines {
     public static let maxLines = 1_000_000
 
     /// `bytes` is the whole content of `file`; `plan`, when given, must hold every id.
-    public static func parse(_ bytes: [UInt8], file: String, plan: FleetPlan? = nil,
-                             into results: inout [FleetResult]) throws(FleetError) {
+    public static func parse(
+        _ bytes: [UInt8], file: String, plan: FleetPlan? = nil,
+        into results: inout [FleetResult]
+    ) throws(FleetError) {
         let known = plan.map { Set($0.items.map(\.id)) }
         var lineNumber = 0
         var start = 0
@@ -29,7 +31,9 @@ public enum ResultLines {
                 throw FleetError(file: file, place: place, "is not a result line: \(error)")
             }
             let result: FleetResult
-            do { result = try FleetResult(json: value) } catch { throw FleetError(file: file, place: place, "is not a result line: \(error)") }
+            do { result = try FleetResult(json: value) } catch {
+                throw FleetError(file: file, place: place, "is not a result line: \(error)")
+            }
             if let known, !known.contains(result.id) {
                 throw FleetError(file: file, place: place, "item \(result.id) is not in the plan")
             }

@@ -11,7 +11,7 @@ public final class BytePipe: ByteReader, @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var changed = pthread_cond_t()
     private var chunks: [[UInt8]] = []
-    private var head = 0            // offset into chunks[0]
+    private var head = 0  // offset into chunks[0]
     private var buffered = 0
     private var finished = false
     private var failure: Error?

@@ -17,7 +17,10 @@ public struct AgentLayer: Sendable {
         while !pending.isEmpty {
             let component = pending.removeFirst()
             if component == "." || component.isEmpty { continue }
-            if component == ".." { if !resolved.isEmpty { resolved.removeLast() }; continue }
+            if component == ".." {
+                if !resolved.isEmpty { resolved.removeLast() }
+                continue
+            }
             resolved.append(component)
             if let target = symlinks[BytePath(resolved.joined(separator: "/"))] {
                 hops += 1
@@ -36,7 +39,7 @@ public struct AgentLayer: Sendable {
     public private(set) var descriptor: Descriptor
     /// The compression and family the descriptor's media type says.
     public private(set) var format: LayerFormat
-    public let diffID: Digest      // of the tar bytes, for the config's rootfs
+    public let diffID: Digest  // of the tar bytes, for the config's rootfs
     public var digest: Digest { descriptor.digest }
     public var size: Int64 { descriptor.size }
     /// Relative paths of every entry in the layer, for launcher lookup.
@@ -53,9 +56,11 @@ public struct AgentLayer: Sendable {
     /// that patch found in it. Same key, same layer, same launcher.
     var recordedLauncher: [String]? = nil
 
-    init(file: String, format: LayerFormat, digest: Digest, size: Int64, diffID: Digest, paths: Set<BytePath>,
-         symlinks: [BytePath: String], storage: TemporaryDirectory?, remote: (any ImageSource)? = nil,
-         recordedLauncher: [String]? = nil) {
+    init(
+        file: String, format: LayerFormat, digest: Digest, size: Int64, diffID: Digest, paths: Set<BytePath>,
+        symlinks: [BytePath: String], storage: TemporaryDirectory?, remote: (any ImageSource)? = nil,
+        recordedLauncher: [String]? = nil
+    ) {
         self.file = file
         self.format = format
         descriptor = Descriptor(mediaType: format.mediaType, digest: digest, size: size)
@@ -71,8 +76,9 @@ public struct AgentLayer: Sendable {
     /// alike (the bytes, and so the cache key, are the same), only the media type differs.
     func described(as wanted: LayerFormat) throws -> AgentLayer {
         guard wanted.compression == format.compression else {
-            throw PatchError.badAgentLayer(place: "the agent layer \(digest)",
-                                           reason: "it is compressed with \(format.compression.rawValue), not \(wanted.compression.rawValue)")
+            throw PatchError.badAgentLayer(
+                place: "the agent layer \(digest)",
+                reason: "it is compressed with \(format.compression.rawValue), not \(wanted.compression.rawValue)")
         }
         var layer = self
         layer.format = wanted
@@ -86,8 +92,9 @@ public struct AgentLayer: Sendable {
     func origin(mountable: (any ImageSource)? = nil) -> BlobOrigin {
         let descriptor = self.descriptor
         if let remote {
-            return BlobOrigin(source: remote, open: { try await remote.openBlob(descriptor) },
-                              stream: { try await remote.streamBlob(descriptor) })
+            return BlobOrigin(
+                source: remote, open: { try await remote.openBlob(descriptor) },
+                stream: { try await remote.streamBlob(descriptor) })
         }
         let file = self.file
         return BlobOrigin(source: mountable) {
@@ -106,13 +113,16 @@ public struct AgentLayerBuilder: Sendable {
 
     /// `agent` is the agent image's manifest for one platform; `source` serves its blobs. `format`
     /// says how to compress the layer and how to label it.
-    public func build(agent manifest: ImageManifest, config: ImageConfig, source: any ImageSource,
-                      format: LayerFormat) async throws -> AgentLayer {
+    public func build(
+        agent manifest: ImageManifest, config: ImageConfig, source: any ImageSource,
+        format: LayerFormat
+    ) async throws -> AgentLayer {
         try settings.validate()
         let diffIDs = config.diffIDs
         guard diffIDs.count == manifest.layers.count else {
-            throw OCIError.malformed("the agent image \(source.reference)",
-                                     "its manifest has \(manifest.layers.count) layers but its config has \(diffIDs.count) diff_ids")
+            throw OCIError.malformed(
+                "the agent image \(source.reference)",
+                "its manifest has \(manifest.layers.count) layers but its config has \(diffIDs.count) diff_ids")
         }
         let budget = AgentSizeBudget(limit: settings.maxUncompressedBytes)
         // Holds the spool, an unlinked file: whatever was spooled is gone when it is released.
@@ -123,18 +133,21 @@ public struct AgentLayerBuilder: Sendable {
             do { expected = try Digest(parsing: diffIDs[index]) } catch {
                 throw OCIError.malformed("the config of the agent image \(source.reference)", "diff_ids[\(index)]: \(error)")
             }
-            let stream = try LayerStream(blob: try await source.openBlob(layer), mediaType: layer.mediaType,
-                                         place: place, budget: budget)
+            let stream = try LayerStream(
+                blob: try await source.openBlob(layer), mediaType: layer.mediaType,
+                place: place, budget: budget)
             try union.apply(layer: index, stream: stream, place: place)
             try stream.finish(expectedDiffID: expected)
         }
-        let selection = AgentTreeSelection(installDirectory: settings.installDirectory, agentRoot: settings.agentRoot,
-                                           includes: settings.includes, normalizeModes: settings.normalizeModes,
-                                           defaultTime: settings.defaultTime)
+        let selection = AgentTreeSelection(
+            installDirectory: settings.installDirectory, agentRoot: settings.agentRoot,
+            includes: settings.includes, normalizeModes: settings.normalizeModes,
+            defaultTime: settings.defaultTime)
         let entries = selection.entries(of: union)
         guard entries.contains(where: { $0.tar.kind != .directory }) else {
-            throw PatchError.emptyAgentTree(agent: source.reference, root: "/" + settings.agentRoot,
-                                            includes: settings.includes ?? [])
+            throw PatchError.emptyAgentTree(
+                agent: source.reference, root: "/" + settings.agentRoot,
+                includes: settings.includes ?? [])
         }
         return try write(entries, union: union, format: format)
     }
@@ -164,20 +177,22 @@ public struct AgentLayerBuilder: Sendable {
         try tar.finish()
         try encoder.finish(to: toDisk)
         try output.commit()
-        return AgentLayer(file: output.path, format: format, digest: Digest(hex: compressedHasher.finalizeHex()), size: size,
-                          diffID: Digest(hex: tarHasher.finalizeHex()),
-                          paths: Set(entries.map { BytePath($0.path) }),
-                          symlinks: Dictionary(entries.compactMap { $0.tar.kind == .symlink ? (BytePath($0.path), $0.tar.linkTarget ?? "") : nil },
-                                               uniquingKeysWith: { first, _ in first }),
-                          storage: storage)
+        return AgentLayer(
+            file: output.path, format: format, digest: Digest(hex: compressedHasher.finalizeHex()), size: size,
+            diffID: Digest(hex: tarHasher.finalizeHex()),
+            paths: Set(entries.map { BytePath($0.path) }),
+            symlinks: Dictionary(
+                entries.compactMap { $0.tar.kind == .symlink ? (BytePath($0.path), $0.tar.linkTarget ?? "") : nil },
+                uniquingKeysWith: { first, _ in first }),
+            storage: storage)
     }
 }
 
 /// What to take from the agent image and where to put it.
 public struct AgentTreeSettings: Sendable, Hashable {
-    public var installDirectory: String   // relative: "opt/CrowdStrike/rootfs"
-    public var agentRoot: String          // relative: "" is /
-    public var includes: [String]?        // relative to the agent root
+    public var installDirectory: String  // relative: "opt/CrowdStrike/rootfs"
+    public var agentRoot: String  // relative: "" is /
+    public var includes: [String]?  // relative to the agent root
     public var normalizeModes: Bool
     public var defaultTime: Int64
     /// `--max-agent-size`: what the agent image's layers may decompress to, together.
@@ -190,8 +205,10 @@ public struct AgentTreeSettings: Sendable, Hashable {
     /// runtime mounts (/dev, /proc, /sys), which would hide the agent.
     public static let forbiddenInstallRoots = ["tmp", "var/tmp", "dev", "proc", "sys"]
 
-    public init(installDirectory: String, agentRoot: String, includes: [String]?, normalizeModes: Bool, defaultTime: Int64,
-                maxUncompressedBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes) {
+    public init(
+        installDirectory: String, agentRoot: String, includes: [String]?, normalizeModes: Bool, defaultTime: Int64,
+        maxUncompressedBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes
+    ) {
         self.installDirectory = installDirectory
         self.agentRoot = agentRoot
         self.includes = includes
@@ -207,8 +224,10 @@ public struct AgentTreeSettings: Sendable, Hashable {
             throw PatchError.invalidOption("--install-dir", "must not be / (the agent would overwrite the application's files)")
         }
         if let root = Self.forbiddenInstallRoots.first(where: { AgentPath.isWithin(installDirectory, $0) }) {
-            throw PatchError.invalidOption("--install-dir",
-                "/\(installDirectory) is in /\(root), which the application or the container runtime owns (its mode must not change, and it may be mounted over or cleared at run time); choose a directory such as /opt/<agent>")
+            throw PatchError.invalidOption(
+                "--install-dir",
+                "/\(installDirectory) is in /\(root), which the application or the container runtime owns (its mode must not change, and it may be mounted over or cleared at run time); choose a directory such as /opt/<agent>"
+            )
         }
         guard maxUncompressedBytes > 0 else {
             throw PatchError.invalidOption("--max-agent-size", "must be at least 1 byte")

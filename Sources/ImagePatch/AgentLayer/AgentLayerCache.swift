@@ -48,8 +48,10 @@ public final class AgentLayerCache: Sendable {
     /// The layer for `key`: from this process, from the directory (verified), or from `build`,
     /// whose result is then stored. `format` is the key's compression in the family of the image
     /// asking: a layer this process made for an image of the other family is relabelled.
-    public func layer(for key: AgentLayerKey, format: LayerFormat,
-                      build: @escaping @Sendable () async throws -> AgentLayer) async throws -> AgentLayer {
+    public func layer(
+        for key: AgentLayerKey, format: LayerFormat,
+        build: @escaping @Sendable () async throws -> AgentLayer
+    ) async throws -> AgentLayer {
         let task: Task<AgentLayer, Error> = inProcess.withLock { inProcess in
             if let running = inProcess[key] { return running }
             // Reading, hashing and copying layer files blocks: off the cooperative pool.
@@ -75,8 +77,10 @@ public final class AgentLayerCache: Sendable {
         guard FileSystem.exists("\(entry)/entry.json") else { return nil }
         do {
             let (record, inUse) = try withDirectoryLock(LOCK_SH) { () -> (CacheRecord, TemporaryDirectory) in
-                let record = try CacheRecord(bytes: FileSystem.readFile("\(entry)/entry.json", limit: Self.entryBytes,
-                                                                        what: "the cache entry \(entry)"), key: key)
+                let record = try CacheRecord(
+                    bytes: FileSystem.readFile(
+                        "\(entry)/entry.json", limit: Self.entryBytes,
+                        what: "the cache entry \(entry)"), key: key)
                 let inUse = try TemporaryDirectory(near: "\(layersDirectory)/x", prefix: "imagepatch-in-use")
                 guard link("\(entry)/\(name)", "\(inUse.path)/\(name)") == 0 else {
                     throw OCIError.io("cannot link \(entry)/\(name): \(String(cString: strerror(errno)))")
@@ -84,8 +88,9 @@ public final class AgentLayerCache: Sendable {
                 return (record, inUse)
             }
             let file = "\(inUse.path)/\(name)"
-            let layer = AgentLayer(file: file, format: format, digest: record.digest, size: record.size, diffID: record.diffID,
-                                   paths: record.paths, symlinks: record.symlinks, storage: inUse)
+            let layer = AgentLayer(
+                file: file, format: format, digest: record.digest, size: record.size, diffID: record.diffID,
+                paths: record.paths, symlinks: record.symlinks, storage: inUse)
             try VerifyingReader(try FileReader(path: file), descriptor: layer.descriptor, what: "the cached agent layer \(entry)").drain()
             _ = utimensat(AT_FDCWD, "\(entry)/entry.json", nil, 0)
             logger.info("using the cached agent layer \(record.digest.shortDescription) (\(record.size) bytes) from \(entry)")
@@ -210,23 +215,30 @@ struct CacheRecord {
     init(bytes: [UInt8], key: AgentLayerKey) throws {
         let value = try JSONValue(parsing: bytes)
         guard value["key"]?.stringValue == key.hex,
-              let digest = value["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
-              let diffID = value["diffID"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
-              let size = value["size"]?.int64Value, size > 0,
-              let paths = value["paths"]?.arrayValue, paths.count <= Limits.agentEntries,
-              let symlinks = value["symlinks"]?.objectValue else {
+            let digest = value["digest"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
+            let diffID = value["diffID"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
+            let size = value["size"]?.int64Value, size > 0,
+            let paths = value["paths"]?.arrayValue, paths.count <= Limits.agentEntries,
+            let symlinks = value["symlinks"]?.objectValue
+        else {
             throw OCIError.malformed("the cache entry for \(key.hex)", "entry.json does not describe a layer with this key")
         }
         self.digest = digest
         self.diffID = diffID
         self.size = size
-        self.paths = Set(try paths.map { value in
-            guard let path = value.stringValue else { throw OCIError.malformed("the cache entry for \(key.hex)", "a path is not a string") }
-            return BytePath(path)
-        })
+        self.paths = Set(
+            try paths.map { value in
+                guard let path = value.stringValue else {
+                    throw OCIError.malformed("the cache entry for \(key.hex)", "a path is not a string")
+                }
+                return BytePath(path)
+            })
         var links: [BytePath: String] = [:]
-        for member in symlinks { let (path, target) = (member.key, member.value)
-            guard let target = target.stringValue else { throw OCIError.malformed("the cache entry for \(key.hex)", "a link target is not a string") }
+        for member in symlinks {
+            let (path, target) = (member.key, member.value)
+            guard let target = target.stringValue else {
+                throw OCIError.malformed("the cache entry for \(key.hex)", "a link target is not a string")
+            }
             links[BytePath(path)] = target
         }
         self.symlinks = links

@@ -13,16 +13,16 @@ import Tar
 /// deep names ask for gigabytes of directory headers.
 struct AgentTreeSelection {
     struct Entry {
-        var path: String          // in the output layer, relative ("opt/CrowdStrike/rootfs/bin/bash")
+        var path: String  // in the output layer, relative ("opt/CrowdStrike/rootfs/bin/bash")
         var tar: TarEntry
         /// The merged node a regular file's bytes come from (nil for directories made up here).
         var node: UnionFilesystem.Node?
     }
 
     let installDirectory: String  // relative, e.g. "opt/CrowdStrike/rootfs"
-    let agentRoot: String         // relative, "" for /
-    let includes: [String]?       // relative to agentRoot; nil means everything
-    let normalizeModes: Bool      // chmod -R a=rX
+    let agentRoot: String  // relative, "" for /
+    let includes: [String]?  // relative to agentRoot; nil means everything
+    let normalizeModes: Bool  // chmod -R a=rX
     let defaultTime: Int64
 
     /// Paths (relative to the agent root) that exist and are selected, in output order.
@@ -67,7 +67,8 @@ struct AgentTreeSelection {
     func selectedSubtrees() -> [String] {
         guard let includes else { return [agentRoot] }
         var kept: [String] = []
-        for include in includes.sorted(by: { $0.utf8.count < $1.utf8.count }) where !kept.contains(where: { AgentPath.isWithin(include, $0) }) {
+        for include in includes.sorted(by: { $0.utf8.count < $1.utf8.count })
+        where !kept.contains(where: { AgentPath.isWithin(include, $0) }) {
             kept.append(include)
         }
         return kept.map { AgentPath.join(agentRoot, $0) }
@@ -115,19 +116,24 @@ struct AgentTreeSelection {
     }
 
     private func madeDirectory(_ output: String) -> Entry {
-        Entry(path: output, tar: TarEntry(path: output + "/", kind: .directory, mode: normalizeModes ? 0o555 : 0o755,
-                                          modificationTime: defaultTime), node: nil)
+        Entry(
+            path: output,
+            tar: TarEntry(
+                path: output + "/", kind: .directory, mode: normalizeModes ? 0o555 : 0o755,
+                modificationTime: defaultTime), node: nil)
     }
 
     private func tarEntry(_ output: String, _ node: UnionFilesystem.Node, agentPath: String) -> TarEntry {
         switch node.kind {
         case .directory:
-            return TarEntry(path: output + "/", kind: .directory, mode: mode(node.mode, executable: true),
-                            modificationTime: node.modificationTime)
+            return TarEntry(
+                path: output + "/", kind: .directory, mode: mode(node.mode, executable: true),
+                modificationTime: node.modificationTime)
         case .regular:
-            return TarEntry(path: output, kind: .regular, size: node.size,
-                            mode: mode(node.mode, executable: node.mode & 0o111 != 0),
-                            modificationTime: node.modificationTime)
+            return TarEntry(
+                path: output, kind: .regular, size: node.size,
+                mode: mode(node.mode, executable: node.mode & 0o111 != 0),
+                modificationTime: node.modificationTime)
         case .symlink:
             var entry = TarEntry(path: output, kind: .symlink, mode: 0o777, modificationTime: node.modificationTime)
             entry.linkTargetBytes = linkTarget(node.symlinkTarget ?? [], at: agentPath)

@@ -75,7 +75,10 @@ public struct LayerFormat: Hashable, Sendable {
     /// family cannot list. The engine asks this of every platform before it builds anything.
     static func forPatching(_ compression: LayerCompression, family: MediaTypeFamily, image: String) throws -> LayerFormat {
         guard let format = LayerFormat(compression, in: family) else {
-            throw PatchError.invalidOption("--compression", "\(compression.rawValue) is for OCI images only: \(image) has Docker media types, and a Docker manifest lists gzip layers only (use --compression gzip, or convert the image to OCI first)")
+            throw PatchError.invalidOption(
+                "--compression",
+                "\(compression.rawValue) is for OCI images only: \(image) has Docker media types, and a Docker manifest lists gzip layers only (use --compression gzip, or convert the image to OCI first)"
+            )
         }
         return format
     }

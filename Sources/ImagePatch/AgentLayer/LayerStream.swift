@@ -45,7 +45,8 @@ final class LayerStream: ByteReader {
         try compressed.drain()
         let actual = Digest(hex: hasher.finalizeHex())
         guard actual == expectedDiffID else {
-            throw OCIError.digestMismatch(what: "the uncompressed content of \(place) (its diff_id)", expected: expectedDiffID, actual: actual)
+            throw OCIError.digestMismatch(
+                what: "the uncompressed content of \(place) (its diff_id)", expected: expectedDiffID, actual: actual)
         }
     }
 }

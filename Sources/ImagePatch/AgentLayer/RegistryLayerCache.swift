@@ -47,11 +47,14 @@ public struct RegistryLayerCache: Sendable {
         }
         do {
             guard case .manifest(let manifest) = try ManifestDocument.parse(root, place: place),
-                  manifest.config.mediaType == Self.configMediaType, manifest.layers.count == 1 else {
+                manifest.config.mediaType == Self.configMediaType, manifest.layers.count == 1
+            else {
                 throw OCIError.malformed(place, "it is not an imagepatch agent-layer record")
             }
-            let record = try CacheRecord(bytes: try await source.readBlob(manifest.config, limit: AgentLayerCache.entryBytes,
-                                                                         what: "the record \(place)"), key: key)
+            let record = try CacheRecord(
+                bytes: try await source.readBlob(
+                    manifest.config, limit: AgentLayerCache.entryBytes,
+                    what: "the record \(place)"), key: key)
             let layer = manifest.layers[0]
             guard layer.digest == record.digest, layer.size == record.size else {
                 throw OCIError.malformed(place, "its layer \(layer.digest) is not the one its record describes (\(record.digest))")
@@ -61,8 +64,9 @@ public struct RegistryLayerCache: Sendable {
                 throw OCIError.malformed(place, "its layer is \(layer.mediaType), not a \(format.compression.rawValue) layer")
             }
             logger.info("using the agent layer \(record.digest.shortDescription) (\(record.size) bytes) from the layer cache \(place)")
-            return AgentLayer(file: "", format: format, digest: record.digest, size: record.size, diffID: record.diffID,
-                              paths: record.paths, symlinks: record.symlinks, storage: nil, remote: source)
+            return AgentLayer(
+                file: "", format: format, digest: record.digest, size: record.size, diffID: record.diffID,
+                paths: record.paths, symlinks: record.symlinks, storage: nil, remote: source)
         } catch {
             logger.warning("the layer cache entry \(place) is not usable (\(error)); building the layer")
             return nil

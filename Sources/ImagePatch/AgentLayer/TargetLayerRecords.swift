@@ -31,7 +31,8 @@ final class TargetLayerRecords: Sendable {
             return task
         }
         guard let recorded = await task.value[key], let layer = try? recorded.described(as: format) else { return nil }
-        logger.info("using the agent layer \(layer.digest.shortDescription) (\(layer.size) bytes) recorded in the target \(target.reference)")
+        logger.info(
+            "using the agent layer \(layer.digest.shortDescription) (\(layer.size) bytes) recorded in the target \(target.reference)")
         return layer
     }
 
@@ -41,8 +42,9 @@ final class TargetLayerRecords: Sendable {
             var records: [AgentLayerKey: AgentLayer] = [:]
             for image in try await PlatformImages.read(target, root: root, role: "target").images {
                 let place = "the config of the target \(target.reference) for \(image.platform)"
-                let config = try ImageConfig(bytes: try await target.readBlob(image.manifest.config, limit: Limits.configBytes, what: place),
-                                             place: place)
+                let config = try ImageConfig(
+                    bytes: try await target.readBlob(image.manifest.config, limit: Limits.configBytes, what: place),
+                    place: place)
                 if let (key, layer) = record(config, image.manifest) { records[key] = layer }
             }
             return records
@@ -54,16 +56,21 @@ final class TargetLayerRecords: Sendable {
 
     private func record(_ config: ImageConfig, _ manifest: ImageManifest) -> (AgentLayerKey, AgentLayer)? {
         guard let key = config.label(PatchLabels.agentLayerKey).flatMap(AgentLayerKey.init(recorded:)),
-              let digest = config.label(PatchLabels.agentLayerDigest).flatMap({ try? Digest(parsing: $0) }),
-              let size = config.label(PatchLabels.agentLayerSize).flatMap({ ASCIINumber.parse($0, in: 1...Limits.blobBytes) }),
-              let diffID = config.label(PatchLabels.agentLayer).flatMap({ try? Digest(parsing: $0) }),
-              let launcherText = config.label(PatchLabels.launcher),
-              let launcher = (try? JSONValue(parsing: Array(launcherText.utf8)))?.arrayValue?.compactMap({ $0.stringValue }),
-              !launcher.isEmpty,
-              let top = manifest.layers.last, top.digest == digest, top.size == size,
-              let format = LayerFormat(mediaType: top.mediaType),
-              config.diffIDs.last == diffID.description else { return nil }
-        return (key, AgentLayer(file: "", format: format, digest: digest, size: size, diffID: diffID, paths: [], symlinks: [:],
-                                storage: nil, remote: target, recordedLauncher: launcher))
+            let digest = config.label(PatchLabels.agentLayerDigest).flatMap({ try? Digest(parsing: $0) }),
+            let size = config.label(PatchLabels.agentLayerSize).flatMap({ ASCIINumber.parse($0, in: 1...Limits.blobBytes) }),
+            let diffID = config.label(PatchLabels.agentLayer).flatMap({ try? Digest(parsing: $0) }),
+            let launcherText = config.label(PatchLabels.launcher),
+            let launcher = (try? JSONValue(parsing: Array(launcherText.utf8)))?.arrayValue?.compactMap({ $0.stringValue }),
+            !launcher.isEmpty,
+            let top = manifest.layers.last, top.digest == digest, top.size == size,
+            let format = LayerFormat(mediaType: top.mediaType),
+            config.diffIDs.last == diffID.description
+        else { return nil }
+        return (
+            key,
+            AgentLayer(
+                file: "", format: format, digest: digest, size: size, diffID: diffID, paths: [], symlinks: [:],
+                storage: nil, remote: target, recordedLauncher: launcher)
+        )
     }
 }

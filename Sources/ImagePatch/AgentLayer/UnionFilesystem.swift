@@ -106,8 +106,9 @@ final class UnionFilesystem {
                 throw PatchError.badAgentLayer(place: place, reason: "the agent has more than \(Limits.agentEntries) entries")
             }
             guard entry.path.utf8.count <= AgentPath.maxNameBytes else {
-                throw PatchError.hostileAgentEntry(place: place, path: String(entry.path.prefix(80)) + "…",
-                                                  reason: "the name is longer than \(AgentPath.maxNameBytes) bytes")
+                throw PatchError.hostileAgentEntry(
+                    place: place, path: String(entry.path.prefix(80)) + "…",
+                    reason: "the name is longer than \(AgentPath.maxNameBytes) bytes")
             }
             guard let path = try AgentPath.normalize(entry: entry.path, place: place) else { continue }
             var components = path.pathComponents()
@@ -119,7 +120,8 @@ final class UnionFilesystem {
             if name.bytesHavePrefix(".wh.") {
                 let hiddenName = BytePath(name.droppingFirstBytes(4))
                 if let directory = try find(components, entry: entry.path, place: place),
-                   let hidden = slots[directory].children[hiddenName] {
+                    let hidden = slots[directory].children[hiddenName]
+                {
                     hideLower(below: hidden, layer: index)
                     if slots[hidden].children.isEmpty, (slots[hidden].node?.layer ?? -1) < index { free(hidden) }
                 }
@@ -135,8 +137,9 @@ final class UnionFilesystem {
                     slots[slot].node = existing
                 } else {
                     // A file or link has no children; an implied directory keeps the ones it has.
-                    slots[slot].node = Node(kind: .directory, mode: entry.mode, modificationTime: entry.modificationTime,
-                                            layer: index, size: 0)
+                    slots[slot].node = Node(
+                        kind: .directory, mode: entry.mode, modificationTime: entry.modificationTime,
+                        layer: index, size: 0)
                 }
             case .regular:
                 try budget.checkSpool(length: spool.length, adding: entry.size, entry: entry.path, place: place)
@@ -154,26 +157,31 @@ final class UnionFilesystem {
                     try spool.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), place: place)
                     try budget.checkSpool(length: start, adding: spool.length - start, entry: entry.path, place: place)
                 }
-                slots[slot].node = Node(kind: .regular, mode: entry.mode, modificationTime: entry.modificationTime,
-                                        layer: index, spoolID: id, spoolOffset: start, size: spool.length - start)
+                slots[slot].node = Node(
+                    kind: .regular, mode: entry.mode, modificationTime: entry.modificationTime,
+                    layer: index, spoolID: id, spoolOffset: start, size: spool.length - start)
             case .symlink:
                 let target = entry.linkTargetBytes ?? []
                 guard target.count <= AgentPath.maxNameBytes else {
-                    throw PatchError.hostileAgentEntry(place: place, path: entry.path,
-                                                      reason: "its link target is longer than \(AgentPath.maxNameBytes) bytes")
+                    throw PatchError.hostileAgentEntry(
+                        place: place, path: entry.path,
+                        reason: "its link target is longer than \(AgentPath.maxNameBytes) bytes")
                 }
                 let slot = try makeSlot(components, name, entry: entry.path, place: place)
                 removeDescendants(of: slot)
-                slots[slot].node = Node(kind: .symlink, mode: 0o777, modificationTime: entry.modificationTime,
-                                        layer: index, symlinkTarget: target, size: 0)
+                slots[slot].node = Node(
+                    kind: .symlink, mode: 0o777, modificationTime: entry.modificationTime,
+                    layer: index, symlinkTarget: target, size: 0)
             case .hardlink:
                 // Names are UTF-8 (TarReader refuses others), so a target that is not names nothing.
                 let targetName = entry.linkTarget ?? ""
                 guard let bytes = entry.linkTargetBytes, bytes.count <= AgentPath.maxNameBytes,
-                      String(validating: bytes, as: UTF8.self) != nil,
-                      let targetPath = try AgentPath.normalize(entry: targetName, place: place),
-                      var linked = node(at: targetPath), linked.kind == .regular else {
-                    throw PatchError.hostileAgentEntry(place: place, path: entry.path,
+                    String(validating: bytes, as: UTF8.self) != nil,
+                    let targetPath = try AgentPath.normalize(entry: targetName, place: place),
+                    var linked = node(at: targetPath), linked.kind == .regular
+                else {
+                    throw PatchError.hostileAgentEntry(
+                        place: place, path: entry.path,
                         reason: "it is a hard link to \(targetName.debugDescription), which is not an earlier regular file")
                 }
                 let slot = try makeSlot(components, name, entry: entry.path, place: place)
@@ -228,8 +236,9 @@ final class UnionFilesystem {
     private func refuseNonDirectory(_ slot: Int, _ path: ArraySlice<String>, entry: String, place: String) throws {
         guard let node = slots[slot].node, node.kind != .directory else { return }
         let what = node.kind == .symlink ? "symbolic link" : "file"
-        throw PatchError.hostileAgentEntry(place: place, path: entry,
-                                          reason: "it passes through the \(what) \(path.joined(separator: "/").debugDescription)")
+        throw PatchError.hostileAgentEntry(
+            place: place, path: entry,
+            reason: "it passes through the \(what) \(path.joined(separator: "/").debugDescription)")
     }
 
     private func allocate(_ name: String, under parent: Int, place: String) throws -> Int {

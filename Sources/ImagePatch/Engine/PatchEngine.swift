@@ -42,15 +42,19 @@ public struct PatchEngine: Sendable {
         self.registryLayerCache = registryLayerCache
     }
 
-    public func patch(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
-                      options: PatchOptions) async throws -> PatchResult {
+    public func patch(
+        source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
+        options: PatchOptions
+    ) async throws -> PatchResult {
         try await BlockingExecutor.run {
             try await patchOffThePool(source: source, agent: agent, destination: destination, options: options)
         }
     }
 
-    private func patchOffThePool(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
-                                 options: PatchOptions) async throws -> PatchResult {
+    private func patchOffThePool(
+        source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
+        options: PatchOptions
+    ) async throws -> PatchResult {
         do {
             let result = try await run(source: source, agent: agent, destination: destination, options: options)
             // A dry run writes nothing, not even the empty staging area a destination may have prepared.
@@ -62,20 +66,24 @@ public struct PatchEngine: Sendable {
         }
     }
 
-    private func run(source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
-                     options: PatchOptions) async throws -> PatchResult {
+    private func run(
+        source: any ImageSource, agent: any ImageSource, destination: any ImageDestination,
+        options: PatchOptions
+    ) async throws -> PatchResult {
         let settings = try ResolvedSettings(options)
         let plan = try await PatchPlan.make(source: source, agent: agent, platforms: options.platforms)
         plan.notices.forEach { logger.notice("\($0)") }
         if !destination.canHoldIndex && plan.platforms.count > 1 {
-            throw PatchError.destinationCannotHoldIndex(target: destination.reference,
-                                                        platforms: plan.platforms.map(\.platform.description))
+            throw PatchError.destinationCannotHoldIndex(
+                target: destination.reference,
+                platforms: plan.platforms.map(\.platform.description))
         }
 
         // Refuse what cannot be patched before spending time on agent layers.
         for patch in plan.platforms {
-            try ConfigRewriter.check(patch.sourceConfig, repatch: settings.repatch,
-                                     image: "the source image \(source.reference) for \(patch.platform)")
+            try ConfigRewriter.check(
+                patch.sourceConfig, repatch: settings.repatch,
+                image: "the source image \(source.reference) for \(patch.platform)")
         }
         let formats = try Self.layerFormats(plan, compression: settings.compression, source: source)
         let records = destination.blobSource.map { TargetLayerRecords(target: $0, logger: logger) }
@@ -85,13 +93,18 @@ public struct PatchEngine: Sendable {
             let prepared = agents[patch.agent.digest]!
             // Derived from the inputs, so the same inputs give the same digest on every run.
             let created = settings.created ?? Timestamp.derived(from: [patch.sourceConfig, prepared.config])
-            outputs.append(try await rewrite(patch, format: format, agentLayer: prepared, settings: settings,
-                                             source: source, agent: agent, created: created))
+            outputs.append(
+                try await rewrite(
+                    patch, format: format, agentLayer: prepared, settings: settings,
+                    source: source, agent: agent, created: created))
         }
         let root: ManifestBlob
         if let index = plan.sourceIndex, destination.canHoldIndex {
-            root = IndexRewriter.rewrite(index, replacements: Dictionary(outputs.map { ($0.patch.source.digest, $0.manifest) },
-                                                                          uniquingKeysWith: { first, _ in first }))
+            root = IndexRewriter.rewrite(
+                index,
+                replacements: Dictionary(
+                    outputs.map { ($0.patch.source.digest, $0.manifest) },
+                    uniquingKeysWith: { first, _ in first }))
         } else {
             root = outputs[0].manifest
         }
@@ -106,12 +119,15 @@ public struct PatchEngine: Sendable {
         } else {
             try await write(outputs, root: root, source: source, to: destination, jobs: options.jobs)
         }
-        return PatchResult(source: source.reference, target: destination.reference, root: root, platforms: outputs.map { output in
-            PatchResult.PlatformResult(platform: output.patch.platform, sourceDigest: output.patch.source.digest,
-                                       digest: output.manifest.digest,
-                                       agentLayer: (output.layer.digest, output.layer.diffID, output.layer.size),
-                                       launcher: output.launcher)
-        }, notices: plan.notices, written: !options.dryRun && !upToDate, upToDate: upToDate, plannedBlobs: planned)
+        return PatchResult(
+            source: source.reference, target: destination.reference, root: root,
+            platforms: outputs.map { output in
+                PatchResult.PlatformResult(
+                    platform: output.patch.platform, sourceDigest: output.patch.source.digest,
+                    digest: output.manifest.digest,
+                    agentLayer: (output.layer.digest, output.layer.diffID, output.layer.size),
+                    launcher: output.launcher)
+            }, notices: plan.notices, written: !options.dryRun && !upToDate, upToDate: upToDate, plannedBlobs: planned)
     }
 
     /// The agent layer's format for each platform of the plan, in order: the compression asked for,
@@ -121,8 +137,9 @@ public struct PatchEngine: Sendable {
     static func layerFormats(_ plan: PatchPlan, compression: LayerCompression, source: any ImageSource) throws -> [LayerFormat] {
         try plan.platforms.map { patch in
             let family = MediaTypeFamily(manifestOrIndex: patch.sourceManifest.mediaType) ?? plan.family
-            return try LayerFormat.forPatching(compression, family: family,
-                                               image: "the source image \(source.reference) for \(patch.platform)")
+            return try LayerFormat.forPatching(
+                compression, family: family,
+                image: "the source image \(source.reference) for \(patch.platform)")
         }
     }
 
@@ -135,8 +152,10 @@ public struct PatchEngine: Sendable {
 
     /// One agent layer per distinct agent platform image, taken from the cache or built, concurrently.
     /// Each is labelled for the first platform that uses it; `rewrite` relabels it for the others.
-    private func prepareAgents(_ plan: PatchPlan, formats: [LayerFormat], agent: any ImageSource, settings: ResolvedSettings,
-                               targetRecords: TargetLayerRecords?) async throws -> [Digest: PreparedAgent] {
+    private func prepareAgents(
+        _ plan: PatchPlan, formats: [LayerFormat], agent: any ImageSource, settings: ResolvedSettings,
+        targetRecords: TargetLayerRecords?
+    ) async throws -> [Digest: PreparedAgent] {
         var unique: [Digest: (patch: PlatformPatch, format: LayerFormat)] = [:]
         for (patch, format) in zip(plan.platforms, formats) where unique[patch.agent.digest] == nil {
             unique[patch.agent.digest] = (patch, format)
@@ -161,13 +180,18 @@ public struct PatchEngine: Sendable {
                     let build: @Sendable () async throws -> AgentLayer = {
                         if let registryCache, let found = await registryCache.find(key, format: format) { return found }
                         if let targetRecords, let found = await targetRecords.find(key, format: format),
-                           settings.explicitLauncher == nil || settings.explicitLauncher == found.recordedLauncher {
+                            settings.explicitLauncher == nil || settings.explicitLauncher == found.recordedLauncher
+                        {
                             return found
                         }
                         return try await buildNow()
                     }
                     var layer: AgentLayer
-                    if let cache { layer = try await cache.layer(for: key, format: format, build: build) } else { layer = try await build() }
+                    if let cache {
+                        layer = try await cache.layer(for: key, format: format, build: build)
+                    } else {
+                        layer = try await build()
+                    }
                     // A layer known only from an earlier patch's labels comes with that patch's launcher;
                     // another explicit launcher must be looked for in the layer's entries: build it.
                     if let recorded = layer.recordedLauncher, let explicit = settings.explicitLauncher, explicit != recorded {
@@ -196,23 +220,28 @@ public struct PatchEngine: Sendable {
         var baseLayers: [Descriptor]
     }
 
-    private func rewrite(_ patch: PlatformPatch, format: LayerFormat, agentLayer: PreparedAgent, settings: ResolvedSettings,
-                         source: any ImageSource, agent: any ImageSource, created: Int64) async throws -> PlatformOutput {
+    private func rewrite(
+        _ patch: PlatformPatch, format: LayerFormat, agentLayer: PreparedAgent, settings: ResolvedSettings,
+        source: any ImageSource, agent: any ImageSource, created: Int64
+    ) async throws -> PlatformOutput {
         let layer = try agentLayer.layer.described(as: format)
         let image = "the source image \(source.reference) for \(patch.platform)"
         let config = patch.sourceConfig
         let launcher = try settings.launcher(for: patch.platform, layer: layer, agent: agent.reference)
-        let rewriter = ConfigRewriter(settings: settings, agentReference: agent.reference, agentDigest: patch.agent.digest,
-                                      launcher: launcher, layer: layer, layerKey: agentLayer.key, created: created)
+        let rewriter = ConfigRewriter(
+            settings: settings, agentReference: agent.reference, agentDigest: patch.agent.digest,
+            launcher: launcher, layer: layer, layerKey: agentLayer.key, created: created)
         let result = try rewriter.rewrite(config, image: image)
         let configBlob = ManifestBlob(bytes: result.config.serialized, mediaType: patch.sourceManifest.config.mediaType)
-        let manifest = ManifestRewriter.rewrite(patch.sourceManifest, family: format.family, config: configBlob, layer: layer,
-                                                dropTopLayer: result.droppedPreviousAgentLayer, source: patch.source,
-                                                sourceName: source.publishedName)
+        let manifest = ManifestRewriter.rewrite(
+            patch.sourceManifest, family: format.family, config: configBlob, layer: layer,
+            dropTopLayer: result.droppedPreviousAgentLayer, source: patch.source,
+            sourceName: source.publishedName)
         var baseLayers = patch.sourceManifest.layers
         if result.droppedPreviousAgentLayer { baseLayers.removeLast() }
-        return PlatformOutput(patch: patch, layer: layer, launcher: launcher, config: configBlob, manifest: manifest,
-                              baseLayers: baseLayers)
+        return PlatformOutput(
+            patch: patch, layer: layer, launcher: launcher, config: configBlob, manifest: manifest,
+            baseLayers: baseLayers)
     }
 
     /// Every blob the target needs, once each even when platforms share it.
@@ -220,23 +249,30 @@ public struct PatchEngine: Sendable {
         var transfers: [Digest: BlobTransfer] = [:]
         for output in outputs {
             for layer in output.baseLayers where transfers[layer.digest] == nil {
-                transfers[layer.digest] = BlobTransfer(descriptor: layer, origin: BlobOrigin(
-                    source: source, open: { try await source.openBlob(layer) }, stream: { try await source.streamBlob(layer) }))
+                transfers[layer.digest] = BlobTransfer(
+                    descriptor: layer,
+                    origin: BlobOrigin(
+                        source: source, open: { try await source.openBlob(layer) }, stream: { try await source.streamBlob(layer) }))
             }
             let agentLayer = output.layer
-            transfers[agentLayer.digest] = BlobTransfer(descriptor: agentLayer.descriptor,
-                                                        origin: agentLayer.origin(mountable: layerLocations.source(for: agentLayer.digest)))
+            transfers[agentLayer.digest] = BlobTransfer(
+                descriptor: agentLayer.descriptor,
+                origin: agentLayer.origin(mountable: layerLocations.source(for: agentLayer.digest)))
             let config = output.config
-            transfers[config.digest] = BlobTransfer(descriptor: config.descriptor, origin: BlobOrigin(source: nil) {
-                MemoryReader(config.bytes)
-            })
+            transfers[config.digest] = BlobTransfer(
+                descriptor: config.descriptor,
+                origin: BlobOrigin(source: nil) {
+                    MemoryReader(config.bytes)
+                })
         }
         return transfers.values.sorted { $0.descriptor.digest < $1.descriptor.digest }
     }
 
     /// Blobs, then each platform manifest, then the root: the tag moves last.
-    private func write(_ outputs: [PlatformOutput], root: ManifestBlob, source: any ImageSource,
-                       to destination: any ImageDestination, jobs: Int) async throws {
+    private func write(
+        _ outputs: [PlatformOutput], root: ManifestBlob, source: any ImageSource,
+        to destination: any ImageDestination, jobs: Int
+    ) async throws {
         try await BlobTransfer.run(transfers(outputs, source: source), to: destination, jobs: jobs, logger: logger)
         if let written = destination.blobSource {
             for output in outputs where output.layer.remote == nil { layerLocations.record(written, for: output.layer.digest) }
@@ -249,12 +285,16 @@ public struct PatchEngine: Sendable {
     }
 
     /// `--dry-run`: what each blob would need, without moving any.
-    private func dryRunPlan(_ outputs: [PlatformOutput], source: any ImageSource,
-                      destination: any ImageDestination) async throws -> [PatchResult.PlannedBlob] {
+    private func dryRunPlan(
+        _ outputs: [PlatformOutput], source: any ImageSource,
+        destination: any ImageDestination
+    ) async throws -> [PatchResult.PlannedBlob] {
         var planned: [PatchResult.PlannedBlob] = []
         for transfer in transfers(outputs, source: source) {
             let action = try await destination.plannedAction(for: transfer.descriptor, from: transfer.origin)
-            logger.info("would \(action == .present ? "skip (present)" : action.rawValue) \(transfer.descriptor.digest.shortDescription) (\(transfer.descriptor.size) bytes)")
+            logger.info(
+                "would \(action == .present ? "skip (present)" : action.rawValue) \(transfer.descriptor.digest.shortDescription) (\(transfer.descriptor.size) bytes)"
+            )
             planned.append(.init(digest: transfer.descriptor.digest, size: transfer.descriptor.size, action: action))
         }
         return planned

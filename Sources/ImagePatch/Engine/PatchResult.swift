@@ -34,26 +34,31 @@ public struct PatchResult: Sendable {
         object["target"] = .string(target)
         object["digest"] = .string(root.digest.description)
         object["mediaType"] = .string(root.mediaType)
-        object["platforms"] = .array(platforms.map { result in
-            var layer = JSONObject()
-            layer["digest"] = .string(result.agentLayer.digest.description)
-            layer["diffID"] = .string(result.agentLayer.diffID.description)
-            layer["size"] = .integer(result.agentLayer.size)
-            var entry = JSONObject()
-            entry["platform"] = .string(result.platform.description)
-            entry["sourceDigest"] = .string(result.sourceDigest.description)
-            entry["digest"] = .string(result.digest.description)
-            entry["agentLayer"] = .object(layer)
-            entry["launcher"] = .array(result.launcher.map(JSONValue.string))
-            return .object(entry)
-        })
+        object["platforms"] = .array(
+            platforms.map { result in
+                var layer = JSONObject()
+                layer["digest"] = .string(result.agentLayer.digest.description)
+                layer["diffID"] = .string(result.agentLayer.diffID.description)
+                layer["size"] = .integer(result.agentLayer.size)
+                var entry = JSONObject()
+                entry["platform"] = .string(result.platform.description)
+                entry["sourceDigest"] = .string(result.sourceDigest.description)
+                entry["digest"] = .string(result.digest.description)
+                entry["agentLayer"] = .object(layer)
+                entry["launcher"] = .array(result.launcher.map(JSONValue.string))
+                return .object(entry)
+            })
         object["status"] = .string(upToDate ? "up-to-date" : written ? "patched" : "dry-run")
         if !written && !upToDate {
             object["dryRun"] = .bool(true)
-            object["blobs"] = .array(plannedBlobs.map { blob in
-                .object(JSONObject([("digest", .string(blob.digest.description)), ("size", .integer(blob.size)),
-                                    ("action", .string(blob.action.rawValue))]))
-            })
+            object["blobs"] = .array(
+                plannedBlobs.map { blob in
+                    .object(
+                        JSONObject([
+                            ("digest", .string(blob.digest.description)), ("size", .integer(blob.size)),
+                            ("action", .string(blob.action.rawValue)),
+                        ]))
+                })
         }
         return .object(object)
     }

@@ -23,31 +23,36 @@ public struct ImageReport: Sendable {
         object["reference"] = .string(reference)
         object["digest"] = .string(root.digest.description)
         object["mediaType"] = .string(root.mediaType)
-        object["platforms"] = .array(platforms.map { report in
-            var entry = JSONObject()
-            entry["platform"] = .string(report.platform.description)
-            entry["digest"] = .string(report.digest.description)
-            entry["mediaType"] = .string(report.mediaType)
-            entry["entrypoint"] = report.config.runtime["Entrypoint"] ?? .null
-            entry["cmd"] = report.config.runtime["Cmd"] ?? .null
-            entry["user"] = report.config.runtime["User"] ?? .null
-            entry["env"] = report.config.runtime["Env"] ?? .array([])
-            entry["layers"] = .array(report.layers.map { layer in
-                .object(JSONObject([("mediaType", .string(layer.mediaType)), ("digest", .string(layer.digest.description)),
-                                    ("size", .integer(layer.size))]))
+        object["platforms"] = .array(
+            platforms.map { report in
+                var entry = JSONObject()
+                entry["platform"] = .string(report.platform.description)
+                entry["digest"] = .string(report.digest.description)
+                entry["mediaType"] = .string(report.mediaType)
+                entry["entrypoint"] = report.config.runtime["Entrypoint"] ?? .null
+                entry["cmd"] = report.config.runtime["Cmd"] ?? .null
+                entry["user"] = report.config.runtime["User"] ?? .null
+                entry["env"] = report.config.runtime["Env"] ?? .array([])
+                entry["layers"] = .array(
+                    report.layers.map { layer in
+                        .object(
+                            JSONObject([
+                                ("mediaType", .string(layer.mediaType)), ("digest", .string(layer.digest.description)),
+                                ("size", .integer(layer.size)),
+                            ]))
+                    })
+                var patched = JSONObject()
+                if let agent = report.patchedWith {
+                    patched["agent"] = .string(agent)
+                    patched["agentDigest"] = report.config.label(PatchLabels.agentDigest).map(JSONValue.string) ?? .null
+                    patched["preset"] = report.config.label(PatchLabels.preset).map(JSONValue.string) ?? .null
+                    patched["agentLayer"] = report.config.label(PatchLabels.agentLayer).map(JSONValue.string) ?? .null
+                    entry["patched"] = .object(patched)
+                } else {
+                    entry["patched"] = .null
+                }
+                return .object(entry)
             })
-            var patched = JSONObject()
-            if let agent = report.patchedWith {
-                patched["agent"] = .string(agent)
-                patched["agentDigest"] = report.config.label(PatchLabels.agentDigest).map(JSONValue.string) ?? .null
-                patched["preset"] = report.config.label(PatchLabels.preset).map(JSONValue.string) ?? .null
-                patched["agentLayer"] = report.config.label(PatchLabels.agentLayer).map(JSONValue.string) ?? .null
-                entry["patched"] = .object(patched)
-            } else {
-                entry["patched"] = .null
-            }
-            return .object(entry)
-        })
         return .object(object)
     }
 }
@@ -60,8 +65,10 @@ public enum ImageInspector {
         for image in images.images {
             let place = "the config of \(source.reference) for \(image.platform)"
             let bytes = try await source.readBlob(image.manifest.config, limit: Limits.configBytes, what: place)
-            reports.append(.init(platform: image.platform, digest: image.blob.digest, mediaType: image.manifest.mediaType,
-                                 config: try ImageConfig(bytes: bytes, place: place), layers: image.manifest.layers))
+            reports.append(
+                .init(
+                    platform: image.platform, digest: image.blob.digest, mediaType: image.manifest.mediaType,
+                    config: try ImageConfig(bytes: bytes, place: place), layers: image.manifest.layers))
         }
         return ImageReport(reference: source.reference, root: root, platforms: reports, notices: images.notices)
     }

@@ -32,8 +32,9 @@ public struct PatchPlan: Sendable {
         if !requested.isEmpty {
             let missing = requested.filter { wanted in !selected.contains { $0.platform.matches(wanted) } }
             guard missing.isEmpty else {
-                throw PatchError.missingSourcePlatforms(source: source.reference, missing: missing.map(\.description),
-                                                        available: selected.map(\.platform.description))
+                throw PatchError.missingSourcePlatforms(
+                    source: source.reference, missing: missing.map(\.description),
+                    available: selected.map(\.platform.description))
             }
             selected = selected.filter { image in requested.contains { image.platform.matches($0) } }
         }
@@ -52,17 +53,22 @@ public struct PatchPlan: Sendable {
             let bytes = try await source.readBlob(image.manifest.config, limit: Limits.configBytes, what: "the config of \(place)")
             let config = try ImageConfig(bytes: bytes, place: "the config of \(place)")
             guard config.diffIDs.count == image.manifest.layers.count else {
-                throw OCIError.malformed(place, "its manifest has \(image.manifest.layers.count) layers but its config has \(config.diffIDs.count) diff_ids")
+                throw OCIError.malformed(
+                    place, "its manifest has \(image.manifest.layers.count) layers but its config has \(config.diffIDs.count) diff_ids")
             }
-            pairs.append(PlatformPatch(platform: image.platform, source: image.blob, sourceManifest: image.manifest,
-                                       sourceConfig: config, agent: match.blob, agentManifest: match.manifest))
+            pairs.append(
+                PlatformPatch(
+                    platform: image.platform, source: image.blob, sourceManifest: image.manifest,
+                    sourceConfig: config, agent: match.blob, agentManifest: match.manifest))
         }
         guard missing.isEmpty else {
-            throw PatchError.missingAgentPlatforms(agent: agent.reference, missing: missing,
-                                                   available: agentImages.map(\.platform.description))
+            throw PatchError.missingAgentPlatforms(
+                agent: agent.reference, missing: missing,
+                available: agentImages.map(\.platform.description))
         }
-        return PatchPlan(sourceRoot: root, sourceIndex: sourceImages.index, family: family, platforms: pairs,
-                         notices: sourceImages.notices)
+        return PatchPlan(
+            sourceRoot: root, sourceIndex: sourceImages.index, family: family, platforms: pairs,
+            notices: sourceImages.notices)
     }
 }
 
@@ -84,8 +90,9 @@ struct PlatformImages {
         switch try ManifestDocument.parse(root, place: place) {
         case .manifest(let manifest):
             let platform = try await configPlatform(source, manifest, place: place)
-            return PlatformImages(rootMediaType: manifest.mediaType, index: nil,
-                                  images: [Image(platform: platform, blob: root, manifest: manifest)], notices: [])
+            return PlatformImages(
+                rootMediaType: manifest.mediaType, index: nil,
+                images: [Image(platform: platform, blob: root, manifest: manifest)], notices: [])
         case .index(let index):
             var images: [Image] = []
             var notices: [String] = []
@@ -105,7 +112,11 @@ struct PlatformImages {
                     throw OCIError.malformed(entryPlace, "an index entry typed as a manifest holds an index")
                 }
                 let platform: Platform
-                if let declared = entry.platform { platform = declared } else { platform = try await configPlatform(source, manifest, place: entryPlace) }
+                if let declared = entry.platform {
+                    platform = declared
+                } else {
+                    platform = try await configPlatform(source, manifest, place: entryPlace)
+                }
                 images.append(Image(platform: platform, blob: blob, manifest: manifest))
             }
             return PlatformImages(rootMediaType: index.mediaType, index: index, images: images, notices: notices)

@@ -18,7 +18,8 @@ public struct ResolvedSettings: Sendable {
         preset = options.preset
         let agent = options.preset.definition
         if let epoch = options.sourceDateEpoch, !Timestamp.validSeconds.contains(epoch) {
-            throw PatchError.invalidOption("SOURCE_DATE_EPOCH", "\(epoch) is not a number of seconds from 0 to \(Timestamp.validSeconds.upperBound) (year 9999)")
+            throw PatchError.invalidOption(
+                "SOURCE_DATE_EPOCH", "\(epoch) is not a number of seconds from 0 to \(Timestamp.validSeconds.upperBound) (year 9999)")
         }
         guard let install = options.installDirectory ?? agent.paths.installDirectory else {
             throw PatchError.invalidOption("--install-dir", "is required with --preset \(agent.name)")
@@ -26,12 +27,14 @@ public struct ResolvedSettings: Sendable {
         let installRelative = try AgentPath.normalize(option: install, name: "--install-dir")
         installDirectory = "/" + installRelative
         let agentRoot = try AgentPath.normalize(option: options.agentRoot ?? agent.paths.agentRoot, name: "--agent-root")
-        let includes = options.includes.isEmpty
+        let includes =
+            options.includes.isEmpty
             ? agent.paths.includes
             : try options.includes.map { try AgentPath.normalize(option: $0, name: "--include") }
-        tree = AgentTreeSettings(installDirectory: installRelative, agentRoot: agentRoot, includes: includes,
-                                 normalizeModes: agent.modes.normalizesModes, defaultTime: options.sourceDateEpoch ?? 0,
-                                 maxUncompressedBytes: options.maxAgentBytes)
+        tree = AgentTreeSettings(
+            installDirectory: installRelative, agentRoot: agentRoot, includes: includes,
+            normalizeModes: agent.modes.normalizesModes, defaultTime: options.sourceDateEpoch ?? 0,
+            maxUncompressedBytes: options.maxAgentBytes)
         try tree.validate()  // here too, so a bad --install-dir or size is refused before any image is read
 
         explicitLauncher = options.launcher ?? agent.launcher.known(installDirectory: installDirectory)

@@ -32,8 +32,11 @@ public enum AgentRegistry {
         var result: [(name: String, presets: [String])] = []
         for agent in all {
             for name in agent.settings.compactMap(\.flagName) {
-                if let i = result.firstIndex(where: { $0.name == name }) { result[i].presets.append(agent.name) }
-                else { result.append((name, [agent.name])) }
+                if let i = result.firstIndex(where: { $0.name == name }) {
+                    result[i].presets.append(agent.name)
+                } else {
+                    result.append((name, [agent.name]))
+                }
             }
         }
         return result

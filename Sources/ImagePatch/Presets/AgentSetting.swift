@@ -79,15 +79,19 @@ extension AgentPreset {
     public func checkSettings(_ values: AgentSettingValues, for use: AgentSettingUse) throws {
         let declared = definition.settings
         if use != .image {
-            for setting in AgentRegistry.flagSettings where values.flags[setting.name] != nil
-                && !declared.contains(where: { $0.flagName == setting.name }) {
+            for setting in AgentRegistry.flagSettings
+            where values.flags[setting.name] != nil
+                && !declared.contains(where: { $0.flagName == setting.name })
+            {
                 throw PatchError.invalidOption("--" + setting.name, "is only for the \(AgentRegistry.list(setting.presets)) preset")
             }
         }
         for setting in declared {
             if case .secret(let variable) = setting.source, values.environment.contains(where: { $0.0 == variable }) {
-                throw PatchError.invalidOption("--env \(variable)",
-                    "is a secret (\(setting.meaning)) and would be readable by everyone who can read the \(use == .image ? "image's config" : "task definition"); give it at deploy time instead (ECS task secrets, a Cloud Run or Container Apps secret)")
+                throw PatchError.invalidOption(
+                    "--env \(variable)",
+                    "is a secret (\(setting.meaning)) and would be readable by everyone who can read the \(use == .image ? "image's config" : "task definition"); give it at deploy time instead (ECS task secrets, a Cloud Run or Container Apps secret)"
+                )
             }
         }
         for setting in declared where setting.requiredIn.contains(use) {

@@ -60,7 +60,10 @@ public struct Datadog: AgentDefinition {
     /// over; Datadog's separate-container form on ECS Fargate is its long-running Agent container,
     /// which is not an init container either.
     public var sidecar: AgentSidecarForm {
-        .unavailable(reason: "has no sidecar form: serverless-init runs inside the application container as its first process; patch the image with `imagepatch patch --preset datadog`, then use --mode embedded")
+        .unavailable(
+            reason:
+                "has no sidecar form: serverless-init runs inside the application container as its first process; patch the image with `imagepatch patch --preset datadog`, then use --mode embedded"
+        )
     }
 
     /// serverless-init wraps the process and listens on local ports; it traces nothing.
@@ -71,12 +74,16 @@ public struct Datadog: AgentDefinition {
     static func checkSite(_ values: AgentSettingValues) throws {
         guard let site = values.value(site) else { return }
         let labels = site.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        let isHostName = site.utf8.count <= 253 && labels.count >= 2 && labels.allSatisfy { label in
-            (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
-                && label.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") }
-        }
+        let isHostName =
+            site.utf8.count <= 253 && labels.count >= 2
+            && labels.allSatisfy { label in
+                (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                    && label.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") }
+            }
         guard isHostName else {
-            throw PatchError.invalidOption("--env DD_SITE", "\(site.debugDescription) is not a Datadog site name (such as datadoghq.com or datadoghq.eu, without https://)")
+            throw PatchError.invalidOption(
+                "--env DD_SITE",
+                "\(site.debugDescription) is not a Datadog site name (such as datadoghq.com or datadoghq.eu, without https://)")
         }
     }
 }

@@ -9,8 +9,9 @@ public struct Falcon: AgentDefinition {
     public var name: String { "falcon" }
 
     public var paths: AgentPaths {
-        AgentPaths(installDirectory: "/opt/CrowdStrike/rootfs", agentRoot: "/",
-                   includes: ["bin", "etc", "lib", "lib64", "usr", "entrypoint-ecs.sh"])
+        AgentPaths(
+            installDirectory: "/opt/CrowdStrike/rootfs", agentRoot: "/",
+            includes: ["bin", "etc", "lib", "lib64", "usr", "entrypoint-ecs.sh"])
     }
 
     /// `chmod -R a=rX`, as the Falcon documentation does after copying the sensor.
@@ -19,7 +20,8 @@ public struct Falcon: AgentDefinition {
     public var launcher: AgentLauncherStrategy { .discovered(Launcher()) }
 
     public static let cid = AgentSetting(.flag("cid"), meaning: "your Falcon customer ID", requiredIn: [.image, .taskSidecar])
-    public static let falconctlOptions = AgentSetting(.flag("falconctl-opts"), meaning: "more falconctl options, appended to FALCONCTL_OPTS")
+    public static let falconctlOptions = AgentSetting(
+        .flag("falconctl-opts"), meaning: "more falconctl options, appended to FALCONCTL_OPTS")
     public static let cloudService = AgentSetting(.flag("cloud-service"), meaning: "CS_CLOUD_SERVICE")
     public static let container = AgentSetting(.flag("container"), meaning: "CS_CONTAINER, the container name the sensor reports")
 
@@ -34,8 +36,10 @@ public struct Falcon: AgentDefinition {
         guard Self.cloudServices.contains(service) else {
             throw PatchError.invalidOption("--cloud-service", "must be one of \(Self.cloudServices.joined(separator: ", "))")
         }
-        var env = [("FALCONCTL_OPTS", Self.falconctlOptions(cid: cid, extra: values.value(Self.falconctlOptions))),
-                   ("CS_CLOUD_SERVICE", service)]
+        var env = [
+            ("FALCONCTL_OPTS", Self.falconctlOptions(cid: cid, extra: values.value(Self.falconctlOptions))),
+            ("CS_CLOUD_SERVICE", service),
+        ]
         if let container = values.value(Self.container) { env.append(("CS_CONTAINER", container)) }
         env.append(("__CS_FALCON_SENSOR_ROOT", installDirectory))
         return env
@@ -47,7 +51,9 @@ public struct Falcon: AgentDefinition {
             if values.value(Self.falconctlOptions) != nil { throw PatchError.invalidOption("--falconctl-opts", "needs --cid") }
             return AgentTaskEnvironment(notice: "no --cid: the containers rely on the FALCONCTL_OPTS their patched images carry")
         }
-        return AgentTaskEnvironment(environment: [("FALCONCTL_OPTS", Self.falconctlOptions(cid: cid, extra: values.value(Self.falconctlOptions)))])
+        return AgentTaskEnvironment(environment: [
+            ("FALCONCTL_OPTS", Self.falconctlOptions(cid: cid, extra: values.value(Self.falconctlOptions)))
+        ])
     }
 
     /// The Falcon ECS guide's init-container pattern: the sensor's root filesystem is copied into a
@@ -55,12 +61,15 @@ public struct Falcon: AgentDefinition {
     public var sidecar: AgentSidecarForm {
         let mount = "/tmp/CrowdStrike"
         let install = mount + "/rootfs"
-        let copy = "chmod u+rwx \(mount) && mkdir \(install) && cp -r "
+        let copy =
+            "chmod u+rwx \(mount) && mkdir \(install) && cp -r "
             + (Self.sidecarCopiedPaths + [install]).joined(separator: " ")
             + " && chmod -R a=rX \(mount)"
-        return .available(SidecarPreset(containerName: "crowdstrike-falcon-init-container", volumeName: "crowdstrike-falcon-volume",
-                                        mountPath: mount, installDirectory: install, copyCommand: ["/bin/bash", "-c", copy],
-                                        initUser: "0:0", dependencyCondition: "COMPLETE", launcher: launcher))
+        return .available(
+            SidecarPreset(
+                containerName: "crowdstrike-falcon-init-container", volumeName: "crowdstrike-falcon-volume",
+                mountPath: mount, installDirectory: install, copyCommand: ["/bin/bash", "-c", copy],
+                initUser: "0:0", dependencyCondition: "COMPLETE", launcher: launcher))
     }
 
     /// The falcon init container copies these from the sensor image (the Falcon ECS guide's list).
@@ -114,7 +123,8 @@ public struct Falcon: AgentDefinition {
             let launcher = try standard(installDirectory: installDirectory, platform: platform)
             let missing = [launcher[0], launcher[3], launcher[4]].filter { !files.contains($0) }
             guard missing.isEmpty else {
-                throw PatchError.launcherNotFound(agent: agent,
+                throw PatchError.launcherNotFound(
+                    agent: agent,
                     reason: "it has no falcon-entrypoint, and the ECS launcher needs \(missing.joined(separator: ", "))")
             }
             return launcher
@@ -122,8 +132,10 @@ public struct Falcon: AgentDefinition {
 
         func standard(installDirectory: String, platform: Platform) throws -> [String] {
             let loader = try Falcon.loader(for: platform)
-            return ["\(installDirectory)/lib64/\(loader)", "--library-path", "\(installDirectory)/lib64",
-                    "\(installDirectory)/bin/bash", "\(installDirectory)/entrypoint-ecs.sh"]
+            return [
+                "\(installDirectory)/lib64/\(loader)", "--library-path", "\(installDirectory)/lib64",
+                "\(installDirectory)/bin/bash", "\(installDirectory)/entrypoint-ecs.sh",
+            ]
         }
     }
 }

@@ -26,9 +26,11 @@ public struct Lacework: AgentDefinition {
     /// The datacollector sidecar image declares its agent directory as a VOLUME and exits 0 once it
     /// has filled it; application containers take that volume with `volumesFrom`.
     public var sidecar: AgentSidecarForm {
-        .available(SidecarPreset(containerName: "datacollector-sidecar", volumeName: nil, mountPath: nil,
-                                 installDirectory: Self.directory, copyCommand: nil, initUser: nil,
-                                 dependencyCondition: "SUCCESS", launcher: launcher))
+        .available(
+            SidecarPreset(
+                containerName: "datacollector-sidecar", volumeName: nil, mountPath: nil,
+                installDirectory: Self.directory, copyCommand: nil, initUser: nil,
+                dependencyCondition: "SUCCESS", launcher: launcher))
     }
 
     public var linuxCapabilities: [String] { [] }

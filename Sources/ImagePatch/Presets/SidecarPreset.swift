@@ -25,8 +25,10 @@ public struct SidecarPreset: Sendable {
     /// The agent's launcher strategy, applied to `installDirectory`.
     let launcherStrategy: AgentLauncherStrategy
 
-    public init(containerName: String, volumeName: String?, mountPath: String?, installDirectory: String,
-                copyCommand: [String]?, initUser: String?, dependencyCondition: String, launcher: AgentLauncherStrategy) {
+    public init(
+        containerName: String, volumeName: String?, mountPath: String?, installDirectory: String,
+        copyCommand: [String]?, initUser: String?, dependencyCondition: String, launcher: AgentLauncherStrategy
+    ) {
         self.containerName = containerName
         self.volumeName = volumeName
         self.mountPath = mountPath

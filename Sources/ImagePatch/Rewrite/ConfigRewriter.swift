@@ -46,8 +46,9 @@ struct ConfigRewriter {
                 throw PatchError.malformedConfig(image: image, field: field, reason: "is \(value.kindDescription), not an array of strings")
             }
             if let i = array.firstIndex(where: { $0.stringValue == nil }) {
-                throw PatchError.malformedConfig(image: image, field: field,
-                                                 reason: "holds \(array[i].kindDescription) at index \(i), not only strings")
+                throw PatchError.malformedConfig(
+                    image: image, field: field,
+                    reason: "holds \(array[i].kindDescription) at index \(i), not only strings")
             }
         }
         if let labels = runtime["Labels"], !labels.isNull, labels.objectValue == nil {
@@ -55,7 +56,8 @@ struct ConfigRewriter {
         }
     }
 
-    static let topLayerReason = "its top layer is not the earlier agent layer (layers were added after patching); rebuild it from the unpatched image"
+    static let topLayerReason =
+        "its top layer is not the earlier agent layer (layers were added after patching); rebuild it from the unpatched image"
 
     func rewrite(_ original: ImageConfig, image: String) throws -> Result {
         try Self.check(original, repatch: settings.repatch, image: image)
@@ -93,7 +95,8 @@ struct ConfigRewriter {
         if var history = config.json["history"]?.arrayValue {
             var entry = JSONObject()
             entry["created"] = .string(timestamp)
-            entry["created_by"] = .string("imagepatch: \(settings.preset.rawValue) agent from \(agentReference) in \(settings.installDirectory)")
+            entry["created_by"] = .string(
+                "imagepatch: \(settings.preset.rawValue) agent from \(agentReference) in \(settings.installDirectory)")
             entry["comment"] = .string("imagepatch")
             history.append(.object(entry))
             config.json["history"] = .array(history)
@@ -110,7 +113,8 @@ struct ConfigRewriter {
     private func undoPreviousPatch(_ config: inout ImageConfig, _ runtime: inout JSONObject, image: String) throws {
         var diffIDs = config.json["rootfs"]?["diff_ids"]?.arrayValue ?? []
         guard let originalText = config.label(PatchLabels.originalEntrypoint),
-              let original = try? JSONValue(parsing: Array(originalText.utf8)) else {
+            let original = try? JSONValue(parsing: Array(originalText.utf8))
+        else {
             throw PatchError.cannotRepatch(image: image, reason: "its \(PatchLabels.originalEntrypoint) label is missing or malformed")
         }
         diffIDs.removeLast()
@@ -118,8 +122,9 @@ struct ConfigRewriter {
         rootfs["diff_ids"] = .array(diffIDs)
         config.json["rootfs"] = .object(rootfs)
         if var history = config.json["history"]?.arrayValue,
-           let last = history.lastIndex(where: { $0["empty_layer"]?.boolValue != true }),
-           history[last]["comment"]?.stringValue == "imagepatch" {
+            let last = history.lastIndex(where: { $0["empty_layer"]?.boolValue != true }),
+            history[last]["comment"]?.stringValue == "imagepatch"
+        {
             history.remove(at: last)
             config.json["history"] = .array(history)
         }

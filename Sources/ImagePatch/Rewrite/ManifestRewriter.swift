@@ -8,8 +8,10 @@ enum ManifestRewriter {
     static let baseDigestAnnotation = "org.opencontainers.image.base.digest"
     static let baseNameAnnotation = "org.opencontainers.image.base.name"
 
-    static func rewrite(_ manifest: ImageManifest, family: MediaTypeFamily, config: ManifestBlob, layer: AgentLayer,
-                        dropTopLayer: Bool, source: ManifestBlob, sourceName: String?) -> ManifestBlob {
+    static func rewrite(
+        _ manifest: ImageManifest, family: MediaTypeFamily, config: ManifestBlob, layer: AgentLayer,
+        dropTopLayer: Bool, source: ManifestBlob, sourceName: String?
+    ) -> ManifestBlob {
         var json = manifest.json
         var configJSON = manifest.config.json
         configJSON["digest"] = .string(config.digest.description)
@@ -41,8 +43,10 @@ enum IndexRewriter {
         var json = index.json
         let entries: [JSONValue] = index.manifests.compactMap { entry in
             guard let patched = replacements[entry.digest] else { return nil }
-            return entry.replacingContent(mediaType: patched.mediaType, digest: patched.digest,
-                                          size: Int64(patched.bytes.count)).jsonValue
+            return entry.replacingContent(
+                mediaType: patched.mediaType, digest: patched.digest,
+                size: Int64(patched.bytes.count)
+            ).jsonValue
         }
         json["manifests"] = .array(entries)
         return ManifestBlob(bytes: JSONValue.object(json).serialized(), mediaType: index.mediaType)

@@ -31,9 +31,10 @@ public enum Timestamp {
             return range.reduce(0) { $0 * 10 + Int64(bytes[$1] - 48) }
         }
         guard let year = number(0..<4), bytes[4] == 45, let month = number(5..<7), bytes[7] == 45,
-              let day = number(8..<10), bytes[10] == 84 || bytes[10] == 116, let hour = number(11..<13), bytes[13] == 58,
-              let minute = number(14..<16), bytes[16] == 58, let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+            let day = number(8..<10), bytes[10] == 84 || bytes[10] == 116, let hour = number(11..<13), bytes[13] == 58,
+            let minute = number(14..<16), bytes[16] == 58, let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
         var index = 19
         if bytes[index] == 46 {  // fraction: dropped
             index += 1
@@ -47,7 +48,8 @@ public enum Timestamp {
         case 90, 122: guard index + 1 == bytes.count else { return nil }  // Z
         case 43, 45:  // +hh:mm, -hh:mm
             guard index + 6 == bytes.count, let hours = number(index + 1..<index + 3), bytes[index + 3] == 58,
-                  let minutes = number(index + 4..<index + 6), hours < 24, minutes < 60 else { return nil }
+                let minutes = number(index + 4..<index + 6), hours < 24, minutes < 60
+            else { return nil }
             offset = (hours * 60 + minutes) * 60 * (bytes[index] == 43 ? 1 : -1)
         default: return nil
         }

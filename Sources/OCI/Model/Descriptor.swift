@@ -9,8 +9,10 @@ public struct Descriptor: Sendable, Equatable {
     public var platform: Platform?
     public private(set) var json: JSONObject
 
-    public init(mediaType: String, digest: Digest, size: Int64, platform: Platform? = nil,
-                annotations: [(String, String)] = []) {
+    public init(
+        mediaType: String, digest: Digest, size: Int64, platform: Platform? = nil,
+        annotations: [(String, String)] = []
+    ) {
         self.mediaType = mediaType
         self.digest = digest
         self.size = size

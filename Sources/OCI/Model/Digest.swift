@@ -13,12 +13,14 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Comparable {
 
     public init(parsing text: String) throws(OCIError) {
         guard let colon = text.firstIndex(of: ":"),
-              let algorithm = DigestHasher.Algorithm(rawValue: String(text[..<colon])) else {
+            let algorithm = DigestHasher.Algorithm(rawValue: String(text[..<colon]))
+        else {
             throw OCIError.invalidDigest(text)
         }
         let hex = String(text[text.index(after: colon)...])
         guard hex.utf8.count == algorithm.hexLength,
-              hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else {
             throw OCIError.invalidDigest(text)
         }
         self.init(algorithm: algorithm, hex: hex)

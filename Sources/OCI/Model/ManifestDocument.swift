@@ -56,12 +56,16 @@ public enum ManifestDocument: Sendable {
         var mediaType = declared ?? blob.mediaType
         if mediaType.isEmpty || (!MediaType.isIndex(mediaType) && !MediaType.isManifest(mediaType)) {
             // OCI allows omitting mediaType; tell index from manifest by shape.
-            if declared == nil && object["manifests"] != nil { mediaType = MediaType.ociIndex }
-            else if declared == nil && object["config"] != nil { mediaType = MediaType.ociManifest }
+            if declared == nil && object["manifests"] != nil {
+                mediaType = MediaType.ociIndex
+            } else if declared == nil && object["config"] != nil {
+                mediaType = MediaType.ociManifest
+            }
         }
         if MediaType.isSchema1(mediaType) { throw OCIError.schema1(place) }
         if let declared, !blob.mediaType.isEmpty, declared != blob.mediaType,
-           MediaType.isIndex(blob.mediaType) || MediaType.isManifest(blob.mediaType) {
+            MediaType.isIndex(blob.mediaType) || MediaType.isManifest(blob.mediaType)
+        {
             throw OCIError.malformed(place, "its mediaType \(declared) contradicts its descriptor's \(blob.mediaType)")
         }
         if MediaType.isIndex(mediaType) {

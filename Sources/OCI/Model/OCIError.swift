@@ -33,7 +33,8 @@ public enum OCIError: Error, CustomStringConvertible, Equatable, Sendable {
         case .unsupportedMediaType(let place, let type): "\(place) has unsupported media type \(type.debugDescription)"
         case .notFound(let what): "\(what) was not found"
         case .tagNotFound(let reference, let tag, let available):
-            "tag \(tag.debugDescription) was not found in \(reference)" + (available.isEmpty ? "" : " (it has: \(available.joined(separator: ", ")))")
+            "tag \(tag.debugDescription) was not found in \(reference)"
+                + (available.isEmpty ? "" : " (it has: \(available.joined(separator: ", ")))")
         case .ambiguousTag(let reference, let available):
             "\(reference) holds several images; name one with :TAG (it has: \(available.joined(separator: ", ")))"
         case .unsafePath(let what, let path, let reason): "\(what): refusing entry \(path.debugDescription): \(reason)"

@@ -51,7 +51,10 @@ struct AuthChallenge: Equatable {
                 }
                 if index < text.endIndex { index = text.index(after: index) }
             } else {
-                while index < text.endIndex, text[index] != "," { value.append(text[index]); index = text.index(after: index) }
+                while index < text.endIndex, text[index] != "," {
+                    value.append(text[index])
+                    index = text.index(after: index)
+                }
                 value = value.trimmingCharacters(in: " \t")
             }
             result[key] = value

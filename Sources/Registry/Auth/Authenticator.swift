@@ -23,8 +23,10 @@ final class Authenticator: Sendable {
     }
     private let state = Mutex(State())
 
-    init(registry: String, credential: Credential?, http: any HTTPClient, verifyTLS: Bool, insecureHosts: Set<String>,
-         retrier: Retrier) {
+    init(
+        registry: String, credential: Credential?, http: any HTTPClient, verifyTLS: Bool, insecureHosts: Set<String>,
+        retrier: Retrier
+    ) {
         self.registry = registry
         self.credential = credential
         self.http = http
@@ -61,8 +63,9 @@ final class Authenticator: Sendable {
         switch parsed.scheme {
         case .basic:
             guard let header = basicHeader() else {
-                throw RegistryError.unauthorized(registry: registry, operation: operation,
-                                                 detail: "the registry wants a user name and password; none were found for it")
+                throw RegistryError.unauthorized(
+                    registry: registry, operation: operation,
+                    detail: "the registry wants a user name and password; none were found for it")
             }
             return header
         case .bearer:
@@ -83,8 +86,11 @@ final class Authenticator: Sendable {
             throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "the Bearer challenge has no realm URL")
         }
         if realm.hasPrefix("http://"), credential != nil, !Self.mayReceiveCredentialsOverPlainHTTP(realm, insecureHosts: insecureHosts) {
-            throw RegistryError.unauthorized(registry: registry, operation: operation,
-                                             detail: "its token service \(RegistryClient.origin(of: realm)) is plain HTTP; refusing to send credentials there (name its host with --insecure-registry to allow it)")
+            throw RegistryError.unauthorized(
+                registry: registry, operation: operation,
+                detail:
+                    "its token service \(RegistryClient.origin(of: realm)) is plain HTTP; refusing to send credentials there (name its host with --insecure-registry to allow it)"
+            )
         }
         var scopeList = scopes
         if scopeList.isEmpty, let scope = challenge.scope { scopeList = [scope] }
@@ -92,41 +98,50 @@ final class Authenticator: Sendable {
         var request: HTTPRequest
         if let credential, credential.kind == .identityToken {
             // OAuth2 refresh-token grant, as docker does with an identity token.
-            var form = ["grant_type=refresh_token", "client_id=imagepatch",
-                        "refresh_token=\(Self.formEncode(credential.secret))"]
+            var form = [
+                "grant_type=refresh_token", "client_id=imagepatch",
+                "refresh_token=\(Self.formEncode(credential.secret))",
+            ]
             if let service { form.append("service=\(Self.formEncode(service))") }
             if !scopeList.isEmpty { form.append("scope=\(Self.formEncode(scopeList.joined(separator: " ")))") }
-            request = HTTPRequest(method: "POST", url: realm,
-                                  headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                                  body: .bytes(Array(form.joined(separator: "&").utf8)), verifyTLS: verifyTLS)
+            request = HTTPRequest(
+                method: "POST", url: realm,
+                headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                body: .bytes(Array(form.joined(separator: "&").utf8)), verifyTLS: verifyTLS)
         } else {
             var query: [String] = []
             if let service { query.append("service=\(Self.formEncode(service))") }
             query += scopeList.map { "scope=\(Self.formEncode($0))" }
             let separator = realm.contains("?") ? "&" : "?"
-            request = HTTPRequest(method: "GET", url: realm + (query.isEmpty ? "" : separator + query.joined(separator: "&")),
-                                  verifyTLS: verifyTLS)
+            request = HTTPRequest(
+                method: "GET", url: realm + (query.isEmpty ? "" : separator + query.joined(separator: "&")),
+                verifyTLS: verifyTLS)
             if let basic = basicHeader() { request.headers.append(("Authorization", basic)) }
         }
         let tokenRequest = request
-        let response = try await retrier.run(operation: "answer a token request at \(RegistryClient.origin(of: realm))",
-                                             limits: .smallObject) {
+        let response = try await retrier.run(
+            operation: "answer a token request at \(RegistryClient.origin(of: realm))",
+            limits: .smallObject
+        ) {
             try await http.send(tokenRequest, bodyLimit: 1 << 20, sink: nil)
         }
         guard response.status == 200 else {
-            let detail = response.status == 401 || response.status == 403
+            let detail =
+                response.status == 401 || response.status == 403
                 ? "the token server rejected the credentials (HTTP \(response.status))"
                 : "the token server answered HTTP \(response.status)"
             throw RegistryError.unauthorized(registry: registry, operation: operation, detail: detail)
         }
         guard let value = try? JSONValue(parsing: response.body),
-              let token = value["token"]?.stringValue ?? value["access_token"]?.stringValue, !token.isEmpty else {
+            let token = value["token"]?.stringValue ?? value["access_token"]?.stringValue, !token.isEmpty
+        else {
             throw RegistryError.unauthorized(registry: registry, operation: operation, detail: "the token server's answer has no token")
         }
         // It goes into an Authorization header: a CR LF in it would start a header of its own.
         guard HTTPFieldSafety.isSafeValue(token) else {
-            throw RegistryError.unauthorized(registry: registry, operation: operation,
-                                             detail: "the token server's token holds control characters; refusing to use it")
+            throw RegistryError.unauthorized(
+                registry: registry, operation: operation,
+                detail: "the token server's token holds control characters; refusing to use it")
         }
         // Tokens default to 60 s (distribution spec); refresh a little early. A lifetime out of
         // range (negative, or beyond a day) is taken as the default.

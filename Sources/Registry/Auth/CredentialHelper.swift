@@ -30,11 +30,14 @@ struct CredentialHelper {
             throw RegistryError.credentials("the credential helper \(program) failed for \(registry) (exit \(status))")
         }
         guard let value = try? JSONValue(parsing: answer),
-              let username = value["Username"]?.stringValue, let secret = value["Secret"]?.stringValue else {
-            throw RegistryError.credentials("the credential helper \(program) gave an answer that is not {\"Username\",\"Secret\"} for \(registry)")
+            let username = value["Username"]?.stringValue, let secret = value["Secret"]?.stringValue
+        else {
+            throw RegistryError.credentials(
+                "the credential helper \(program) gave an answer that is not {\"Username\",\"Secret\"} for \(registry)")
         }
         // "<token>" as the user name marks an identity (refresh) token.
-        let credential = username == "<token>"
+        let credential =
+            username == "<token>"
             ? Credential(username: "", secret: secret, kind: .identityToken)
             : Credential(username: username, secret: secret)
         return try credential.checked(for: registry, from: "the credential helper \(program)")
@@ -58,13 +61,20 @@ extension CredentialHelper {
     /// an unread pipe could fill up and stall it. posix_spawn rather than Foundation's Process, so
     /// that the input is in the pipe before the helper starts (a helper that exits without
     /// reading it cannot raise SIGPIPE here) and nothing depends on a run loop.
-    static func run(_ executable: String, input: [UInt8], registry: String,
-                    timeout: Duration = .seconds(timeoutSeconds)) throws -> (status: Int32, output: [UInt8]) {
+    static func run(
+        _ executable: String, input: [UInt8], registry: String,
+        timeout: Duration = .seconds(timeoutSeconds)
+    ) throws -> (status: Int32, output: [UInt8]) {
         let program = (executable as NSString).lastPathComponent
-        var toChild: [Int32] = [-1, -1], fromChild: [Int32] = [-1, -1]
-        guard Self.makePipe(&toChild) else { throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry)") }
+        var toChild: [Int32] = [-1, -1]
+        var fromChild: [Int32] = [-1, -1]
+        guard Self.makePipe(&toChild) else {
+            throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry)")
+        }
         defer { toChild.filter { $0 >= 0 }.forEach { close($0) } }
-        guard Self.makePipe(&fromChild) else { throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry)") }
+        guard Self.makePipe(&fromChild) else {
+            throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry)")
+        }
         defer { fromChild.filter { $0 >= 0 }.forEach { close($0) } }
         // A server URL is far below the pipe's capacity, so this never blocks.
         guard input.count < 4096, input.withUnsafeBytes({ write(toChild[1], $0.baseAddress, $0.count) }) == input.count else {
@@ -91,7 +101,8 @@ extension CredentialHelper {
             spawned = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
         }
         guard spawned == 0 else {
-            throw RegistryError.credentials("cannot run the credential helper \(program) for \(registry): \(String(cString: strerror(spawned)))")
+            throw RegistryError.credentials(
+                "cannot run the credential helper \(program) for \(registry): \(String(cString: strerror(spawned)))")
         }
         close(fromChild[1])
         fromChild[1] = -1

@@ -1,8 +1,8 @@
-import IOFoundation
-import OCI
 import Foundation
 import HTTP
+import IOFoundation
 import JSON
+import OCI
 
 /// A user name and secret for one registry. `description` never shows the secret.
 public struct Credential: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -58,14 +58,17 @@ public struct CredentialStore: Sendable {
 
     /// The lookup order for a run, from the flags and the environment.
     /// `credsRegistry` is the registry `--creds` is for; without one, `--creds` is not used.
-    public static func standard(creds: Credential?, credsRegistry: String?, authFile: String?, pullToken: String?,
-                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CredentialStore {
+    public static func standard(
+        creds: Credential?, credsRegistry: String?, authFile: String?, pullToken: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> CredentialStore {
         var sources: [Source] = []
         if let creds, let credsRegistry { sources.append(.explicit(creds, registry: credsRegistry)) }
         if let authFile { sources.append(.authFile(authFile)) }
         if let token = pullToken {
             guard let data = Data(base64Encoded: token.trimmingCharacters(in: .whitespacesAndNewlines)),
-                  let value = try? JSONValue(parsing: Array(data)), let object = value.objectValue else {
+                let value = try? JSONValue(parsing: Array(data)), let object = value.objectValue
+            else {
                 throw RegistryError.credentials("--pull-token is not a base64-encoded Docker config JSON")
             }
             sources.append(.pullToken(object, origin: "--pull-token"))
@@ -93,7 +96,9 @@ public struct CredentialStore: Sendable {
                     continue
                 }
                 let data: [UInt8]
-                do { data = try FileSystem.readFile(path, limit: Self.authFileBytes, what: "the auth file \(path)") } catch let error as IOError {
+                do { data = try FileSystem.readFile(path, limit: Self.authFileBytes, what: "the auth file \(path)") } catch let error
+                    as IOError
+                {
                     throw RegistryError.credentials(error.description)
                 }
                 guard let value = try? JSONValue(parsing: data), let object = value.objectValue else {
@@ -113,8 +118,10 @@ public struct CredentialStore: Sendable {
     /// The keys a Docker config may use for a registry: Docker Hub has several spellings.
     static func keys(for registry: String) -> [String] {
         if registry == DockerReference.dockerHub {
-            return ["https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io",
-                    "https://registry-1.docker.io"]
+            return [
+                "https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io",
+                "https://registry-1.docker.io",
+            ]
         }
         return [registry, "https://\(registry)", "http://\(registry)", "https://\(registry)/v1/", "https://\(registry)/v2/"]
     }
@@ -148,7 +155,8 @@ public struct CredentialStore: Sendable {
         }
         if let auth = entry["auth"]?.stringValue, !auth.isEmpty {
             guard let data = Data(base64Encoded: auth), let text = String(data: data, encoding: .utf8),
-                  let colon = text.firstIndex(of: ":") else {
+                let colon = text.firstIndex(of: ":")
+            else {
                 throw RegistryError.credentials("the auth entry for \(registry) in \(origin) is not base64 of user:password")
             }
             return Credential(username: String(text[..<colon]), secret: String(text[text.index(after: colon)...]))

@@ -1,7 +1,7 @@
-import OCI
 import Foundation
 import HTTP
 import Logging
+import OCI
 
 /// Talks to one registry: the scheme it speaks, authentication, retries. Everything the source
 /// and destination transports send goes through `send`.
@@ -19,8 +19,10 @@ public final class RegistryClient: Sendable {
 
     let retrier: Retrier
 
-    init(registry: String, baseURL: String, verifyTLS: Bool, http: any HTTPClient, credential: Credential?,
-         retry: RetryPolicy, insecureHosts: Set<String>, gate: RegistryGate, logger: Logger) {
+    init(
+        registry: String, baseURL: String, verifyTLS: Bool, http: any HTTPClient, credential: Credential?,
+        retry: RetryPolicy, insecureHosts: Set<String>, gate: RegistryGate, logger: Logger
+    ) {
         self.registry = registry
         self.baseURL = baseURL
         self.verifyTLS = verifyTLS
@@ -29,18 +31,21 @@ public final class RegistryClient: Sendable {
         self.gate = gate
         self.logger = logger
         retrier = Retrier(policy: retry, registry: registry, gate: gate, logger: logger)
-        authenticator = Authenticator(registry: registry, credential: credential, http: http, verifyTLS: verifyTLS,
-                                      insecureHosts: insecureHosts,
-                                      // A token server's 429 is about that server, not about the registry's gate.
-                                      retrier: Retrier(policy: retry, registry: registry, gate: nil, logger: logger))
+        authenticator = Authenticator(
+            registry: registry, credential: credential, http: http, verifyTLS: verifyTLS,
+            insecureHosts: insecureHosts,
+            // A token server's 429 is about that server, not about the registry's gate.
+            retrier: Retrier(policy: retry, registry: registry, gate: nil, logger: logger))
     }
 
     /// Finds how to reach the registry: verified HTTPS; for loopback or `--insecure-registry`
     /// hosts, plain HTTP when the port does not speak TLS; for insecure hosts, HTTPS without
     /// verification. Never a silent downgrade for any other host. Each scheme's API check is
     /// retried like any request; a failed TLS handshake moves on to the next scheme at once.
-    static func connect(reference: DockerReference, insecureHosts: Set<String>, http: any HTTPClient, credential: Credential?,
-                        retry: RetryPolicy, gate: RegistryGate, logger: Logger) async throws -> RegistryClient {
+    static func connect(
+        reference: DockerReference, insecureHosts: Set<String>, http: any HTTPClient, credential: Credential?,
+        retry: RetryPolicy, gate: RegistryGate, logger: Logger
+    ) async throws -> RegistryClient {
         let host = reference.apiHost
         let insecure = insecureHosts.contains(reference.registry)
         var schemes: [(String, Bool)] = [("https://\(host)", true)]
@@ -51,22 +56,27 @@ public final class RegistryClient: Sendable {
         for (index, (base, verify)) in schemes.enumerated() {
             let hasFallback = index + 1 < schemes.count
             do {
-                let response = try await retrier.run(operation: operation, limits: .smallObject,
-                                                     retries: { error in
-                                                         if case .tlsHandshake = error { return !hasFallback }
-                                                         return error.isRetryable
-                                                     }) {
+                let response = try await retrier.run(
+                    operation: operation, limits: .smallObject,
+                    retries: { error in
+                        if case .tlsHandshake = error { return !hasFallback }
+                        return error.isRetryable
+                    }
+                ) {
                     try await retrier.exchange {
-                        try await http.send(HTTPRequest(method: "GET", url: "\(base)/v2/", verifyTLS: verify), bodyLimit: 64 << 10, sink: nil)
+                        try await http.send(
+                            HTTPRequest(method: "GET", url: "\(base)/v2/", verifyTLS: verify), bodyLimit: 64 << 10, sink: nil)
                     }
                 }
                 guard response.status == 200 || response.status == 401 else {
-                    throw RegistryError.status(registry: reference.registry, operation: operation,
-                                               status: response.status, codes: RegistryErrorCodes(body: response.body))
+                    throw RegistryError.status(
+                        registry: reference.registry, operation: operation,
+                        status: response.status, codes: RegistryErrorCodes(body: response.body))
                 }
                 logger.debug("\(reference.registry): using \(base)\(verify ? "" : " without TLS verification")")
-                return RegistryClient(registry: reference.registry, baseURL: base, verifyTLS: verify, http: http,
-                                      credential: credential, retry: retry, insecureHosts: insecureHosts, gate: gate, logger: logger)
+                return RegistryClient(
+                    registry: reference.registry, baseURL: base, verifyTLS: verify, http: http,
+                    credential: credential, retry: retry, insecureHosts: insecureHosts, gate: gate, logger: logger)
             } catch let error as RegistryError {
                 guard case .transport(_, _, _, let cause) = error else { throw error }
                 switch cause {
@@ -114,20 +124,23 @@ public final class RegistryClient: Sendable {
         var authorization = call.authorize ? authenticator.authorization(for: call.scopes) : nil
         let response = try await retrier.run(operation: call.operation, limits: call.limits, retryable: call.retryable) {
             while true {
-                var request = HTTPRequest(method: call.method, url: url(call.target), headers: call.headers + call.attemptHeaders(),
-                                          body: try call.body(), verifyTLS: verifyTLS, limits: call.limits)
+                var request = HTTPRequest(
+                    method: call.method, url: url(call.target), headers: call.headers + call.attemptHeaders(),
+                    body: try call.body(), verifyTLS: verifyTLS, limits: call.limits)
                 if let authorization { request.headers.append(("Authorization", authorization)) }
                 // The slot is held for this exchange only: the token fetch below runs without one.
                 let response = try await retrier.exchange { try await http.send(request, bodyLimit: call.bodyLimit, sink: call.sink) }
                 guard response.status == 401 && call.authorize && !reauthenticated else { return response }
                 reauthenticated = true
-                authorization = try await authenticator.respond(to: response.header("WWW-Authenticate"),
-                                                                scopes: call.scopes, operation: call.operation)
+                authorization = try await authenticator.respond(
+                    to: response.header("WWW-Authenticate"),
+                    scopes: call.scopes, operation: call.operation)
                 if !call.retryable { return response }  // the caller starts over, with the fresh token cached
             }
         }
         if response.status == 401 && (call.retryable || !call.authorize) {
-            let detail = authenticator.hasCredential
+            let detail =
+                authenticator.hasCredential
                 ? "the registry refused the credentials (HTTP 401)"
                 : "no credentials were found for \(registry); pass --creds or --authfile, or log in with docker or skopeo"
             throw RegistryError.unauthorized(registry: registry, operation: call.operation, detail: detail)
@@ -149,8 +162,9 @@ public final class RegistryClient: Sendable {
     }
 
     func failure(_ call: Call, _ response: HTTPResponse) -> RegistryError {
-        .status(registry: registry, operation: call.operation, status: response.status,
-                codes: RegistryErrorCodes(body: response.body))
+        .status(
+            registry: registry, operation: call.operation, status: response.status,
+            codes: RegistryErrorCodes(body: response.body))
     }
 
     /// Whether an absolute URL has the registry's own scheme, host and port: only then may

@@ -58,10 +58,11 @@ public struct RegistryErrorCodes: Sendable, Hashable, CustomStringConvertible {
             self.init()
             return
         }
-        self.init(details: errors.prefix(Self.maxEntries).compactMap { error in
-            guard let code = error["code"]?.stringValue else { return nil }
-            return RegistryErrorDetail(code: RegistryErrorCode(code), message: Self.loggable(error["message"]?.stringValue ?? ""))
-        })
+        self.init(
+            details: errors.prefix(Self.maxEntries).compactMap { error in
+                guard let code = error["code"]?.stringValue else { return nil }
+                return RegistryErrorDetail(code: RegistryErrorCode(code), message: Self.loggable(error["message"]?.stringValue ?? ""))
+            })
     }
 
     public var codes: [RegistryErrorCode] { details.map(\.code) }

@@ -165,8 +165,10 @@ public final class RegistryGate: Sendable {
     /// there is no cycle, hence no deadlock, however many pairs run across however many registries.
     /// Returns false from `canStream` when the pair cannot fit (one gate of one slot): the caller
     /// then downloads first and uploads after.
-    static func withStreamingSlots<T>(upload: RegistryGate, download: RegistryGate?,
-                                      _ body: () async throws -> T) async throws -> T {
+    static func withStreamingSlots<T>(
+        upload: RegistryGate, download: RegistryGate?,
+        _ body: () async throws -> T
+    ) async throws -> T {
         var gates: [(RegistryGate, Int)]
         if let download, download !== upload {
             gates = [(upload, 1), (download, 1)].sorted { $0.0.registry < $1.0.registry }

@@ -17,9 +17,11 @@ struct Retrier: Sendable {
     /// `retryable` false hands every answer and error back after one attempt (a streaming upload,
     /// whose caller starts over itself). `retries` decides which transport errors are worth
     /// another attempt (the API check moves on to plain HTTP after a failed handshake instead).
-    func run(operation: String, limits: TransferLimits, retryable: Bool = true,
-             retries: (HTTPError) -> Bool = { $0.isRetryable },
-             _ attempt: () async throws -> HTTPResponse) async throws -> HTTPResponse {
+    func run(
+        operation: String, limits: TransferLimits, retryable: Bool = true,
+        retries: (HTTPError) -> Bool = { $0.isRetryable },
+        _ attempt: () async throws -> HTTPResponse
+    ) async throws -> HTTPResponse {
         var budget = RetryBudget(policy: policy, limits: limits)
         while true {
             let reason: String
@@ -32,8 +34,9 @@ struct Retrier: Sendable {
                 guard retryable, RetryPolicy.isRetryable(status: response.status) else { return response }
                 reason = "HTTP \(response.status)"
                 retryAfter = response.header("Retry-After")
-                failure = RegistryError.retriesExhausted(registry: registry, operation: operation, attempts: budget.attempts,
-                                                         status: response.status, codes: RegistryErrorCodes(body: response.body))
+                failure = RegistryError.retriesExhausted(
+                    registry: registry, operation: operation, attempts: budget.attempts,
+                    status: response.status, codes: RegistryErrorCodes(body: response.body))
             } catch let error as HTTPError {
                 let wrapped = RegistryError.transport(registry: registry, operation: operation, attempts: budget.attempts, cause: error)
                 guard retryable, retries(error) else { throw wrapped }
@@ -44,7 +47,9 @@ struct Retrier: Sendable {
             // Told to slow down: no new request to this registry starts, from any worker, before
             // this one's retry does (Retry-After, capped, or the backoff, which grows retry after retry).
             if tooManyRequests { gate?.pause(for: wait) }
-            logger.info("\(registry): \(reason) to \(operation); retrying in \(String(format: "%.1f", wait)) s (retry \(budget.retriesUsed) of \(policy.retries))")
+            logger.info(
+                "\(registry): \(reason) to \(operation); retrying in \(String(format: "%.1f", wait)) s (retry \(budget.retriesUsed) of \(policy.retries))"
+            )
             try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
         }
     }

@@ -1,6 +1,6 @@
-import OCI
 import Foundation
 import HTTP
+import OCI
 
 /// Exponential backoff with jitter for what may pass: connection errors (refused, reset, an empty
 /// reply, a body cut short, a timeout), 408, 429 and 5xx. The budget is counted in attempts

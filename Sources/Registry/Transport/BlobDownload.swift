@@ -1,6 +1,6 @@
 import Foundation
-import Hashing
 import HTTP
+import Hashing
 import IOFoundation
 import OCI
 

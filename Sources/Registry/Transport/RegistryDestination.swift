@@ -1,5 +1,5 @@
-import Hashing
 import HTTP
+import Hashing
 import OCI
 import Synchronization
 
@@ -27,8 +27,9 @@ public final class RegistryDestination: ImageDestination, Sendable {
     var blobsPath: String { "/v2/\(name.repository)/blobs" }
 
     public func hasBlob(_ descriptor: Descriptor) async throws -> Bool {
-        let call = RegistryClient.Call(operation: "check blob \(descriptor.digest) in \(name.repository)", method: "HEAD",
-                                       target: "\(blobsPath)/\(descriptor.digest)", scopes: [pushScope])
+        let call = RegistryClient.Call(
+            operation: "check blob \(descriptor.digest) in \(name.repository)", method: "HEAD",
+            target: "\(blobsPath)/\(descriptor.digest)", scopes: [pushScope])
         let response = try await client.send(call)
         switch response.status {
         case 200: return true
@@ -45,7 +46,8 @@ public final class RegistryDestination: ImageDestination, Sendable {
     /// The repository to mount from: a registry source on this same registry, in another repository.
     private func mountSource(_ origin: BlobOrigin) -> RegistrySource? {
         guard let source = origin.source as? RegistrySource, source.client === client,
-              source.name.repository != name.repository else { return nil }
+            source.name.repository != name.repository
+        else { return nil }
         return source
     }
 
@@ -55,7 +57,9 @@ public final class RegistryDestination: ImageDestination, Sendable {
             location = try await mount(descriptor, from: source.name.repository)
             if location == nil {
                 statistics.record(.mounted, descriptor)
-                client.logger.info("mounted \(descriptor.digest.shortDescription) from \(source.name.repository) (\(descriptor.size) bytes not transferred)")
+                client.logger.info(
+                    "mounted \(descriptor.digest.shortDescription) from \(source.name.repository) (\(descriptor.size) bytes not transferred)"
+                )
                 return
             }
         }
@@ -66,9 +70,10 @@ public final class RegistryDestination: ImageDestination, Sendable {
     /// Cross-repository mount: 201 means done (nil); 202 means the registry declined and opened
     /// an upload session instead, whose location is returned.
     private func mount(_ descriptor: Descriptor, from repository: String) async throws -> String? {
-        let call = RegistryClient.Call(operation: "mount blob \(descriptor.digest) from \(repository)", method: "POST",
-                                       target: "\(blobsPath)/uploads/?mount=\(descriptor.digest)&from=\(repository)",
-                                       scopes: [pushScope, "repository:\(repository):pull"])
+        let call = RegistryClient.Call(
+            operation: "mount blob \(descriptor.digest) from \(repository)", method: "POST",
+            target: "\(blobsPath)/uploads/?mount=\(descriptor.digest)&from=\(repository)",
+            scopes: [pushScope, "repository:\(repository):pull"])
         let response = try await client.send(call)
         switch response.status {
         case 201: return nil
@@ -114,7 +119,9 @@ public final class RegistryDestination: ImageDestination, Sendable {
                 retryAfter = error.response.header("Retry-After")
             }
             guard let wait = budget.nextWait(retryAfter: retryAfter) else { throw failure }
-            client.logger.info("\(client.registry): \(failure); uploading \(descriptor.digest.shortDescription) again in \(String(format: "%.1f", wait)) s")
+            client.logger.info(
+                "\(client.registry): \(failure); uploading \(descriptor.digest.shortDescription) again in \(String(format: "%.1f", wait)) s"
+            )
             location = nil
             try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
         }
@@ -136,8 +143,9 @@ public final class RegistryDestination: ImageDestination, Sendable {
         let operation = "accept blob \(descriptor.digest) in \(name.repository)"
         var location = given
         if location == nil {
-            let start = RegistryClient.Call(operation: "start an upload to \(name.repository)", method: "POST",
-                                            target: "\(blobsPath)/uploads/", scopes: [pushScope])
+            let start = RegistryClient.Call(
+                operation: "start an upload to \(name.repository)", method: "POST",
+                target: "\(blobsPath)/uploads/", scopes: [pushScope])
             let response = try await client.send(start)
             guard response.status == 202, let header = response.header("Location") else {
                 throw response.status == 202
@@ -148,8 +156,10 @@ public final class RegistryDestination: ImageDestination, Sendable {
         }
         let sessionURL = RegistrySource.resolve(location!, against: client.baseURL + "/v2/")
         guard !client.isDowngrade(sessionURL) else {
-            throw RegistryError.badResponse(registry: client.registry, operation: operation,
-                                            reason: "it sent the upload to plain HTTP (\(RegistryClient.origin(of: sessionURL))); refusing to send the blob unencrypted")
+            throw RegistryError.badResponse(
+                registry: client.registry, operation: operation,
+                reason: "it sent the upload to plain HTTP (\(RegistryClient.origin(of: sessionURL))); refusing to send the blob unencrypted"
+            )
         }
         let separator = sessionURL.contains("?") ? "&" : "?"
         // The download that feeds the upload and the upload take their connection slots together.
@@ -190,7 +200,8 @@ public final class RegistryDestination: ImageDestination, Sendable {
     public func commit(root: ManifestBlob) async throws {
         if let pinned = name.digest {
             guard pinned == root.digest else {
-                throw RegistryError.mismatch("the patched image has the digest \(root.digest), not the \(pinned) named by the target \(reference)")
+                throw RegistryError.mismatch(
+                    "the patched image has the digest \(root.digest), not the \(pinned) named by the target \(reference)")
             }
             try await put(root, reference: root.digest.description)
         } else {
@@ -200,10 +211,11 @@ public final class RegistryDestination: ImageDestination, Sendable {
     }
 
     private func put(_ manifest: ManifestBlob, reference: String) async throws {
-        let call = RegistryClient.Call(operation: "accept manifest \(reference) in \(name.repository)", method: "PUT",
-                                       target: "/v2/\(name.repository)/manifests/\(reference)",
-                                       headers: [("Content-Type", manifest.mediaType)], scopes: [pushScope],
-                                       body: { .bytes(manifest.bytes) })
+        let call = RegistryClient.Call(
+            operation: "accept manifest \(reference) in \(name.repository)", method: "PUT",
+            target: "/v2/\(name.repository)/manifests/\(reference)",
+            headers: [("Content-Type", manifest.mediaType)], scopes: [pushScope],
+            body: { .bytes(manifest.bytes) })
         let response = try await client.send(call)
         guard response.status == 201 || response.status == 200 else { throw client.failure(call, response) }
         if let header = response.header("Docker-Content-Digest"), header != manifest.digest.description {
@@ -216,10 +228,11 @@ public final class RegistryDestination: ImageDestination, Sendable {
     /// registry sends.
     public func currentRootDigest() async throws -> Digest? {
         let reference = name.digest?.description ?? name.tag ?? "latest"
-        let call = RegistryClient.Call(operation: "check the target \(reference) in \(name.repository)", method: "GET",
-                                       target: "/v2/\(name.repository)/manifests/\(reference)",
-                                       headers: [("Accept", RegistrySource.manifestAccept)], scopes: [pushScope],
-                                       bodyLimit: Limits.manifestBytes)
+        let call = RegistryClient.Call(
+            operation: "check the target \(reference) in \(name.repository)", method: "GET",
+            target: "/v2/\(name.repository)/manifests/\(reference)",
+            headers: [("Accept", RegistrySource.manifestAccept)], scopes: [pushScope],
+            bodyLimit: Limits.manifestBytes)
         let response = try await client.send(call)
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw client.failure(call, response) }

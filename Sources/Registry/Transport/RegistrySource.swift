@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Hashing
 import HTTP
+import Hashing
 import IOFoundation
 import OCI
 
@@ -13,9 +13,11 @@ public final class RegistrySource: ImageSource, PublishedImageSource, Sendable {
     public let name: DockerReference
     let client: RegistryClient
 
-    static let manifestAccept = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList,
-                                 MediaType.dockerManifest, MediaType.dockerSchema1Signed, MediaType.dockerSchema1]
-        .joined(separator: ", ")
+    static let manifestAccept = [
+        MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList,
+        MediaType.dockerManifest, MediaType.dockerSchema1Signed, MediaType.dockerSchema1,
+    ]
+    .joined(separator: ", ")
 
     init(reference: String, name: DockerReference, client: RegistryClient) {
         self.reference = reference
@@ -35,11 +37,13 @@ public final class RegistrySource: ImageSource, PublishedImageSource, Sendable {
         guard descriptor.size <= Int64(Limits.manifestBytes) else {
             throw OCIError.tooLarge(what: "manifest \(descriptor.digest) in \(name)", limit: Int64(Limits.manifestBytes))
         }
-        let blob = try await fetchManifest(descriptor.digest.description, expected: descriptor.digest,
-                                           what: "manifest \(descriptor.digest) in \(name)")
+        let blob = try await fetchManifest(
+            descriptor.digest.description, expected: descriptor.digest,
+            what: "manifest \(descriptor.digest) in \(name)")
         guard Int64(blob.bytes.count) == descriptor.size else {
-            throw OCIError.sizeMismatch(what: "manifest \(descriptor.digest) in \(name)", expected: descriptor.size,
-                                        actual: Int64(blob.bytes.count))
+            throw OCIError.sizeMismatch(
+                what: "manifest \(descriptor.digest) in \(name)", expected: descriptor.size,
+                actual: Int64(blob.bytes.count))
         }
         return blob
     }
@@ -62,16 +66,18 @@ public final class RegistrySource: ImageSource, PublishedImageSource, Sendable {
     static let contentAttempts = 2
 
     private func fetchManifestOnce(_ reference: String, expected: Digest?, what: String) async throws -> ManifestBlob {
-        let call = RegistryClient.Call(operation: "send \(what)", method: "GET",
-                                       target: "/v2/\(name.repository)/manifests/\(reference)",
-                                       headers: [("Accept", Self.manifestAccept)], scopes: [pullScope],
-                                       bodyLimit: Limits.manifestBytes)
+        let call = RegistryClient.Call(
+            operation: "send \(what)", method: "GET",
+            target: "/v2/\(name.repository)/manifests/\(reference)",
+            headers: [("Accept", Self.manifestAccept)], scopes: [pullScope],
+            bodyLimit: Limits.manifestBytes)
         let response = try await client.send(call)
         if response.status == 404 { throw OCIError.notFound("\(what) (\(client.registry) answered 404)") }
         guard response.status == 200 else { throw client.failure(call, response) }
-        let mediaType = (response.header("Content-Type") ?? "").split(separator: ";").first.map {
-            String($0).trimmingCharacters(in: " ")
-        } ?? ""
+        let mediaType =
+            (response.header("Content-Type") ?? "").split(separator: ";").first.map {
+                String($0).trimmingCharacters(in: " ")
+            } ?? ""
         if MediaType.isSchema1(mediaType) { throw OCIError.schema1(what) }
         let algorithm = expected?.algorithm ?? .sha256
         let actual = Digest(algorithm: algorithm, hex: DigestHasher.hex(algorithm, of: response.body))
@@ -79,7 +85,8 @@ public final class RegistrySource: ImageSource, PublishedImageSource, Sendable {
             throw OCIError.digestMismatch(what: what, expected: expected, actual: actual)
         }
         if expected == nil, let header = response.header("Docker-Content-Digest"),
-           let claimed = try? Digest(parsing: header), claimed.algorithm == .sha256, claimed != actual {
+            let claimed = try? Digest(parsing: header), claimed.algorithm == .sha256, claimed != actual
+        {
             throw OCIError.digestMismatch(what: what, expected: claimed, actual: actual)
         }
         return ManifestBlob(bytes: response.body, mediaType: mediaType, digest: actual)
@@ -141,8 +148,9 @@ public final class RegistrySource: ImageSource, PublishedImageSource, Sendable {
                     guard head.status == 206 else { return try target.begin(at: 0) }
                     let received = target.received
                     guard received > 0, Self.contentRangeStart(head.header("Content-Range")) == received else {
-                        throw RegistryError.badResponse(registry: registry, operation: operation,
-                                                        reason: "its partial answer (206) does not start at byte \(received)")
+                        throw RegistryError.badResponse(
+                            registry: registry, operation: operation,
+                            reason: "its partial answer (206) does not start at byte \(received)")
                     }
                     return try target.begin(at: received)
                 },

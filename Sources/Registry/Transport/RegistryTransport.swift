@@ -26,10 +26,13 @@ public final class RegistryTransport: Sendable {
     private let gates = Mutex<[String: RegistryGate]>([:])
 
     /// `logger` defaults to none at all (library and test use); the command line passes its own.
-    public init(options: Options, logger: Logger = Logger(label: "imagepatch.registry", factory: { _ in SwiftLogNoOpLogHandler() }),
-                http: (any HTTPClient)? = nil) {
-        precondition(RegistryGate.capacityRange.contains(options.maxConnectionsPerRegistry),
-                     "maxConnectionsPerRegistry must be in \(RegistryGate.capacityRange)")
+    public init(
+        options: Options, logger: Logger = Logger(label: "imagepatch.registry", factory: { _ in SwiftLogNoOpLogHandler() }),
+        http: (any HTTPClient)? = nil
+    ) {
+        precondition(
+            RegistryGate.capacityRange.contains(options.maxConnectionsPerRegistry),
+            "maxConnectionsPerRegistry must be in \(RegistryGate.capacityRange)")
         self.options = options
         self.logger = logger
         self.http = http ?? CurlHTTPClient(configuration: .init(caFile: options.caFile))
@@ -48,9 +51,10 @@ public final class RegistryTransport: Sendable {
     private func client(for name: DockerReference) async throws -> RegistryClient {
         if let existing = clients.withLock({ $0[name.registry] }) { return existing }
         let credential = try options.credentials.credential(for: name.registry)
-        let client = try await RegistryClient.connect(reference: name, insecureHosts: options.insecureRegistries,
-                                                      http: http, credential: credential, retry: options.retry,
-                                                      gate: gate(for: name.registry), logger: logger)
+        let client = try await RegistryClient.connect(
+            reference: name, insecureHosts: options.insecureRegistries,
+            http: http, credential: credential, retry: options.retry,
+            gate: gate(for: name.registry), logger: logger)
         return clients.withLock { clients in
             if let raced = clients[name.registry] { return raced }
             clients[name.registry] = client
@@ -64,8 +68,9 @@ public final class RegistryTransport: Sendable {
         gates.withLock { gates in
             if let existing = gates[registry] { return existing }
             let retry = options.retry
-            let gate = RegistryGate(registry: registry, capacity: options.maxConnectionsPerRegistry,
-                                    maximumPause: max(retry.maximumRetryAfter, retry.maximumDelay))
+            let gate = RegistryGate(
+                registry: registry, capacity: options.maxConnectionsPerRegistry,
+                maximumPause: max(retry.maximumRetryAfter, retry.maximumDelay))
             gates[registry] = gate
             return gate
         }

@@ -21,11 +21,13 @@ extension RegistrySource {
         var tags: [String] = []
         var seen = Set<String>()
         while true {
-            let call = RegistryClient.Call(operation: operation, method: "GET", target: location, scopes: [pullScope],
-                                           bodyLimit: Self.maxTagPageBytes)
+            let call = RegistryClient.Call(
+                operation: operation, method: "GET", target: location, scopes: [pullScope],
+                bodyLimit: Self.maxTagPageBytes)
             let response = try await client.send(call)
             if response.status == 404 {
-                throw OCIError.notFound("repository \(name.registry)/\(name.repository) (\(client.registry) answered 404\(Self.codesSuffix(response.body)))")
+                throw OCIError.notFound(
+                    "repository \(name.registry)/\(name.repository) (\(client.registry) answered 404\(Self.codesSuffix(response.body)))")
             }
             guard response.status == 200 else { throw client.failure(call, response) }
             let page = try Self.pageTags(response.body, registry: client.registry, operation: operation)
@@ -34,16 +36,18 @@ extension RegistrySource {
                 tags.append(tag)
                 added += 1
                 guard tags.count <= maxTags else {
-                    throw RegistryError.badResponse(registry: client.registry, operation: operation,
-                                                    reason: "the repository has more than \(maxTags) tags")
+                    throw RegistryError.badResponse(
+                        registry: client.registry, operation: operation,
+                        reason: "the repository has more than \(maxTags) tags")
                 }
             }
             let current = client.url(location)
             if let next = try nextPage(response.header("Link"), current: current, base: base, operation: operation) {
                 // A next page that brings nothing new would be followed forever.
                 guard added > 0 else {
-                    throw RegistryError.badResponse(registry: client.registry, operation: operation,
-                                                    reason: "its next page (Link header) repeats tags already listed")
+                    throw RegistryError.badResponse(
+                        registry: client.registry, operation: operation,
+                        reason: "its next page (Link header) repeats tags already listed")
                 }
                 location = next
             } else if let pageSize, page.count >= pageSize, added > 0, let last = page.last {
@@ -65,8 +69,9 @@ extension RegistrySource {
         }
         return try array.map { element in
             guard let tag = element.stringValue, isValidTag(tag) else {
-                throw RegistryError.badResponse(registry: registry, operation: operation,
-                                                reason: "the tag list holds something that is not a tag")
+                throw RegistryError.badResponse(
+                    registry: registry, operation: operation,
+                    reason: "the tag list holds something that is not a tag")
             }
             return tag
         }
@@ -77,14 +82,16 @@ extension RegistrySource {
         guard let header, let target = Self.nextLink(header) else { return nil }
         let absolute = Self.resolve(target, against: current)
         guard client.isSameOrigin(absolute) else {
-            throw RegistryError.badResponse(registry: client.registry, operation: operation,
-                                            reason: "its next page (Link header) is on another host")
+            throw RegistryError.badResponse(
+                registry: client.registry, operation: operation,
+                reason: "its next page (Link header) is on another host")
         }
         let origin = RegistryClient.origin(of: absolute)
         let path = absolute.dropFirst(origin.count)
         guard path == base || path.hasPrefix(base + "?") else {
-            throw RegistryError.badResponse(registry: client.registry, operation: operation,
-                                            reason: "its next page (Link header) is not a tag list of this repository")
+            throw RegistryError.badResponse(
+                registry: client.registry, operation: operation,
+                reason: "its next page (Link header) is not a tag list of this repository")
         }
         return absolute
     }

@@ -1,7 +1,8 @@
 import GzipEncoding
-@testable import ImagePatch
 import IOFoundation
 import OCI
+
+@testable import ImagePatch
 
 /// An agent image held in memory, for building agent layers without a transport: each layer is
 /// given as its uncompressed tar and stored gzip-compressed (or as given, with its media type).
@@ -21,9 +22,11 @@ final class AgentImageDouble: ImageSource, @unchecked Sendable {
     }
 
     convenience init(reference: String = "oci:/agents/double:1", tars: [[UInt8]]) throws {
-        self.init(reference: reference, layers: try tars.map { tar in
-            Layer(mediaType: MediaType.ociLayerGzip, blob: try Self.gzip(tar), diffID: .sha256(of: tar))
-        })
+        self.init(
+            reference: reference,
+            layers: try tars.map { tar in
+                Layer(mediaType: MediaType.ociLayerGzip, blob: try Self.gzip(tar), diffID: .sha256(of: tar))
+            })
     }
 
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
@@ -36,11 +39,17 @@ final class AgentImageDouble: ImageSource, @unchecked Sendable {
 
     var manifest: ImageManifest {
         get throws {
-            let layerJSON = layers.map { #"{"mediaType":"\#($0.mediaType)","digest":"\#(Digest.sha256(of: $0.blob))","size":\#($0.blob.count)}"# }
+            let layerJSON = layers.map {
+                #"{"mediaType":"\#($0.mediaType)","digest":"\#(Digest.sha256(of: $0.blob))","size":\#($0.blob.count)}"#
+            }
             let config = #"{"mediaType":"\#(MediaType.ociConfig)","digest":"sha256:\#(String(repeating: "0", count: 64))","size":2}"#
-            let text = #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociManifest)","config":\#(config),"layers":[\#(layerJSON.joined(separator: ","))]}"#
-            guard case .manifest(let manifest) = try ManifestDocument.parse(ManifestBlob(bytes: Array(text.utf8), mediaType: MediaType.ociManifest),
-                                                                          place: reference) else {
+            let text =
+                #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociManifest)","config":\#(config),"layers":[\#(layerJSON.joined(separator: ","))]}"#
+            guard
+                case .manifest(let manifest) = try ManifestDocument.parse(
+                    ManifestBlob(bytes: Array(text.utf8), mediaType: MediaType.ociManifest),
+                    place: reference)
+            else {
                 throw OCIError.malformed(reference, "not a manifest")
             }
             return manifest
@@ -71,9 +80,12 @@ final class AgentImageDouble: ImageSource, @unchecked Sendable {
 
 extension AgentTreeSettings {
     /// The falcon preset's shape: everything under / into opt/CS/rootfs, modes a=rX.
-    static func testing(install: String = "opt/CS/rootfs", agentRoot: String = "", includes: [String]? = nil,
-                        maxBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes) -> AgentTreeSettings {
-        AgentTreeSettings(installDirectory: install, agentRoot: agentRoot, includes: includes, normalizeModes: true,
-                          defaultTime: 0, maxUncompressedBytes: maxBytes)
+    static func testing(
+        install: String = "opt/CS/rootfs", agentRoot: String = "", includes: [String]? = nil,
+        maxBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes
+    ) -> AgentTreeSettings {
+        AgentTreeSettings(
+            installDirectory: install, agentRoot: agentRoot, includes: includes, normalizeModes: true,
+            defaultTime: 0, maxUncompressedBytes: maxBytes)
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import GzipEncoding
-@testable import ImagePatch
 import IOFoundation
 import OCI
 import Tar
 import Testing
+
+@testable import ImagePatch
 
 /// `--max-agent-size` bounds the agent's layers as they decompress, and each tar entry by the
 /// size it declares, so a bomb of a few megabytes never fills the disk.
@@ -70,19 +71,22 @@ struct AgentSizeBudgetTests {
     }
 
     @Test func gzipBombStopsAtTheLimit() throws {
-        let bomb = try Self.gzipBomb(files: 1_024)   // 1 GiB of zeros in about 1 MiB
+        let bomb = try Self.gzipBomb(files: 1_024)  // 1 GiB of zeros in about 1 MiB
         try expectTooLarge(bomb, mediaType: MediaType.ociLayerGzip, limit: 8 << 20, partialRead: true)
     }
 
-    @Test("zstd, xz and bzip2 bombs stop at the limit", arguments: [
-        ("zstd", ["-q", "-19", "-c"]), ("xz", ["-6", "-c"]), ("bzip2", ["-9", "-c"]),
-    ])
+    @Test(
+        "zstd, xz and bzip2 bombs stop at the limit",
+        arguments: [
+            ("zstd", ["-q", "-19", "-c"]), ("xz", ["-6", "-c"]), ("bzip2", ["-9", "-c"]),
+        ])
     func otherBombs(tool: String, arguments: [String]) async throws {
         try await TempDirectory.with("bomb") { directory in
             let tar = directory.appending("bomb.tar")
             try Data(try Self.zeroTarBytes(files: 64)).write(to: URL(fileURLWithPath: tar))
             let compressed = try await ProcessRunner.check("sh", ["-c", "\(tool) \(arguments.joined(separator: " ")) < '\(tar)'"]).stdout
-            try expectTooLarge(Array(compressed), mediaType: "application/vnd.oci.image.layer.v1.tar+\(tool)", limit: 1 << 20, partialRead: false)
+            try expectTooLarge(
+                Array(compressed), mediaType: "application/vnd.oci.image.layer.v1.tar+\(tool)", limit: 1 << 20, partialRead: false)
         }
     }
 
@@ -95,8 +99,11 @@ struct AgentSizeBudgetTests {
             #expect(tar.count < 1 << 20)
             let budget = AgentSizeBudget(limit: AgentTreeSettings.defaultMaxUncompressedBytes)
             let union = try UnionFilesystem(budget: budget)
-            #expect(throws: AgentLayerError.entryTooLarge(place: Self.place, path: "huge", size: 60 << 30,
-                                                          limit: AgentTreeSettings.defaultMaxUncompressedBytes)) {
+            #expect(
+                throws: AgentLayerError.entryTooLarge(
+                    place: Self.place, path: "huge", size: 60 << 30,
+                    limit: AgentTreeSettings.defaultMaxUncompressedBytes)
+            ) {
                 try union.apply(layer: 0, stream: MemoryReader(tar), place: Self.place)
             }
         }

@@ -1,10 +1,11 @@
 import Foundation
 import Hashing
 import IOFoundation
-@testable import ImagePatch
 import OCI
 import Tar
 import Testing
+
+@testable import ImagePatch
 
 /// `--compression`: the media type of each compression in each family, the encoders (checked with
 /// the system's gzip and zstd and with libarchive), the layer key, and the builder.
@@ -20,13 +21,15 @@ struct LayerCompressionTests {
         var testDescription: String { "\(compression) in \(family)" }
     }
 
-    @Test("the agent layer's media type for each compression in each family", arguments: [
-        MediaTypeCase(compression: .gzip, family: .oci, expected: MediaTypes.ociLayerGzip),
-        MediaTypeCase(compression: .gzip, family: .docker, expected: MediaTypes.dockerLayerGzip),
-        MediaTypeCase(compression: .zstd, family: .oci, expected: MediaTypes.ociLayerZstd),
-        // Docker's schema 2 lists gzip (and uncompressed) layers only.
-        MediaTypeCase(compression: .zstd, family: .docker, expected: nil),
-    ])
+    @Test(
+        "the agent layer's media type for each compression in each family",
+        arguments: [
+            MediaTypeCase(compression: .gzip, family: .oci, expected: MediaTypes.ociLayerGzip),
+            MediaTypeCase(compression: .gzip, family: .docker, expected: MediaTypes.dockerLayerGzip),
+            MediaTypeCase(compression: .zstd, family: .oci, expected: MediaTypes.ociLayerZstd),
+            // Docker's schema 2 lists gzip (and uncompressed) layers only.
+            MediaTypeCase(compression: .zstd, family: .docker, expected: nil),
+        ])
     func mediaTypes(_ testCase: MediaTypeCase) {
         #expect(testCase.compression.layerMediaType(in: testCase.family) == testCase.expected)
         let format = LayerFormat(testCase.compression, in: testCase.family)
@@ -37,14 +40,16 @@ struct LayerCompressionTests {
         }
     }
 
-    @Test("media types that are no agent layer's name no format", arguments: [
-        "application/vnd.oci.image.layer.v1.tar",
-        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-        "application/vnd.docker.image.rootfs.diff.tar",
-        "application/vnd.oci.image.layer.v1.tar+zstd ",
-        "",
-    ])
+    @Test(
+        "media types that are no agent layer's name no format",
+        arguments: [
+            "application/vnd.oci.image.layer.v1.tar",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+            "application/vnd.docker.image.rootfs.diff.tar",
+            "application/vnd.oci.image.layer.v1.tar+zstd ",
+            "",
+        ])
     func unknownMediaTypes(_ mediaType: String) {
         #expect(LayerFormat(mediaType: mediaType) == nil)
     }
@@ -74,7 +79,8 @@ struct LayerCompressionTests {
         #expect(gzip != zstd)
         // The key's fields as imagepatch has always hashed them, spelled out here: labels and cache
         // entries written before --compression existed keep naming the same gzip layers.
-        let fields = #"{"format":1,"agent":"sha256:\#(String(repeating: "c", count: 64))","installDirectory":"opt/CS/rootfs","agentRoot":"","includes":null,"normalizeModes":true,"defaultTime":0,"compression":"#
+        let fields =
+            #"{"format":1,"agent":"sha256:\#(String(repeating: "c", count: 64))","installDirectory":"opt/CS/rootfs","agentRoot":"","includes":null,"normalizeModes":true,"defaultTime":0,"compression":"#
         #expect(gzip.hex == DigestHasher.hex(.sha256, of: Array((fields + #""gzip"}"#).utf8)))
         #expect(zstd.hex == DigestHasher.hex(.sha256, of: Array((fields + #""zstd"}"#).utf8)))
     }
@@ -148,12 +154,20 @@ struct LayerCompressionTests {
         var emitted = 0
         var largestChunk = 0
         for _ in 0..<8 {
-            try piece.withUnsafeBytes { try encoder.write($0) { emitted += $0.count; largestChunk = max(largestChunk, $0.count) } }
+            try piece.withUnsafeBytes {
+                try encoder.write($0) {
+                    emitted += $0.count
+                    largestChunk = max(largestChunk, $0.count)
+                }
+            }
             written += piece.count
             // Random bytes do not compress: all but the encoder's window and buffer must be out already.
             #expect(emitted >= written - (4 << 20), "\(compression) holds \(written - emitted) bytes")
         }
-        try encoder.finish { emitted += $0.count; largestChunk = max(largestChunk, $0.count) }
+        try encoder.finish {
+            emitted += $0.count
+            largestChunk = max(largestChunk, $0.count)
+        }
         #expect(emitted >= written)
         #expect(largestChunk <= 1 << 20)
     }
@@ -162,8 +176,10 @@ struct LayerCompressionTests {
 
     @Test("the compression changes the layer's bytes and media type, never its tar (diff_id)")
     func builderCompressions() async throws {
-        let tar = try UnionFilesystemTests.tarBytes([UnionFilesystemTests.dir("bin/"),
-                                                     UnionFilesystemTests.file("bin/agent", String(repeating: "agent ", count: 5000), mode: 0o755)])
+        let tar = try UnionFilesystemTests.tarBytes([
+            UnionFilesystemTests.dir("bin/"),
+            UnionFilesystemTests.file("bin/agent", String(repeating: "agent ", count: 5000), mode: 0o755),
+        ])
         let image = try AgentImageDouble(tars: [tar])
         let gzip = try await image.build(.testing(), format: .oci(.gzip))
         let zstd = try await image.build(.testing(), format: .oci(.zstd))

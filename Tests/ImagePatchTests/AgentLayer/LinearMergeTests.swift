@@ -1,7 +1,8 @@
-@testable import ImagePatch
 import OCI
 import Tar
 import Testing
+
+@testable import ImagePatch
 
 /// Layers shaped to make a per-entry scan of the tree or of a path's ancestors quadratic: before
 /// the merge kept a tree, each of these took minutes. No time is asserted; they finish or hang.
@@ -14,11 +15,13 @@ struct LinearMergeTests {
 
     @Test func repeatedOpaqueMarkersOverAFullDirectory() throws {
         let union = try UnionFilesystem()
-        try union.apply(layer: 0, stream: Layers.layer([Layers.dir("d/")] + (0..<2_000).map { Self.file("d/old-\($0)") }),
-                        place: "layer 1")
+        try union.apply(
+            layer: 0, stream: Layers.layer([Layers.dir("d/")] + (0..<2_000).map { Self.file("d/old-\($0)") }),
+            place: "layer 1")
         let fresh = (0..<20_000).map { Self.file("d/new-\($0)") }
-        try union.apply(layer: 1, stream: Layers.layer(fresh + Array(repeating: Self.marker("d/.wh..wh..opq"), count: 50_000)),
-                        place: "layer 2")
+        try union.apply(
+            layer: 1, stream: Layers.layer(fresh + Array(repeating: Self.marker("d/.wh..wh..opq"), count: 50_000)),
+            place: "layer 2")
         let left = union.listedNodes(under: "d").map(\.path)
         #expect(left.count == 20_000)
         #expect(left.allSatisfy { $0.hasPrefix("d/new-") })
@@ -28,16 +31,18 @@ struct LinearMergeTests {
         let union = try UnionFilesystem()
         try union.apply(layer: 0, stream: Layers.layer([Self.file("d/old")]), place: "layer 1")
         let fresh = (0..<20_000).map { Self.file("d/new-\($0)") }
-        try union.apply(layer: 1, stream: Layers.layer(fresh + Array(repeating: Self.marker(".wh.d"), count: 50_000)),
-                        place: "layer 2")
+        try union.apply(
+            layer: 1, stream: Layers.layer(fresh + Array(repeating: Self.marker(".wh.d"), count: 50_000)),
+            place: "layer 2")
         #expect(union.node(at: "d/old") == nil)
         #expect(union.listedNodes(under: "d").count == 20_000)
     }
 
     @Test func manyWhiteoutsEachHidingOneFile() throws {
         let union = try UnionFilesystem()
-        try union.apply(layer: 0, stream: Layers.layer((0..<50_000).map { Self.file("d/f-\($0)") } + [Self.file("d/kept")]),
-                        place: "layer 1")
+        try union.apply(
+            layer: 0, stream: Layers.layer((0..<50_000).map { Self.file("d/f-\($0)") } + [Self.file("d/kept")]),
+            place: "layer 1")
         try union.apply(layer: 1, stream: Layers.layer((0..<50_000).map { Self.marker("d/.wh.f-\($0)") }), place: "layer 2")
         #expect(union.listedNodes(under: "").map(\.path) == ["d/kept"])
     }
@@ -66,8 +71,9 @@ struct LinearMergeTests {
         let chain = Array(repeating: "a", count: 1_000).joined(separator: "/")
         let union = try UnionFilesystem()
         do {
-            try union.apply(layer: 0, stream: Layers.layer([Layers.link("\(chain)/l", "/etc"), Self.file("\(chain)/l/passwd")]),
-                            place: "layer 1")
+            try union.apply(
+                layer: 0, stream: Layers.layer([Layers.link("\(chain)/l", "/etc"), Self.file("\(chain)/l/passwd")]),
+                place: "layer 1")
             Issue.record("a name through a symlink was accepted")
         } catch let error as PatchError {
             guard case .hostileAgentEntry(_, let path, let reason) = error else { throw error }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import ImagePatch
 import IOFoundation
 import OCI
 import Tar
 import Testing
+
+@testable import ImagePatch
 
 /// The agent layer's tar has plain ustar headers, and pax records only where ustar cannot hold a
 /// value; GNU tar lists it without a warning, every name as written.
@@ -11,9 +12,10 @@ import Testing
 struct TarHeaderTests {
     typealias Layers = UnionFilesystemTests
 
-    static let longName = "usr/share/" + String(repeating: "long-directory-name/", count: 7) + String(repeating: "n", count: 95)   // 245 bytes: ustar prefix and name
-    static let veryLongName = "usr/share/" + String(repeating: "d/", count: 200) + "deep-file"          // pax path
-    static let longTarget = String(repeating: "../", count: 2) + String(repeating: "t", count: 120)     // pax linkpath, kept relative
+    /// 245 bytes: ustar prefix and name.
+    static let longName = "usr/share/" + String(repeating: "long-directory-name/", count: 7) + String(repeating: "n", count: 95)
+    static let veryLongName = "usr/share/" + String(repeating: "d/", count: 200) + "deep-file"  // pax path
+    static let longTarget = String(repeating: "../", count: 2) + String(repeating: "t", count: 120)  // pax linkpath, kept relative
 
     /// The typeflags of every header in an uncompressed tar, in order.
     static func typeflags(_ tar: [UInt8]) -> [Character] {
@@ -29,8 +31,10 @@ struct TarHeaderTests {
     }
 
     @Test func paxRecordsOnlyWhereUstarCannotHoldTheName() throws {
-        let short = try Layers.tarBytes([Layers.dir("usr/"), Layers.file("usr/caf\u{00E9}", "1"), Layers.file(Self.longName, "2"),
-                                         Layers.link("usr/l", "caf\u{00E9}")])
+        let short = try Layers.tarBytes([
+            Layers.dir("usr/"), Layers.file("usr/caf\u{00E9}", "1"), Layers.file(Self.longName, "2"),
+            Layers.link("usr/l", "caf\u{00E9}"),
+        ])
         #expect(Self.typeflags(short) == ["5", "0", "0", "2"], "names up to 256 bytes fit ustar's prefix and name")
         #expect(!String(decoding: short, as: UTF8.self).contains("hdrcharset"))
 
@@ -46,18 +50,21 @@ struct TarHeaderTests {
     @Test func sizesIdsAndTimesOutOfUstarRangeGoToPax() throws {
         var out: [UInt8] = []
         let writer = try TarWriter { out.append(contentsOf: $0) }
-        try writer.writeHeader(TarEntry(path: "big", kind: .regular, size: 9 << 30, mode: 0o644, uid: 1 << 22, gid: 3,
-                                        modificationTime: -1))
+        try writer.writeHeader(
+            TarEntry(
+                path: "big", kind: .regular, size: 9 << 30, mode: 0o644, uid: 1 << 22, gid: 3,
+                modificationTime: -1))
         let records = String(decoding: out[512..<1024], as: UTF8.self)
         #expect(Self.typeflags(Array(out[0..<512])) == ["x"])
         #expect(records.contains(" size=\(9 << 30)\n") && records.contains(" uid=\(1 << 22)\n") && records.contains(" mtime=-1\n"))
         #expect(!records.contains("gid="))
-        #expect(throws: TarError.self) { try writer.finish() }   // the 9 GiB of data never came
+        #expect(throws: TarError.self) { try writer.finish() }  // the 9 GiB of data never came
     }
 
     /// A built layer, listed by GNU tar in the C locale with names shown as their bytes.
     @Test func gnuTarListsABuiltLayerWithoutWarnings() async throws {
-        let nfc = "usr/share/caf\u{00E9}", nfd = "usr/share/cafe\u{0301}"
+        let nfc = "usr/share/caf\u{00E9}"
+        let nfd = "usr/share/cafe\u{0301}"
         var latin1 = TarEntry(path: "usr/share/latin1-link", kind: .symlink, mode: 0o777)
         latin1.linkTargetBytes = [0x63, 0x61, 0x66, 0xE9]
         let tar = try Layers.tarBytes([
@@ -65,8 +72,9 @@ struct TarHeaderTests {
             Layers.file(Self.veryLongName, "deep"), Layers.link("usr/share/long-link", Self.longTarget), (latin1, nil),
         ])
         let layer = try await AgentImageDouble(tars: [tar]).build(.testing())
-        let listing = try await ProcessRunner.check("tar", ["--quoting-style=literal", "-tvzf", layer.file],
-                                                    environment: ["LC_ALL": "C", "LANG": nil])
+        let listing = try await ProcessRunner.check(
+            "tar", ["--quoting-style=literal", "-tvzf", layer.file],
+            environment: ["LC_ALL": "C", "LANG": nil])
         #expect(listing.stderr.isEmpty, "GNU tar warned: \(listing.stderrText)")
         let lines = listing.stdout.split(separator: UInt8(ascii: "\n")).map { Array($0) }
         func listed(_ suffix: [UInt8]) -> Bool { lines.contains { $0.count >= suffix.count && Array($0.suffix(suffix.count)) == suffix } }

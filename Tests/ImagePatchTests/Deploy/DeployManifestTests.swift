@@ -46,12 +46,15 @@ struct DeployManifestTests {
     }
 
     static let brokenJobs: [BrokenCopy] = [
-        BrokenCopy("completions is not an integer", "\n  completions: 4\n", "\n  completions: four\n",
-                   refusal: "spec.completions: 'four' is not of type 'integer'"),
-        BrokenCopy("a misspelt field (found only with --strict)", "readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true",
-                   refusal: "'readOnlyRootFileSystem' was unexpected"),
-        BrokenCopy("a volume with no source", "        - name: cache\n          emptyDir:\n            sizeLimit: 3Gi\n",
-                   "        - name: cache\n          emptyDir: 3Gi\n", refusal: "'3Gi' is not of type 'object'"),
+        BrokenCopy(
+            "completions is not an integer", "\n  completions: 4\n", "\n  completions: four\n",
+            refusal: "spec.completions: 'four' is not of type 'integer'"),
+        BrokenCopy(
+            "a misspelt field (found only with --strict)", "readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true",
+            refusal: "'readOnlyRootFileSystem' was unexpected"),
+        BrokenCopy(
+            "a volume with no source", "        - name: cache\n          emptyDir:\n            sizeLimit: 3Gi\n",
+            "        - name: cache\n          emptyDir: 3Gi\n", refusal: "'3Gi' is not of type 'object'"),
     ]
 
     @Test("kubernetes-validate refuses a broken copy of the Job", arguments: brokenJobs)
@@ -107,8 +110,9 @@ struct DeployManifestTests {
         #expect(!items.isEmpty)
         for item in items {
             #expect(Set(item.keys) == ["id", "source", "sourceTag", "agent", "target", "options"], "\(item)")
-            #expect((item["source"] as? String)?.contains("@sha256:") == true && (item["agent"] as? String)?.contains("@sha256:") == true,
-                    "a plan pins the source and the agent by digest: \(item)")
+            #expect(
+                (item["source"] as? String)?.contains("@sha256:") == true && (item["agent"] as? String)?.contains("@sha256:") == true,
+                "a plan pins the source and the agent by digest: \(item)")
         }
 
         // The auth file: the .dockerconfigjson key of a kubernetes.io/dockerconfigjson Secret, read-only.
@@ -152,10 +156,12 @@ struct DeployManifestTests {
     }
 
     static let brokenWorkflows: [BrokenCopy] = [
-        BrokenCopy("a job without runs-on", "  plan:\n    runs-on: ubuntu-latest\n", "  plan:\n    run-on: ubuntu-latest\n",
-                   refusal: "'runs-on' is a required property"),
-        BrokenCopy("a permission level that does not exist", "\n  contents: read\n", "\n  contents: readonly\n",
-                   refusal: "'readonly' is not one of ['read', 'write', 'none']"),
+        BrokenCopy(
+            "a job without runs-on", "  plan:\n    runs-on: ubuntu-latest\n", "  plan:\n    run-on: ubuntu-latest\n",
+            refusal: "'runs-on' is a required property"),
+        BrokenCopy(
+            "a permission level that does not exist", "\n  contents: read\n", "\n  contents: readonly\n",
+            refusal: "'readonly' is not one of ['read', 'write', 'none']"),
     ]
 
     @Test("check-jsonschema refuses a broken copy of the GitHub Actions workflow", arguments: brokenWorkflows)
@@ -195,14 +201,18 @@ struct DeployManifestTests {
     }
 
     static let brokenArgoWorkflows: [BrokenCopy] = [
-        BrokenCopy("a misspelt template field (Argo's schema)", "      retryStrategy:\n", "      retryStrategies:\n",
-                   refusal: "retryStrategies\n  Extra inputs are not permitted"),
-        BrokenCopy("parallelism is not an integer (Argo's schema)", "\n  parallelism: 10\n", "\n  parallelism: ten\n",
-                   refusal: "spec.parallelism"),
-        BrokenCopy("a step names a template that does not exist", "template: patch-item\n", "template: patch-items\n",
-                   refusal: "names template patch-items, which does not exist"),
-        BrokenCopy("withParam over an output the plan step does not have", "withParam: \"{{steps.plan.outputs.parameters.plan}}\"",
-                   "withParam: \"{{steps.plan.outputs.parameters.items}}\"", refusal: "has no output parameter items"),
+        BrokenCopy(
+            "a misspelt template field (Argo's schema)", "      retryStrategy:\n", "      retryStrategies:\n",
+            refusal: "retryStrategies\n  Extra inputs are not permitted"),
+        BrokenCopy(
+            "parallelism is not an integer (Argo's schema)", "\n  parallelism: 10\n", "\n  parallelism: ten\n",
+            refusal: "spec.parallelism"),
+        BrokenCopy(
+            "a step names a template that does not exist", "template: patch-item\n", "template: patch-items\n",
+            refusal: "names template patch-items, which does not exist"),
+        BrokenCopy(
+            "withParam over an output the plan step does not have", "withParam: \"{{steps.plan.outputs.parameters.plan}}\"",
+            "withParam: \"{{steps.plan.outputs.parameters.items}}\"", refusal: "has no output parameter items"),
     ]
 
     @Test("the Argo check refuses a broken copy of the Workflow", arguments: brokenArgoWorkflows)
@@ -256,29 +266,30 @@ struct DeployManifestTests {
     func invocationScanRefuses() async throws {
         try await TempDirectory.with("deploy-scan") { tmp in
             let manifest = """
-            # imagepatch fleet apply fleet.yaml
-            command: [imagepatch, fleet, run, /fleet/plan.json, --shards, k8s]
-            run: >-
-              imagepatch fleet run plan.json
-              --shard ${{ matrix.shard }}
-              > results.jsonl
-            args: ["imagepatch patch --source a --target b"]
-            ok: imagepatch fleet summarize results/*.jsonl --json
+                # imagepatch fleet apply fleet.yaml
+                command: [imagepatch, fleet, run, /fleet/plan.json, --shards, k8s]
+                run: >-
+                  imagepatch fleet run plan.json
+                  --shard ${{ matrix.shard }}
+                  > results.jsonl
+                args: ["imagepatch patch --source a --target b"]
+                ok: imagepatch fleet summarize results/*.jsonl --json
 
-            """
+                """
             try manifest.write(toFile: tmp.appending("bad.yaml"), atomically: true, encoding: .utf8)
             try "Run `imagepatch fleet run plan.json --jobs many` and `imagepatch fleet plan`.\n"
                 .write(toFile: tmp.appending("README.md"), atomically: true, encoding: .utf8)
             let found = try await FleetInvocation.scan(tmp.path)
             let refused = found.filter { !FleetInvocation.problems($0.arguments).isEmpty }.map { $0.arguments.joined(separator: " ") }
-            #expect(Set(refused) == [
-                "fleet apply fleet.yaml",
-                "fleet run /fleet/plan.json --shards k8s",
-                "fleet run plan.json --shard ${{matrix.shard}}",
-                "patch --source a --target b",
-                "fleet run plan.json --jobs many",
-                "fleet plan",
-            ], "\(found)")
+            #expect(
+                Set(refused) == [
+                    "fleet apply fleet.yaml",
+                    "fleet run /fleet/plan.json --shards k8s",
+                    "fleet run plan.json --shard ${{matrix.shard}}",
+                    "patch --source a --target b",
+                    "fleet run plan.json --jobs many",
+                    "fleet plan",
+                ], "\(found)")
             #expect(found.map { $0.arguments.joined(separator: " ") }.contains("fleet summarize results/*.jsonl --json"), "\(found)")
         }
     }
@@ -328,10 +339,10 @@ enum DeployFiles {
     /// Every document of a YAML file, as JSON objects.
     static func yamlDocuments(_ path: String) async throws -> [[String: Any]] {
         let script = """
-        import json, sys, yaml
-        with open(sys.argv[1]) as f:
-            json.dump([d for d in yaml.safe_load_all(f) if d is not None], sys.stdout)
-        """
+            import json, sys, yaml
+            with open(sys.argv[1]) as f:
+                json.dump([d for d in yaml.safe_load_all(f) if d is not None], sys.stdout)
+            """
         let result = try await ProcessRunner.check("python3", ["-c", script, path])
         return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]], "\(path)")
     }
@@ -344,8 +355,10 @@ enum DeployFiles {
 
     /// A Kubernetes memory quantity such as `128Mi` or `1G`, in bytes; nil for forms this check does not read.
     static func quantityBytes(_ quantity: String) -> Double? {
-        let units: [(String, Double)] = [("Ki", 1024), ("Mi", 1024 * 1024), ("Gi", 1024 * 1024 * 1024),
-                                         ("k", 1e3), ("M", 1e6), ("G", 1e9), ("", 1)]
+        let units: [(String, Double)] = [
+            ("Ki", 1024), ("Mi", 1024 * 1024), ("Gi", 1024 * 1024 * 1024),
+            ("k", 1e3), ("M", 1e6), ("G", 1e9), ("", 1),
+        ]
         for (suffix, factor) in units where quantity.hasSuffix(suffix) {
             if let number = Double(quantity.dropLast(suffix.count)) { return number * factor }
         }
@@ -359,54 +372,54 @@ enum DeployFiles {
     /// submission: the entrypoint and every step's template exist, and each `withParam` reads an output
     /// parameter that the step it names declares. Prints a JSON report, or the problems on stderr.
     static let argoCheck = #"""
-    import json, re, sys, yaml
-    import hera, pydantic
-    import hera.shared._pydantic as hera_base
-    hera_base.APIBaseModel.model_config["extra"] = "forbid"
-    from hera.workflows.models.io.argoproj.workflow.v1alpha1 import Workflow
+        import json, re, sys, yaml
+        import hera, pydantic
+        import hera.shared._pydantic as hera_base
+        hera_base.APIBaseModel.model_config["extra"] = "forbid"
+        from hera.workflows.models.io.argoproj.workflow.v1alpha1 import Workflow
 
-    problems = []
-    with open(sys.argv[1]) as f:
-        documents = [d for d in yaml.safe_load_all(f) if d is not None]
-    if len(documents) != 1:
-        sys.exit(f"expected one YAML document, found {len(documents)}")
-    document = documents[0]
-    if document.get("apiVersion") != "argoproj.io/v1alpha1" or document.get("kind") != "Workflow":
-        problems.append("not an argoproj.io/v1alpha1 Workflow")
-    try:
-        Workflow.model_validate(document)
-    except pydantic.ValidationError as error:
-        problems.append(str(error))
+        problems = []
+        with open(sys.argv[1]) as f:
+            documents = [d for d in yaml.safe_load_all(f) if d is not None]
+        if len(documents) != 1:
+            sys.exit(f"expected one YAML document, found {len(documents)}")
+        document = documents[0]
+        if document.get("apiVersion") != "argoproj.io/v1alpha1" or document.get("kind") != "Workflow":
+            problems.append("not an argoproj.io/v1alpha1 Workflow")
+        try:
+            Workflow.model_validate(document)
+        except pydantic.ValidationError as error:
+            problems.append(str(error))
 
-    spec = document.get("spec") or {}
-    templates = {t.get("name"): t for t in spec.get("templates") or []}
-    if spec.get("entrypoint") not in templates:
-        problems.append(f"entrypoint {spec.get('entrypoint')} is not a template")
-    fan_outs = []
-    for template in templates.values():
-        steps = [step for group in template.get("steps") or [] for step in group]
-        steps += (template.get("dag") or {}).get("tasks") or []
-        by_name = {step.get("name"): step for step in steps}
-        for step in steps:
-            if step.get("template") not in templates:
-                problems.append(f"step {step.get('name')} names template {step.get('template')}, which does not exist")
-            if "withParam" not in step:
-                continue
-            fan_outs.append(step["name"])
-            source = re.fullmatch(r"\{\{(?:steps|tasks)\.([\w-]+)\.outputs\.parameters\.([\w-]+)\}\}", step["withParam"])
-            if not source:
-                problems.append(f"step {step['name']}: withParam is not an output parameter of a step: {step['withParam']}")
-                continue
-            producer = templates.get((by_name.get(source[1]) or {}).get("template")) or {}
-            outputs = [p.get("name") for p in (producer.get("outputs") or {}).get("parameters") or []]
-            if source[2] not in outputs:
-                problems.append(f"step {step['name']}: step {source[1]} has no output parameter {source[2]}")
-    if not fan_outs:
-        problems.append("no step fans out with withParam")
-    if problems:
-        sys.exit("\n".join(problems))
-    json.dump({"templates": sorted(templates), "withParam": fan_outs, "hera": hera.__version__}, sys.stdout)
-    """#
+        spec = document.get("spec") or {}
+        templates = {t.get("name"): t for t in spec.get("templates") or []}
+        if spec.get("entrypoint") not in templates:
+            problems.append(f"entrypoint {spec.get('entrypoint')} is not a template")
+        fan_outs = []
+        for template in templates.values():
+            steps = [step for group in template.get("steps") or [] for step in group]
+            steps += (template.get("dag") or {}).get("tasks") or []
+            by_name = {step.get("name"): step for step in steps}
+            for step in steps:
+                if step.get("template") not in templates:
+                    problems.append(f"step {step.get('name')} names template {step.get('template')}, which does not exist")
+                if "withParam" not in step:
+                    continue
+                fan_outs.append(step["name"])
+                source = re.fullmatch(r"\{\{(?:steps|tasks)\.([\w-]+)\.outputs\.parameters\.([\w-]+)\}\}", step["withParam"])
+                if not source:
+                    problems.append(f"step {step['name']}: withParam is not an output parameter of a step: {step['withParam']}")
+                    continue
+                producer = templates.get((by_name.get(source[1]) or {}).get("template")) or {}
+                outputs = [p.get("name") for p in (producer.get("outputs") or {}).get("parameters") or []]
+                if source[2] not in outputs:
+                    problems.append(f"step {step['name']}: step {source[1]} has no output parameter {source[2]}")
+        if not fan_outs:
+            problems.append("no step fans out with withParam")
+        if problems:
+            sys.exit("\n".join(problems))
+        json.dump({"templates": sorted(templates), "withParam": fan_outs, "hera": hera.__version__}, sys.stdout)
+        """#
 }
 
 /// The volume a container path lives on.
@@ -426,7 +439,8 @@ struct PodVolumes {
             return (mount, point)
         }
         guard let deepest = candidates.max(by: { $0.point.count < $1.point.count }),
-              let volume = volumes.first(where: { $0["name"] as? String == deepest.mount["name"] as? String }) else { return nil }
+            let volume = volumes.first(where: { $0["name"] as? String == deepest.mount["name"] as? String })
+        else { return nil }
         return (deepest.mount, volume, String(path.dropFirst(deepest.point.count + 1)))
     }
 
@@ -459,14 +473,18 @@ struct FleetInvocation: Sendable, CustomStringConvertible {
     static func problems(_ arguments: [String]) -> [String] {
         guard arguments.first == "fleet" else { return ["not a fleet command: \(arguments.first ?? "nothing")"] }
         guard let action = arguments.dropFirst().first, let flags = valueFlags[action], let onOff = switches[action],
-              let counts = positionalCounts[action] else {
+            let counts = positionalCounts[action]
+        else {
             return ["unknown fleet action \(arguments.dropFirst().first ?? "(none)")"]
         }
         var problems: [String] = []
         var positionals = 0
         var words = Array(arguments.dropFirst(2))[...]
         while let word = words.popFirst() {
-            guard word.hasPrefix("-") else { positionals += 1; continue }
+            guard word.hasPrefix("-") else {
+                positionals += 1
+                continue
+            }
             let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
             let flag = parts[0]
             if onOff.contains(flag) {
@@ -504,7 +522,9 @@ struct FleetInvocation: Sendable, CustomStringConvertible {
     }
 
     static func problem(flag: String, value: String) -> String? {
-        func isCount(_ part: Substring) -> Bool { isPlaceholder(String(part)) || (!part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) }) }
+        func isCount(_ part: Substring) -> Bool {
+            isPlaceholder(String(part)) || (!part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) })
+        }
         switch flag {
         case "--shard":
             let parts = value.split(separator: "/", omittingEmptySubsequences: false)
@@ -531,62 +551,62 @@ struct FleetInvocation: Sendable, CustomStringConvertible {
     }
 
     static let scanner = #"""
-    import json, os, re, shlex, sys, yaml
+        import json, os, re, shlex, sys, yaml
 
-    START = re.compile(r"(?<![\w./$-])imagepatch[ \t]+(?=[\w-])")
+        START = re.compile(r"(?<![\w./$-])imagepatch[ \t]+(?=[\w-])")
 
-    def words(text):
-        # `${{ matrix.shard }}` stays one word.
-        text = re.sub(r"\$\{\{\s*(.*?)\s*\}\}", lambda m: "${{" + m.group(1).replace(" ", "") + "}}", text)
-        lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        lexer.commenters = ""
-        out = []
-        try:
-            for word in lexer:
-                if word and set(word) <= set("();<>|&"):
-                    break
-                out.append(word)
-        except ValueError:
-            pass
-        return out
+        def words(text):
+            # `${{ matrix.shard }}` stays one word.
+            text = re.sub(r"\$\{\{\s*(.*?)\s*\}\}", lambda m: "${{" + m.group(1).replace(" ", "") + "}}", text)
+            lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            lexer.commenters = ""
+            out = []
+            try:
+                for word in lexer:
+                    if word and set(word) <= set("();<>|&"):
+                        break
+                    out.append(word)
+            except ValueError:
+                pass
+            return out
 
-    def from_text(text):
-        found = []
-        for line in text.splitlines():
-            for match in START.finditer(line):
-                found.append(words(line[match.end():].split("`")[0]))
-        return found
-
-    def from_value(value, found):
-        if isinstance(value, dict):
-            for item in value.values():
-                from_value(item, found)
-        elif isinstance(value, list):
-            if value and value[0] == "imagepatch" and all(isinstance(v, str) for v in value):
-                found.append(value[1:])
-            else:
-                for item in value:
-                    from_value(item, found)
-        elif isinstance(value, str):
-            found.extend(from_text(value))
-
-    root = sys.argv[1]
-    results = []
-    for directory, _, names in sorted(os.walk(root)):
-        for name in sorted(names):
-            path = os.path.join(directory, name)
-            with open(path) as f:
-                text = f.read()
+        def from_text(text):
             found = []
-            if name.endswith((".yaml", ".yml")):
-                for document in yaml.safe_load_all(text):
-                    from_value(document, found)
-                found.extend(from_text("\n".join(l for l in text.splitlines() if l.lstrip().startswith("#"))))
-            elif name.endswith(".md"):
-                found.extend(from_text(text))
-            for arguments in found:
-                results.append({"file": os.path.relpath(path, root), "arguments": arguments})
-    json.dump(results, sys.stdout)
-    """#
+            for line in text.splitlines():
+                for match in START.finditer(line):
+                    found.append(words(line[match.end():].split("`")[0]))
+            return found
+
+        def from_value(value, found):
+            if isinstance(value, dict):
+                for item in value.values():
+                    from_value(item, found)
+            elif isinstance(value, list):
+                if value and value[0] == "imagepatch" and all(isinstance(v, str) for v in value):
+                    found.append(value[1:])
+                else:
+                    for item in value:
+                        from_value(item, found)
+            elif isinstance(value, str):
+                found.extend(from_text(value))
+
+        root = sys.argv[1]
+        results = []
+        for directory, _, names in sorted(os.walk(root)):
+            for name in sorted(names):
+                path = os.path.join(directory, name)
+                with open(path) as f:
+                    text = f.read()
+                found = []
+                if name.endswith((".yaml", ".yml")):
+                    for document in yaml.safe_load_all(text):
+                        from_value(document, found)
+                    found.extend(from_text("\n".join(l for l in text.splitlines() if l.lstrip().startswith("#"))))
+                elif name.endswith(".md"):
+                    found.extend(from_text(text))
+                for arguments in found:
+                    results.append({"file": os.path.relpath(path, root), "arguments": arguments})
+        json.dump(results, sys.stdout)
+        """#
 }

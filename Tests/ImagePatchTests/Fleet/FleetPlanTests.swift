@@ -8,8 +8,10 @@ import Testing
 struct FleetPlanTests {
     /// tag -> the image pushed under it: several distinct images, so a digest swapped between tags shows.
     static func images(_ fixtures: Fixtures) -> [String] {
-        [fixtures.oci("app-oci", "1"), fixtures.oci("app-oci", "single"), fixtures.oci("app-oci", "cmd-only"),
-         fixtures.oci("app-oci", "no-entrypoint")]
+        [
+            fixtures.oci("app-oci", "1"), fixtures.oci("app-oci", "single"), fixtures.oci("app-oci", "cmd-only"),
+            fixtures.oci("app-oci", "no-entrypoint"),
+        ]
     }
 
     static let web = ["1.2.0", "1.10.0", "1.9.3", "v1.11.0", "2.0.0-rc.1", "2.0.0-beta.2", "2.0.0", "latest", "stable", "nightly-7"]
@@ -23,10 +25,14 @@ struct FleetPlanTests {
         do {
             let images = Self.images(fixtures)
             for (index, tag) in web.enumerated() { try await registry.push(layout: images[index % images.count], as: "fleet/web:\(tag)") }
-            for (index, tag) in job.enumerated() { try await registry.push(layout: images[(index + 1) % images.count], as: "fleet/job:\(tag)") }
+            for (index, tag) in job.enumerated() {
+                try await registry.push(layout: images[(index + 1) % images.count], as: "fleet/job:\(tag)")
+            }
             for tag in api {
-                try await ProcessRunner.check("skopeo", ["copy", "-q"] + registry.skopeoFlags("dest")
-                                              + ["docker-archive:\(fixtures.appDockerTar)", "docker://\(registry.host)/fleet/api:\(tag)"])
+                try await ProcessRunner.check(
+                    "skopeo",
+                    ["copy", "-q"] + registry.skopeoFlags("dest")
+                        + ["docker-archive:\(fixtures.appDockerTar)", "docker://\(registry.host)/fleet/api:\(tag)"])
             }
             try await registry.push(layout: images[2], as: "fleet/worker:7")
             try await registry.push(layout: fixtures.oci("agent-oci", "7"), as: "falcon/sensor:7.18")
@@ -79,7 +85,10 @@ struct FleetPlanTests {
                     let digest = sha256Digest(try #require(try await registry.rawManifest("\(want.repository):\(want.tag)")))
                     #expect(item["source"] as? String == "\(host)/\(want.repository)@\(digest)", "\(want)")
                     #expect(item["agent"] as? String == "\(host)/falcon/sensor@\(agentDigest)")
-                    #expect(Array((item as NSDictionary).allKeys as! [String]).sorted() == ["agent", "id", "options", "source", "sourceTag", "target"])
+                    #expect(
+                        Array((item as NSDictionary).allKeys as! [String]).sorted() == [
+                            "agent", "id", "options", "source", "sourceTag", "target",
+                        ])
                     let options = try #require(item["options"] as? [String: Any])
                     #expect(options["cid"] as? String == ImagePatchCLI.cid)
                     #expect(options["env"] as? [String] == (want.repository == "fleet/web" ? ["TEAM=web"] : nil))
@@ -108,7 +117,10 @@ struct FleetPlanTests {
             let run = try await ImagePatchCLI.run(["fleet", "plan", file])
             #expect(run.exitCode == 1)
             #expect(run.stdout.isEmpty)
-            #expect(run.stderrLines.last?.hasPrefix("imagepatch: error: \(file): images[1]: cannot list the tags of \(registry.host)/no/such-repository: repository \(registry.host)/no/such-repository") == true, "\(run)")
+            #expect(
+                run.stderrLines.last?.hasPrefix(
+                    "imagepatch: error: \(file): images[1]: cannot list the tags of \(registry.host)/no/such-repository: repository \(registry.host)/no/such-repository"
+                ) == true, "\(run)")
             #expect(run.stderrLines.last?.contains("404") == true, "\(run)")
         }
     }
@@ -118,16 +130,24 @@ struct FleetPlanTests {
         try await TempDirectory.with("fleet-summarize") { scratch in
             let digest = "sha256:" + String(repeating: "ab", count: 32)
             func line(_ id: String, _ status: String, bytes: Int, seconds: String, error: String? = nil) -> String {
-                var object: [String: Any] = ["id": id, "source": "r.example/a@\(digest)", "target": "r.example/a-p:\(id)", "status": status,
-                                             "digest": status == "failed" ? NSNull() : digest, "bytesUploaded": bytes]
+                var object: [String: Any] = [
+                    "id": id, "source": "r.example/a@\(digest)", "target": "r.example/a-p:\(id)", "status": status,
+                    "digest": status == "failed" ? NSNull() : digest, "bytesUploaded": bytes,
+                ]
                 if let error { object["error"] = error }
                 let text = String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
                 return String(text.dropLast()) + #","seconds":\#(seconds)}"#
             }
-            let shard0 = scratch.appending("shard-0.jsonl"), shard1 = scratch.appending("shard-1.jsonl")
-            try [line("a", "patched", bytes: 2048, seconds: "1.5"), line("b", "failed", bytes: 0, seconds: "0.5", error: "r.example refused it")]
-                .joined(separator: "\n").write(toFile: shard0, atomically: true, encoding: .utf8)
-            try ([line("c", "up-to-date", bytes: 0, seconds: "0.25"), line("b", "patched", bytes: 1024, seconds: "2")].joined(separator: "\n") + "\n")
+            let shard0 = scratch.appending("shard-0.jsonl")
+            let shard1 = scratch.appending("shard-1.jsonl")
+            try [
+                line("a", "patched", bytes: 2048, seconds: "1.5"),
+                line("b", "failed", bytes: 0, seconds: "0.5", error: "r.example refused it"),
+            ]
+            .joined(separator: "\n").write(toFile: shard0, atomically: true, encoding: .utf8)
+            try
+                ([line("c", "up-to-date", bytes: 0, seconds: "0.25"), line("b", "patched", bytes: 1024, seconds: "2")].joined(
+                    separator: "\n") + "\n")
                 .write(toFile: shard1, atomically: true, encoding: .utf8)
 
             let json = try await ImagePatchCLI.run(["fleet", "summarize", shard0, shard1, "--json"])
@@ -141,13 +161,16 @@ struct FleetPlanTests {
             let table = try await ImagePatchCLI.run(["fleet", "summarize", shard0])
             #expect(table.succeeded, "\(table)")
             #expect(table.stdoutLines.contains("failed      1"), "\(table)")
-            #expect(table.stdoutLines.contains { $0.contains("b  r.example/a@\(digest) -> r.example/a-p:b: r.example refused it") }, "\(table)")
+            #expect(
+                table.stdoutLines.contains { $0.contains("b  r.example/a@\(digest) -> r.example/a-p:b: r.example refused it") }, "\(table)")
 
             let bad = scratch.appending("bad.jsonl")
             try (line("a", "patched", bytes: 1, seconds: "1") + "\n{\"id\":\"x\"}\n").write(toFile: bad, atomically: true, encoding: .utf8)
             let refused = try await ImagePatchCLI.run(["fleet", "summarize", shard0, bad])
             #expect(refused.exitCode == 1)
-            #expect(refused.stderrLines.last == "imagepatch: error: \(bad):2: is not a result line: source is missing or not a string", "\(refused)")
+            #expect(
+                refused.stderrLines.last == "imagepatch: error: \(bad):2: is not a result line: source is missing or not a string",
+                "\(refused)")
         }
     }
 }

@@ -15,8 +15,10 @@ struct FleetRunTests {
         for index in 0..<count {
             var options: [String: Any] = ["cid": ImagePatchCLI.cid]
             if index % 2 == 1 { options["env"] = ["TEAM=web\(index)"] }
-            items.append(["id": "item\(index)", "source": "\(host)/app@\(app)", "sourceTag": "\(host)/app:1",
-                          "agent": "\(host)/agent@\(agent)", "target": "\(host)/\(prefix)/svc\(index):1", "options": options])
+            items.append([
+                "id": "item\(index)", "source": "\(host)/app@\(app)", "sourceTag": "\(host)/app:1",
+                "agent": "\(host)/agent@\(agent)", "target": "\(host)/\(prefix)/svc\(index):1", "options": options,
+            ])
         }
         let path = tmp.appending("plan.json")
         try JSONSerialization.data(withJSONObject: items).write(to: URL(fileURLWithPath: path))
@@ -38,8 +40,9 @@ struct FleetRunTests {
             let cache = tmp.appending("cache")
             async let shard0 = ImagePatchCLI.run(["fleet", "run", plan.path, "--shard", "0/3", "--cache-dir", cache])
             async let shard1 = ImagePatchCLI.run(["fleet", "run", plan.path, "--shard", "1/3", "--cache-dir", cache])
-            async let shard2 = ImagePatchCLI.run(["fleet", "run", plan.path, "--shard", "k8s", "--cache-dir", cache],
-                                                 environment: ["JOB_COMPLETION_INDEX": "2", "IMAGEPATCH_SHARD_COUNT": "3"])
+            async let shard2 = ImagePatchCLI.run(
+                ["fleet", "run", plan.path, "--shard", "k8s", "--cache-dir", cache],
+                environment: ["JOB_COMPLETION_INDEX": "2", "IMAGEPATCH_SHARD_COUNT": "3"])
             let shards = try await [shard0, shard1, shard2]
             var done: [String] = []
             for (index, shard) in shards.enumerated() {
@@ -150,14 +153,19 @@ struct FleetRunTests {
         let fixtures = try await Fixtures.ready()
         // The same agent with Docker media types: another manifest digest, so another agent release.
         let newAgent = uniqueRepository("agent-v2")
-        try await ProcessRunner.check("skopeo", ["copy", "--all", "--format", "v2s2", "--dest-tls-verify=false",
-                                                 fixtures.oci("agent-oci", "7"), "docker://\(registry.host)/\(newAgent):8"])
+        try await ProcessRunner.check(
+            "skopeo",
+            [
+                "copy", "--all", "--format", "v2s2", "--dest-tls-verify=false",
+                fixtures.oci("agent-oci", "7"), "docker://\(registry.host)/\(newAgent):8",
+            ])
         let newAgentDigest = sha256Digest(try #require(try await registry.rawManifest("\(newAgent):8")))
         try await TempDirectory.with("fleet-new-agent") { tmp in
             let plan = try await Self.plan(host: registry.host, count: 2, in: tmp)
             let first = try await ImagePatchCLI.run(["fleet", "run", plan.path])
             #expect(first.succeeded, "\(first)")
-            var items = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plan.path))) as? [[String: Any]])
+            var items = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plan.path))) as? [[String: Any]])
             for index in items.indices { items[index]["agent"] = "\(registry.host)/\(newAgent)@\(newAgentDigest)" }
             try JSONSerialization.data(withJSONObject: items).write(to: URL(fileURLWithPath: plan.path))
             let second = try await ImagePatchCLI.run(["fleet", "run", plan.path])
@@ -167,13 +175,15 @@ struct FleetRunTests {
                 let reference = "docker://\(target)"
                 for arch in FixtureArch.allCases {
                     let source = try fixtures.summary.manifest("app-oci", "1", platform: arch.appPlatformKey)
-                    let raw = try await ProcessRunner.check("skopeo", ["inspect", "--tls-verify=false", "--override-arch", arch.rawValue, reference])
+                    let raw = try await ProcessRunner.check(
+                        "skopeo", ["inspect", "--tls-verify=false", "--override-arch", arch.rawValue, reference])
                     let layers = (try Oracles.jsonObject(raw.stdout)["Layers"] as? [String]) ?? []
                     #expect(layers.count == source.layers.count + 1, "\(target) \(arch): exactly one agent layer on the source's")
                     if index == 0 {
                         try await TempDirectory.with("fleet-umoci") { scratch in
-                            try await Oracles.unpack(reference: reference, bundle: scratch.appending("bundle"), arch: arch.rawValue,
-                                                     extraSkopeoFlags: registry.skopeoFlags("src"))
+                            try await Oracles.unpack(
+                                reference: reference, bundle: scratch.appending("bundle"), arch: arch.rawValue,
+                                extraSkopeoFlags: registry.skopeoFlags("src"))
                         }
                     }
                 }
@@ -186,8 +196,9 @@ struct FleetRunTests {
         let registry = try await SharedRegistry.shared.plain()
         try await TempDirectory.with("fleet-failed") { tmp in
             let plan = try await Self.plan(host: registry.host, count: 3, in: tmp)
-            var items = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plan.path))) as? [[String: Any]])
-            items[1]["options"] = ["cid": ImagePatchCLI.cid, "dry-run": true]     // not an option a plan may set
+            var items = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plan.path))) as? [[String: Any]])
+            items[1]["options"] = ["cid": ImagePatchCLI.cid, "dry-run": true]  // not an option a plan may set
             items[2]["options"] = ["cid": "not-a-cid"]
             try JSONSerialization.data(withJSONObject: items).write(to: URL(fileURLWithPath: plan.path))
             let run = try await ImagePatchCLI.run(["fleet", "run", plan.path])
@@ -205,7 +216,9 @@ struct FleetRunTests {
         }
     }
 
-    @Test("bad --shard values are refused with one line", arguments: [["--shard", "3/3"], ["--shard", "1"], ["--shard", "k8s"], ["--shard=-1/2"]])
+    @Test(
+        "bad --shard values are refused with one line",
+        arguments: [["--shard", "3/3"], ["--shard", "1"], ["--shard", "k8s"], ["--shard=-1/2"]])
     func badShard(arguments: [String]) async throws {
         try await TempDirectory.with("fleet-shard") { tmp in
             let path = tmp.appending("plan.json")

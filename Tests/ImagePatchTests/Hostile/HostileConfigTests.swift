@@ -20,7 +20,8 @@ struct HostileConfigTests {
             let files = LayoutFiles(directory: target)
             let config = try files.config(try files.manifest(try files.entry(tag: "p").digest).config.digest)
             let env = try #require(config.config.Env)
-            #expect(env.filter { $0 == "FALCONCTL_OPTS" || $0.hasPrefix("FALCONCTL_OPTS=") }
+            #expect(
+                env.filter { $0 == "FALCONCTL_OPTS" || $0.hasPrefix("FALCONCTL_OPTS=") }
                     == ["FALCONCTL_OPTS=--cid=\(ImagePatchCLI.cid)"])
             #expect(env.first == "FALCONCTL_OPTS=--cid=\(ImagePatchCLI.cid)", "replaced in place: \(env)")
             #expect(env.contains("PATH=/bin"))

@@ -10,9 +10,11 @@ enum HostileLayout {
     /// Copies the app fixture to `directory` and adds `tag`: the `single` image with `edit` applied
     /// to its config's `config` object. With `extraIndexEntry`, the tag names an index holding the
     /// image and that entry too. Returns `oci:DIRECTORY:TAG`.
-    static func make(from fixtures: Fixtures, at directory: String, tag: String = "hostile",
-                     extraIndexEntry: [String: Any]? = nil,
-                     edit: (inout [String: Any]) -> Void) throws -> String {
+    static func make(
+        from fixtures: Fixtures, at directory: String, tag: String = "hostile",
+        extraIndexEntry: [String: Any]? = nil,
+        edit: (inout [String: Any]) -> Void
+    ) throws -> String {
         try FileManager.default.copyItem(atPath: fixtures.appOCI, toPath: directory)
         let files = LayoutFiles(directory: directory)
         let single = try files.entry(tag: "single")
@@ -29,8 +31,10 @@ enum HostileLayout {
         var (digest, size) = try put(JSONSerialization.data(withJSONObject: manifest), in: files)
         var mediaType = MediaTypes.ociManifest
         if let extraIndexEntry {
-            let entry: [String: Any] = ["mediaType": MediaTypes.ociManifest, "digest": digest, "size": size,
-                                        "platform": ["os": "linux", "architecture": "amd64"]]
+            let entry: [String: Any] = [
+                "mediaType": MediaTypes.ociManifest, "digest": digest, "size": size,
+                "platform": ["os": "linux", "architecture": "amd64"],
+            ]
             let index: [String: Any] = ["schemaVersion": 2, "mediaType": MediaTypes.ociIndex, "manifests": [entry, extraIndexEntry]]
             (digest, size) = try put(JSONSerialization.data(withJSONObject: index), in: files)
             mediaType = MediaTypes.ociIndex
@@ -38,8 +42,10 @@ enum HostileLayout {
         let indexPath = directory + "/index.json"
         var index = try object(Data(contentsOf: URL(fileURLWithPath: indexPath)))
         var entries = index["manifests"] as! [[String: Any]]
-        entries.append(["mediaType": mediaType, "digest": digest, "size": size,
-                        "annotations": ["org.opencontainers.image.ref.name": tag]])
+        entries.append([
+            "mediaType": mediaType, "digest": digest, "size": size,
+            "annotations": ["org.opencontainers.image.ref.name": tag],
+        ])
         index["manifests"] = entries
         try JSONSerialization.data(withJSONObject: index).write(to: URL(fileURLWithPath: indexPath))
         return "oci:\(directory):\(tag)"

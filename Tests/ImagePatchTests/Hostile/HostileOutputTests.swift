@@ -9,8 +9,10 @@ struct HostileOutputTests {
     /// a notice; `patchedWith` also puts it in the label `inspect` prints as the agent.
     static func hostileImage(in tmp: TempDirectory, patchedWith agent: String? = nil) async throws -> String {
         let fixtures = try await Fixtures.ready()
-        let extra: [String: Any] = ["mediaType": "application/x-junk" + HostileLayout.forgery,
-                                    "digest": "sha256:" + String(repeating: "0", count: 64), "size": 1]
+        let extra: [String: Any] = [
+            "mediaType": "application/x-junk" + HostileLayout.forgery,
+            "digest": "sha256:" + String(repeating: "0", count: 64), "size": 1,
+        ]
         return try HostileLayout.make(from: fixtures, at: tmp.appending("hostile"), extraIndexEntry: extra) { runtime in
             runtime["Env"] = (runtime["Env"] as? [String] ?? []) + ["EVIL=" + HostileLayout.forgery]
             var labels = runtime["Labels"] as? [String: String] ?? [:]
@@ -21,10 +23,12 @@ struct HostileOutputTests {
     }
 
     static func expectClean(_ run: ProcessResult, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(HostileLayout.rawControls(in: run.stdoutText).isEmpty, "raw control characters on stdout:\n\(run.stdoutText)",
-                sourceLocation: sourceLocation)
-        #expect(HostileLayout.rawControls(in: run.stderrText).isEmpty, "raw control characters on stderr:\n\(run.stderrText)",
-                sourceLocation: sourceLocation)
+        #expect(
+            HostileLayout.rawControls(in: run.stdoutText).isEmpty, "raw control characters on stdout:\n\(run.stdoutText)",
+            sourceLocation: sourceLocation)
+        #expect(
+            HostileLayout.rawControls(in: run.stderrText).isEmpty, "raw control characters on stderr:\n\(run.stderrText)",
+            sourceLocation: sourceLocation)
     }
 
     @Test("a successful patch of a hostile image prints no control character and no forged error line")
@@ -32,15 +36,19 @@ struct HostileOutputTests {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("hostile-patch") { tmp in
             let source = try await Self.hostileImage(in: tmp)
-            let run = try await ImagePatchCLI.patch(source: source, agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(tmp.appending("out")):p")
+            let run = try await ImagePatchCLI.patch(
+                source: source, agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(tmp.appending("out")):p")
             #expect(run.exitCode == 0, "\(run)")
             Self.expectClean(run)
             #expect(!run.stderrLines.contains { $0.hasPrefix("imagepatch: error:") }, "a forged error line:\n\(run.stderrText)")
             #expect(run.stdoutLines.first?.hasPrefix("linux/amd64\tsha256:") == true, "fields stay tab-separated: \(run.stdoutText)")
             // The notice is there, with the media type escaped on its line.
-            #expect(run.stderrLines.contains { $0.hasPrefix("imagepatch: notice: dropping") && $0.contains(#"x-junk\x1b[2J\r\nimagepatch: error: fake"#) },
-                    "\(run.stderrText)")
+            #expect(
+                run.stderrLines.contains {
+                    $0.hasPrefix("imagepatch: notice: dropping") && $0.contains(#"x-junk\x1b[2J\r\nimagepatch: error: fake"#)
+                },
+                "\(run.stderrText)")
         }
     }
 

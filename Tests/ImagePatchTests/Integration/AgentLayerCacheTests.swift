@@ -16,8 +16,9 @@ struct AgentLayerCacheTests {
 
     static func patch(to target: String, cache: String, extra: [String] = []) async throws -> Run {
         let fixtures = try await Fixtures.ready()
-        let run = try await ImagePatchCLI.patch(source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
-                                                target: target, json: true, extra: ["--cache-dir", cache, "--verbose"] + extra)
+        let run = try await ImagePatchCLI.patch(
+            source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
+            target: target, json: true, extra: ["--cache-dir", cache, "--verbose"] + extra)
         guard run.succeeded else { throw CommandFailed(result: run) }
         return Run(result: try Oracles.jsonObject(run.stdout), log: run.stderrText)
     }
@@ -36,9 +37,12 @@ struct AgentLayerCacheTests {
             #expect(first.digest == second.digest && first.digest.hasPrefix("sha256:"))
             let fixtures = try await Fixtures.ready()
             for arch in FixtureArch.allCases {
-                let patched = try Self.created(try await Oracles.skopeoConfigRaw("oci:\(tmp.appending("a")):p", overrideArch: arch.rawValue))
-                let inputs = [try Self.created(try await Oracles.skopeoConfigRaw(fixtures.oci("app-oci", "1"), overrideArch: arch.rawValue)),
-                              try Self.created(try await Oracles.skopeoConfigRaw(fixtures.oci("agent-oci", "7"), overrideArch: arch.rawValue))]
+                let patched = try Self.created(
+                    try await Oracles.skopeoConfigRaw("oci:\(tmp.appending("a")):p", overrideArch: arch.rawValue))
+                let inputs = [
+                    try Self.created(try await Oracles.skopeoConfigRaw(fixtures.oci("app-oci", "1"), overrideArch: arch.rawValue)),
+                    try Self.created(try await Oracles.skopeoConfigRaw(fixtures.oci("agent-oci", "7"), overrideArch: arch.rawValue)),
+                ]
                 let expected = inputs.compactMap { $0.flatMap(Self.seconds) }.max() ?? 0
                 #expect(patched.flatMap(Self.seconds) == expected, "\(arch): created \(patched ?? "none"), inputs \(inputs)")
             }
@@ -114,30 +118,36 @@ struct AgentLayerCacheTests {
             let first = try await Self.patch(to: "oci:\(tmp.appending("a")):p", cache: cache, extra: ["--platform", "linux/amd64"])
             let firstEntries = Self.entries(cache)
             #expect(firstEntries.count == 1)
-            let size = try #require(try FileManager.default.attributesOfItem(atPath: "\(cache)/layers/\(firstEntries[0])/layer.tar.gz")[.size] as? Int)
+            let size = try #require(
+                try FileManager.default.attributesOfItem(atPath: "\(cache)/layers/\(firstEntries[0])/layer.tar.gz")[.size] as? Int)
             // Another install directory is another key; room for one layer and a half.
             let limit = String(size + size / 2)
-            _ = try await Self.patch(to: "oci:\(tmp.appending("b")):p", cache: cache,
-                                     extra: ["--platform", "linux/amd64", "--install-dir", "/opt/other", "--cache-max", limit])
+            _ = try await Self.patch(
+                to: "oci:\(tmp.appending("b")):p", cache: cache,
+                extra: ["--platform", "linux/amd64", "--install-dir", "/opt/other", "--cache-max", limit])
             let secondEntries = Self.entries(cache)
             #expect(secondEntries.count == 1 && secondEntries != firstEntries, "the older entry was evicted: \(secondEntries)")
             #expect(!first.digest.isEmpty)
 
             let small = tmp.appending("small")
-            let run = try await Self.patch(to: "oci:\(tmp.appending("c")):p", cache: small,
-                                           extra: ["--platform", "linux/amd64", "--cache-max", String(size / 2)])
+            let run = try await Self.patch(
+                to: "oci:\(tmp.appending("c")):p", cache: small,
+                extra: ["--platform", "linux/amd64", "--cache-max", String(size / 2)])
             #expect(Self.entries(small).isEmpty && run.log.contains("not caching"), "\(run.log)")
         }
     }
 
-    @Test("--no-cache with --cache-dir, and a bad --cache-max, are refused with one line", arguments: [
-        ["--no-cache", "--cache-dir", "/tmp/x"], ["--cache-max", "lots"], ["--cache-dir", ""],
-    ])
+    @Test(
+        "--no-cache with --cache-dir, and a bad --cache-max, are refused with one line",
+        arguments: [
+            ["--no-cache", "--cache-dir", "/tmp/x"], ["--cache-max", "lots"], ["--cache-dir", ""],
+        ])
     func badCacheFlags(flags: [String]) async throws {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("cache-flags") { tmp in
-            let run = try await ImagePatchCLI.patch(source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(tmp.appending("out")):p", extra: flags)
+            let run = try await ImagePatchCLI.patch(
+                source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(tmp.appending("out")):p", extra: flags)
             Expect.oneLineError(run, mentions: [flags[0]])
             Expect.nothingWritten(at: tmp.appending("out"))
         }

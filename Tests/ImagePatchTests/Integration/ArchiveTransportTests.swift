@@ -10,9 +10,10 @@ struct ArchiveTransportTests {
         try await TempDirectory.with("archives") { tmp in
             let archive = tmp.appending("out.tar")
             let reference = "oci-archive:\(archive):p"
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "1"),
-                                                 agent: "docker-archive:\(fixtures.agentDockerBz2)",
-                                                 target: reference, extra: ["--platform", "linux/amd64"])
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "1"),
+                agent: "docker-archive:\(fixtures.agentDockerBz2)",
+                target: reference, extra: ["--platform", "linux/amd64"])
 
             let summary = try await Oracles.skopeoInspect(reference)
             #expect(summary["Architecture"] as? String == "amd64")

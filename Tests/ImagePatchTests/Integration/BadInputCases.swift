@@ -40,8 +40,9 @@ enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .missingTag:
             return Invocation(source: fixtures.oci("app-oci", "no-such-tag"), agent: agent, mentions: ["no-such-tag"])
         case .noEntrypoint:
-            return Invocation(source: fixtures.oci("app-oci", "no-entrypoint"), agent: agent,
-                              mentions: ["app-oci:no-entrypoint", "Entrypoint"])
+            return Invocation(
+                source: fixtures.oci("app-oci", "no-entrypoint"), agent: agent,
+                mentions: ["app-oci:no-entrypoint", "Entrypoint"])
         case .missingCID:
             return Invocation(source: app, agent: agent, cid: nil, mentions: ["--cid"])
         case .unsupportedTransport:
@@ -67,18 +68,21 @@ enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .fullWidthCID:
             return Invocation(source: app, agent: agent, cid: "０１２３456789abcdef0123456789abcdef-12", mentions: ["--cid"])
         case .sourceDateEpochOverflow:
-            return Invocation(source: app, agent: agent, mentions: ["SOURCE_DATE_EPOCH", "99999999999999999"],
-                              environment: ["SOURCE_DATE_EPOCH": "99999999999999999"])
+            return Invocation(
+                source: app, agent: agent, mentions: ["SOURCE_DATE_EPOCH", "99999999999999999"],
+                environment: ["SOURCE_DATE_EPOCH": "99999999999999999"])
         case .sourceDateEpochFullWidth:
             return Invocation(source: app, agent: agent, mentions: ["SOURCE_DATE_EPOCH"], environment: ["SOURCE_DATE_EPOCH": "１７００"])
         case .agentPastMaxAgentSize:
             return Invocation(source: app, agent: agent, mentions: ["--max-agent-size", "agent-oci"], extra: ["--max-agent-size", "4K"])
         case .archivePastMaxArchiveSize:
-            return Invocation(source: "docker-archive:\(fixtures.appDockerTar)", agent: agent, mentions: ["--max-archive-size", "app-docker.tar"],
-                              extra: ["--max-archive-size", "16K", "--platform", "linux/amd64"])
+            return Invocation(
+                source: "docker-archive:\(fixtures.appDockerTar)", agent: agent, mentions: ["--max-archive-size", "app-docker.tar"],
+                extra: ["--max-archive-size", "16K", "--platform", "linux/amd64"])
         case .agentLacksPlatform:
-            return Invocation(source: fixtures.oci("app-oci", "1"), agent: "docker-archive:\(fixtures.agentDockerBz2)",
-                              mentions: ["agent-docker.tar.bz2", "linux/arm64"])
+            return Invocation(
+                source: fixtures.oci("app-oci", "1"), agent: "docker-archive:\(fixtures.agentDockerBz2)",
+                mentions: ["agent-docker.tar.bz2", "linux/arm64"])
         }
     }
 
@@ -95,13 +99,15 @@ enum BadInput: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// A layout whose only tag, "1", names a Docker schema 1 (signed) manifest.
     static func schema1Layout(at directory: String) throws -> String {
-        let manifest = Data(#"{"schemaVersion":1,"name":"example.invalid/app","tag":"1","architecture":"amd64","fsLayers":[],"history":[]}"#.utf8)
+        let manifest = Data(
+            #"{"schemaVersion":1,"name":"example.invalid/app","tag":"1","architecture":"amd64","fsLayers":[],"history":[]}"#.utf8)
         let digest = sha256Digest(manifest)
         let files = LayoutFiles(directory: directory)
         try FileManager.default.createDirectory(atPath: directory + "/blobs/sha256", withIntermediateDirectories: true)
         try manifest.write(to: URL(fileURLWithPath: files.blobPath(digest)))
         try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: directory + "/oci-layout"))
-        let index = #"{"schemaVersion":2,"manifests":[{"mediaType":"\#(MediaTypes.schema1Signed)","digest":"\#(digest)","size":\#(manifest.count),"annotations":{"org.opencontainers.image.ref.name":"1"}}]}"#
+        let index =
+            #"{"schemaVersion":2,"manifests":[{"mediaType":"\#(MediaTypes.schema1Signed)","digest":"\#(digest)","size":\#(manifest.count),"annotations":{"org.opencontainers.image.ref.name":"1"}}]}"#
         try Data(index.utf8).write(to: URL(fileURLWithPath: directory + "/index.json"))
         return directory
     }

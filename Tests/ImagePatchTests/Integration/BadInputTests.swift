@@ -11,9 +11,10 @@ struct BadInputTests {
         try await TempDirectory.with("bad-input") { tmp in
             let invocation = try input.invocation(fixtures, in: tmp)
             let target = tmp.appending("out")
-            let run = try await ImagePatchCLI.patch(source: invocation.source, agent: invocation.agent,
-                                                    target: "oci:\(target):p", cid: invocation.cid,
-                                                    extra: invocation.extra, environment: invocation.environment)
+            let run = try await ImagePatchCLI.patch(
+                source: invocation.source, agent: invocation.agent,
+                target: "oci:\(target):p", cid: invocation.cid,
+                extra: invocation.extra, environment: invocation.environment)
             Expect.oneLineError(run, mentions: invocation.mentions)
             #expect(run.stdout.isEmpty, "nothing on stdout for a refused run: \(run.stdoutText)")
             Expect.nothingWritten(at: target)

@@ -4,15 +4,17 @@ import Testing
 /// `app-oci:cmd-only`: no Entrypoint, Cmd holds the program, and the image runs as uid 1000.
 @Suite("Cmd-only image with a non-root user")
 struct CmdOnlyUserTests {
-    @Test("Entrypoint becomes exactly the launcher, Cmd is unchanged, and it runs as uid 1000",
-          arguments: FixtureArch.allCases)
+    @Test(
+        "Entrypoint becomes exactly the launcher, Cmd is unchanged, and it runs as uid 1000",
+        arguments: FixtureArch.allCases)
     func cmdOnly(_ arch: FixtureArch) async throws {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("cmd-only") { tmp in
             let layout = tmp.appending("out")
             let reference = "oci:\(layout):p"
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "cmd-only"),
-                                                 agent: fixtures.oci("agent-oci", "7"), target: reference)
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "cmd-only"),
+                agent: fixtures.oci("agent-oci", "7"), target: reference)
             let config = try ConfigDoc.decode(try await Oracles.skopeoConfigRaw(reference, overrideArch: arch.rawValue))
             #expect(config.config.Entrypoint == arch.falconLauncher)
             #expect(config.config.Entrypoint?.count == 5)

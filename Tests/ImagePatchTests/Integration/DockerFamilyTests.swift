@@ -9,8 +9,9 @@ struct DockerFamilyTests {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("docker-family") { tmp in
             let layout = tmp.appending("out")
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-docker", "1"),
-                                                 agent: fixtures.oci("agent-oci", "7"), target: "oci:\(layout):p")
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-docker", "1"),
+                agent: fixtures.oci("agent-oci", "7"), target: "oci:\(layout):p")
             let files = LayoutFiles(directory: layout)
             let entry = try files.entry(tag: "p")
             #expect(entry.mediaType == MediaTypes.dockerList)
@@ -45,16 +46,18 @@ struct DockerFamilyTests {
         }
     }
 
-    @Test("--platform with a docker-archive: target gives an archive skopeo reads, and it runs",
-          arguments: FixtureArch.allCases)
+    @Test(
+        "--platform with a docker-archive: target gives an archive skopeo reads, and it runs",
+        arguments: FixtureArch.allCases)
     func dockerArchiveTarget(_ arch: FixtureArch) async throws {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("docker-archive-out") { tmp in
             let archive = tmp.appending("out.tar")
             let reference = "docker-archive:\(archive)"
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-docker", "1"), agent: fixtures.oci("agent-oci", "7"),
-                                                 target: "\(reference):example.invalid/app:patched",
-                                                 extra: ["--platform", "linux/\(arch.rawValue)"])
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-docker", "1"), agent: fixtures.oci("agent-oci", "7"),
+                target: "\(reference):example.invalid/app:patched",
+                extra: ["--platform", "linux/\(arch.rawValue)"])
 
             let summary = try await Oracles.skopeoInspect(reference)
             #expect(summary["Architecture"] as? String == arch.rawValue)

@@ -18,19 +18,22 @@ struct ExistingLayoutTests {
             let layout = tmp.appending("out")
             let files = LayoutFiles(directory: layout)
 
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "single"), agent: agent,
-                                                 target: "oci:\(layout):first")
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "single"), agent: agent,
+                target: "oci:\(layout):first")
             let first = try files.entry(tag: "first")
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "cmd-only"), agent: agent,
-                                                 target: "oci:\(layout):second")
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "cmd-only"), agent: agent,
+                target: "oci:\(layout):second")
             #expect(try Self.tags(layout).sorted() == ["first", "second"])
             #expect(try files.entry(tag: "first") == first)
             let second = try files.entry(tag: "second")
             #expect(second.digest != first.digest)
 
             // Same tag again, from another source: one "second" entry, now naming the new image.
-            let rewrite = try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "1"), agent: agent,
-                                                               target: "oci:\(layout):second", json: true)
+            let rewrite = try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "1"), agent: agent,
+                target: "oci:\(layout):second", json: true)
             #expect(try Self.tags(layout).sorted() == ["first", "second"])
             let replaced = try files.entry(tag: "second")
             #expect(replaced.digest != second.digest)

@@ -42,8 +42,9 @@ struct MultiArchIndexTests {
         try await Oracles.skopeoCopyAll(image.reference)
     }
 
-    @Test("each manifest: source layers unchanged and in order, one new gzip layer, base digest annotation",
-          arguments: FixtureArch.allCases)
+    @Test(
+        "each manifest: source layers unchanged and in order, one new gzip layer, base digest annotation",
+        arguments: FixtureArch.allCases)
     func platformManifest(_ arch: FixtureArch) async throws {
         let fixtures = try await Fixtures.ready()
         let image = try await Self.patched()
@@ -64,8 +65,9 @@ struct MultiArchIndexTests {
         #expect(manifest.annotations?["org.opencontainers.image.base.digest"] == source.digest)
     }
 
-    @Test("each config: unknown fields byte-for-byte, one more diff_id, launcher and falcon environment",
-          arguments: FixtureArch.allCases)
+    @Test(
+        "each config: unknown fields byte-for-byte, one more diff_id, launcher and falcon environment",
+        arguments: FixtureArch.allCases)
     func platformConfig(_ arch: FixtureArch) async throws {
         let fixtures = try await Fixtures.ready()
         let image = try await Self.patched()

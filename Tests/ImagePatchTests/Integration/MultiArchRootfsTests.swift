@@ -30,7 +30,8 @@ struct MultiArchRootfsTests {
         #expect(fm.fileExists(atPath: agent + "/lib64/\(arch.loader)"))
 
         // An absolute symlink is re-rooted under the install directory; a hard link stays one.
-        #expect(try fm.destinationOfSymbolicLink(atPath: agent + "/lib64/libc-link.so.6")
+        #expect(
+            try fm.destinationOfSymbolicLink(atPath: agent + "/lib64/libc-link.so.6")
                 == "/\(Self.install)/lib64/libc.so.6")
         let hard = try #require(Self.lstat(agent + "/lib64/libtinfo-hard.so.6"))
         let target = try #require(Self.lstat(agent + "/lib64/libtinfo.so.6"))

@@ -19,8 +19,9 @@ struct PatchJSONOutputTests {
         #expect(platforms.count == 2)
         let index = try IndexDoc.decode(raw)
         for arch in FixtureArch.allCases {
-            let entry = try #require(platforms.first { $0["platform"] as? String == arch.appPlatformKey },
-                                     "no platform \(arch.appPlatformKey) in \(platforms)")
+            let entry = try #require(
+                platforms.first { $0["platform"] as? String == arch.appPlatformKey },
+                "no platform \(arch.appPlatformKey) in \(platforms)")
             let source = try fixtures.summary.manifest("app-oci", "1", platform: arch.appPlatformKey)
             #expect(entry["sourceDigest"] as? String == source.digest)
             let written = try #require(index.entry(arch))

@@ -10,8 +10,9 @@ struct RepatchTests {
         let patched = try await MultiArchIndexTests.patched()
         try await TempDirectory.with("already-patched") { tmp in
             let target = tmp.appending("out")
-            let run = try await ImagePatchCLI.patch(source: patched.reference, agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(target):p")
+            let run = try await ImagePatchCLI.patch(
+                source: patched.reference, agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(target):p")
             Expect.oneLineError(run, mentions: ["already patched", "--repatch"])
             Expect.nothingWritten(at: target)
         }
@@ -24,8 +25,9 @@ struct RepatchTests {
         try await TempDirectory.with("repatch") { tmp in
             let layout = tmp.appending("out")
             let reference = "oci:\(layout):p"
-            try await ImagePatchCLI.patchOrThrow(source: patched.reference, agent: fixtures.oci("agent-oci", "7"),
-                                                 target: reference, extra: ["--repatch"])
+            try await ImagePatchCLI.patchOrThrow(
+                source: patched.reference, agent: fixtures.oci("agent-oci", "7"),
+                target: reference, extra: ["--repatch"])
             let files = LayoutFiles(directory: layout)
             let index = try files.index(files.entry(tag: "p").digest)
             #expect(index.manifests.count == 2)

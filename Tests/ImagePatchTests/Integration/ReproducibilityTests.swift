@@ -15,9 +15,10 @@ struct ReproducibilityTests {
     static func patch(into tmp: TempDirectory, name: String, epoch: String?) async throws -> Run {
         let fixtures = try await Fixtures.ready()
         let reference = "oci:\(tmp.appending(name)):p"
-        let result = try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "1"),
-                                                          agent: fixtures.oci("agent-oci", "7"), target: reference,
-                                                          json: true, environment: ["SOURCE_DATE_EPOCH": epoch])
+        let result = try await ImagePatchCLI.patchOrThrow(
+            source: fixtures.oci("app-oci", "1"),
+            agent: fixtures.oci("agent-oci", "7"), target: reference,
+            json: true, environment: ["SOURCE_DATE_EPOCH": epoch])
         let root = sha256Digest(try await Oracles.skopeoInspectRaw(reference))
         #expect(try Oracles.jsonObject(result.stdout)["digest"] as? String == root)
         var created: [FixtureArch: String] = [:]

@@ -10,8 +10,9 @@ struct SingleManifestTests {
         try await TempDirectory.with("single") { tmp in
             let layout = tmp.appending("out")
             let reference = "oci:\(layout):p"
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "single"),
-                                                 agent: fixtures.oci("agent-oci", "7"), target: reference)
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "single"),
+                agent: fixtures.oci("agent-oci", "7"), target: reference)
 
             let entry = try LayoutFiles(directory: layout).entry(tag: "p")
             #expect(entry.mediaType == MediaTypes.ociManifest)

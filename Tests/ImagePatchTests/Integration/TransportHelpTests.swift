@@ -7,7 +7,9 @@ import Testing
 /// is registered, and the task definition patchers refuse exactly the local transports.
 @Suite("Transport help")
 struct TransportHelpTests {
-    static let commands = [[], ["patch"], ["inspect"], ["taskdef"], ["fleet"], ["fleet", "plan"], ["fleet", "run"], ["fleet", "summarize"]]
+    static let commands = [
+        [], ["patch"], ["inspect"], ["taskdef"], ["fleet"], ["fleet", "plan"], ["fleet", "run"], ["fleet", "summarize"],
+    ]
 
     static func help(_ command: [String]) async throws -> String {
         let result = try await ImagePatchCLI.run(command + ["--help"])
@@ -53,8 +55,9 @@ struct TransportHelpTests {
         #expect(!named.isEmpty)
     }
 
-    @Test("taskdef refuses an agent image of every local transport (skopeo's local stores too), and takes the others",
-          arguments: TransportTable.all.map(\.name) + UnsupportedTransports.all)
+    @Test(
+        "taskdef refuses an agent image of every local transport (skopeo's local stores too), and takes the others",
+        arguments: TransportTable.all.map(\.name) + UnsupportedTransports.all)
     func taskdefLocalImages(name: String) async throws {
         let registered = TransportTable.all.first { $0.name == name }
         let image = (registered?.prefix ?? name + ":") + (registered?.isLocal == false ? "registry.example/agent:1" : "1")

@@ -9,8 +9,10 @@ struct ZstdAgentLayerTests {
     /// blob, recompressing nothing) into a layout of its own, and its manifest must be the one the
     /// index lists. The layer is zstd, the base layers are as they were, the labels name the layer,
     /// and the system's zstd decompresses it to the config's last diff_id.
-    static func checkAgentLayer(reference: String, index: Data, arch: FixtureArch, skopeoFlags: (String?) -> [String] = { _ in [] },
-                                in scratch: TempDirectory) async throws {
+    static func checkAgentLayer(
+        reference: String, index: Data, arch: FixtureArch, skopeoFlags: (String?) -> [String] = { _ in [] },
+        in scratch: TempDirectory
+    ) async throws {
         let single = scratch.appending("single-\(arch)")
         try await Oracles.skopeoCopy(from: reference, to: "oci:\(single):x", overrideArch: arch.rawValue, extra: skopeoFlags("src"))
         let raw = try await Oracles.skopeoInspectRaw("oci:\(single):x")
@@ -41,8 +43,9 @@ struct ZstdAgentLayerTests {
         try await TempDirectory.with("zstd-agent") { tmp in
             let layout = tmp.appending("out")
             let reference = "oci:\(layout):p"
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
-                                                 target: reference, extra: ["--compression", "zstd"])
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
+                target: reference, extra: ["--compression", "zstd"])
             let index = try await Oracles.skopeoInspectRaw(reference)
             #expect(try IndexDoc.decode(index).manifests.count == 2)
             for arch in FixtureArch.allCases {
@@ -61,9 +64,10 @@ struct ZstdAgentLayerTests {
     func toRegistry() async throws {
         let registry = try await SharedRegistry.shared.plain()
         let repository = uniqueRepository("zstd")
-        let run = try await ImagePatchCLI.patch(source: "\(registry.host)/app:1", agent: "\(registry.host)/agent:7",
-                                                target: "\(registry.host)/\(repository):1", json: true,
-                                                extra: ["--compression", "zstd"])
+        let run = try await ImagePatchCLI.patch(
+            source: "\(registry.host)/app:1", agent: "\(registry.host)/agent:7",
+            target: "\(registry.host)/\(repository):1", json: true,
+            extra: ["--compression", "zstd"])
         #expect(run.succeeded, "\(run)")
         let raw = try #require(try await registry.rawManifest("\(repository):1"))
         #expect(try Oracles.jsonObject(run.stdout)["digest"] as? String == sha256Digest(raw))
@@ -74,8 +78,9 @@ struct ZstdAgentLayerTests {
             }
             // umoci cannot unpack zstd: skopeo re-gzips the layers on the way (see toLayout).
             let bundle = scratch.appending("bundle")
-            try await Oracles.unpack(reference: reference, bundle: bundle, arch: "arm64", recompressToGzip: true,
-                                     extraSkopeoFlags: registry.skopeoFlags("src"))
+            try await Oracles.unpack(
+                reference: reference, bundle: bundle, arch: "arm64", recompressToGzip: true,
+                extraSkopeoFlags: registry.skopeoFlags("src"))
             Expect.agentStartedBeforeApp(try await Oracles.runPatchedEntrypoint(bundle: bundle))
         }
     }
@@ -86,9 +91,10 @@ struct ZstdAgentLayerTests {
         try await TempDirectory.with("zstd-docker") { tmp in
             let cache = tmp.appending("cache")
             let source = fixtures.oci("app-docker", "1")
-            let run = try await ImagePatchCLI.patch(source: source, agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(tmp.appending("out")):p",
-                                                    extra: ["--compression", "zstd", "--cache-dir", cache])
+            let run = try await ImagePatchCLI.patch(
+                source: source, agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(tmp.appending("out")):p",
+                extra: ["--compression", "zstd", "--cache-dir", cache])
             Expect.oneLineError(run, mentions: ["--compression", "zstd", source, "Docker"])
             Expect.nothingWritten(at: tmp.appending("out"))
             #expect(AgentLayerCacheTests.entries(cache).isEmpty, "a layer was built")
@@ -99,8 +105,9 @@ struct ZstdAgentLayerTests {
     func unknownCompression(_ name: String) async throws {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("compression-flag") { tmp in
-            let run = try await ImagePatchCLI.patch(source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(tmp.appending("out")):p", extra: ["--compression", name])
+            let run = try await ImagePatchCLI.patch(
+                source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(tmp.appending("out")):p", extra: ["--compression", name])
             Expect.oneLineError(run, mentions: ["--compression", name.debugDescription])
             Expect.nothingWritten(at: tmp.appending("out"))
         }
@@ -112,15 +119,17 @@ struct ZstdAgentLayerTests {
             let cache = tmp.appending("cache")
             let gzip = try await AgentLayerCacheTests.patch(to: "oci:\(tmp.appending("gzip")):p", cache: cache)
             #expect(gzip.log.contains("built the agent layer"))
-            let zstd = try await AgentLayerCacheTests.patch(to: "oci:\(tmp.appending("zstd")):p", cache: cache,
-                                                            extra: ["--compression", "zstd"])
+            let zstd = try await AgentLayerCacheTests.patch(
+                to: "oci:\(tmp.appending("zstd")):p", cache: cache,
+                extra: ["--compression", "zstd"])
             #expect(zstd.log.contains("built the agent layer"), "a gzip layer answered a zstd request: \(zstd.log)")
             #expect(!zstd.log.contains("using the cached agent layer"), "\(zstd.log)")
             #expect(AgentLayerCacheTests.entries(cache).count == 4, "one entry per platform and compression")
             #expect(Set(gzip.layers).isDisjoint(with: zstd.layers) && zstd.digest != gzip.digest)
 
-            let again = try await AgentLayerCacheTests.patch(to: "oci:\(tmp.appending("zstd-again")):p", cache: cache,
-                                                             extra: ["--compression", "zstd"])
+            let again = try await AgentLayerCacheTests.patch(
+                to: "oci:\(tmp.appending("zstd-again")):p", cache: cache,
+                extra: ["--compression", "zstd"])
             #expect(!again.log.contains("built the agent layer"), "\(again.log)")
             #expect(again.log.contains("using the cached agent layer"))
             #expect(again.digest == zstd.digest && again.layers == zstd.layers)

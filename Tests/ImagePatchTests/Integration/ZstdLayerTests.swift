@@ -10,8 +10,9 @@ struct ZstdLayerTests {
         try await TempDirectory.with("zstd") { tmp in
             let layout = tmp.appending("out")
             let reference = "oci:\(layout):p"
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "zstd"),
-                                                 agent: fixtures.oci("agent-oci", "7"), target: reference)
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "zstd"),
+                agent: fixtures.oci("agent-oci", "7"), target: reference)
             let files = LayoutFiles(directory: layout)
             let sourceFiles = LayoutFiles(directory: fixtures.appOCI)
             let index = try files.index(files.entry(tag: "p").digest)

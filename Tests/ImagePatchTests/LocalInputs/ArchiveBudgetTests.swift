@@ -34,8 +34,9 @@ struct ArchiveBudgetTests {
             }
             let runTemporary = try tmp.appending("run-tmp", creating: true)
             let target = tmp.appending("out")
-            let run = try await CappedRun.patch(source: source, agent: fixtures.oci("agent-oci", "7"),
-                                                target: "oci:\(target):p", tmpdir: runTemporary)
+            let run = try await CappedRun.patch(
+                source: source, agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(target):p", tmpdir: runTemporary)
             Expect.oneLineError(run, mentions: [archive, entry, Self.defaultLimit, "--max-archive-size"])
             Expect.nothingWritten(at: target)
             CappedRun.expectEmpty(runTemporary)
@@ -50,8 +51,9 @@ struct ArchiveBudgetTests {
             try await HostileArchive.sparseEntry(at: archive, name: "huge", size: 60 << 30, in: tmp.path)
             let runTemporary = try tmp.appending("run-tmp", creating: true)
             let target = tmp.appending("out")
-            let run = try await CappedRun.patch(source: fixtures.oci("app-oci", "single"), agent: "docker-archive:\(archive)",
-                                                target: "oci:\(target):p", tmpdir: runTemporary)
+            let run = try await CappedRun.patch(
+                source: fixtures.oci("app-oci", "single"), agent: "docker-archive:\(archive)",
+                target: "oci:\(target):p", tmpdir: runTemporary)
             Expect.oneLineError(run, mentions: [archive, "huge", "\(Int64(60) << 30) bytes", Self.defaultLimit, "--max-archive-size"])
             Expect.nothingWritten(at: target)
             CappedRun.expectEmpty(runTemporary)
@@ -74,8 +76,10 @@ struct ArchiveBudgetTests {
             let runTemporary = try tmp.appending("run-tmp", creating: true)
             let target = tmp.appending("out")
             let run = try await CappedRun.imagepatch(
-                ["patch", "--source", fixtures.oci("app-oci", "single"), "--agent", "docker-archive:\(archive)",
-                 "--target", "oci:\(target):p", "--cid", ImagePatchCLI.cid, "--max-archive-size", "1M"], tmpdir: runTemporary)
+                [
+                    "patch", "--source", fixtures.oci("app-oci", "single"), "--agent", "docker-archive:\(archive)",
+                    "--target", "oci:\(target):p", "--cid", ImagePatchCLI.cid, "--max-archive-size", "1M",
+                ], tmpdir: runTemporary)
             Expect.oneLineError(run, mentions: [archive, #"entry "c""#, "1048576-byte limit", "--max-archive-size"])
             Expect.nothingWritten(at: target)
             CappedRun.expectEmpty(runTemporary)

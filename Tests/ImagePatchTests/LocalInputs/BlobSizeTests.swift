@@ -15,8 +15,9 @@ struct BlobSizeTests {
             let layer = try #require(try fixtures.summary.manifest("app-oci", "single").layers.first)
             try HostileFile.sparse(at: LayoutFiles(directory: layout).blobPath(layer.digest), size: Self.sparseSize)
             let target = tmp.appending("out")
-            let run = try await CappedRun.patch(source: "oci:\(layout):single", agent: fixtures.oci("agent-oci", "7"),
-                                                target: "oci:\(target):p", tmpdir: tmp.appending("run-tmp", creating: true))
+            let run = try await CappedRun.patch(
+                source: "oci:\(layout):single", agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(target):p", tmpdir: tmp.appending("run-tmp", creating: true))
             // The actual size comes from the file, not from counting what was read.
             Expect.oneLineError(run, mentions: [layer.digest, "\(Self.sparseSize) bytes", "\(layer.size)"])
             Expect.nothingWritten(at: target)

@@ -10,8 +10,9 @@ struct DockerArchiveInputTests {
         let directory = try TempDirectory.make(in: tmp.path, prefix: "members-")
         for (name, content) in files {
             let path = directory + "/" + name
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try content.write(to: URL(fileURLWithPath: path))
         }
         try await ProcessRunner.check("tar", ["-cf", archive, "-C", directory] + files.keys.sorted())
@@ -54,14 +55,17 @@ struct DockerArchiveInputTests {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("docker-manifest") { tmp in
             let archive = tmp.appending("agent.tar")
-            try await Self.makeArchive(archive, files: [
-                "manifest.json": Data(bad.json.utf8),
-                "c.json": Data(#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.utf8),
-                "dir/placeholder": Data(),
-            ], in: tmp)
+            try await Self.makeArchive(
+                archive,
+                files: [
+                    "manifest.json": Data(bad.json.utf8),
+                    "c.json": Data(#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.utf8),
+                    "dir/placeholder": Data(),
+                ], in: tmp)
             let target = tmp.appending("out")
-            let run = try await ImagePatchCLI.patch(source: fixtures.oci("app-oci", "single"), agent: "docker-archive:\(archive)",
-                                                    target: "oci:\(target):p")
+            let run = try await ImagePatchCLI.patch(
+                source: fixtures.oci("app-oci", "single"), agent: "docker-archive:\(archive)",
+                target: "oci:\(target):p")
             Expect.oneLineError(run, mentions: [archive] + bad.mentions)
             Expect.nothingWritten(at: target)
         }
@@ -74,8 +78,9 @@ struct DockerArchiveInputTests {
             let archive = tmp.appending("notes.txt")
             try Data(String(repeating: "not a tar archive\n", count: 100).utf8).write(to: URL(fileURLWithPath: archive))
             let target = tmp.appending("out")
-            let run = try await ImagePatchCLI.patch(source: "oci-archive:\(archive):1", agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(target):p")
+            let run = try await ImagePatchCLI.patch(
+                source: "oci-archive:\(archive):1", agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(target):p")
             Expect.oneLineError(run, mentions: ["oci-archive:\(archive)", "\(archive) is not a tar archive"])
             Expect.nothingWritten(at: target)
         }
@@ -97,8 +102,9 @@ struct DockerArchiveInputTests {
             let archive = tmp.appending("app.tar")
             try await ProcessRunner.check("tar", ["-cf", archive, "-C", unpacked, "."])
             let target = tmp.appending("out")
-            let run = try await ImagePatchCLI.patch(source: "docker-archive:\(archive)", agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(target):p")
+            let run = try await ImagePatchCLI.patch(
+                source: "docker-archive:\(archive)", agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(target):p")
             Expect.oneLineError(run, mentions: [archive, "layer 2 of 2", member, diffID, "truncated"])
             Expect.nothingWritten(at: target)
         }

@@ -96,7 +96,9 @@ enum HostileArchive {
     /// zeros, compressed with `compressor` (`gzip` or `zstd`) as concatenated members so that it is
     /// made in a second and is a few MiB on disk.
     static func bomb(at path: String, compressor: String, name: String, chunks: Int) async throws {
-        let header = try await ProcessRunner.check(compressor, ["-c", "-q"], stdin: Data(Self.header(name: name, size: Int64(chunks) << 26))).stdout
+        let header = try await ProcessRunner.check(
+            compressor, ["-c", "-q"], stdin: Data(Self.header(name: name, size: Int64(chunks) << 26))
+        ).stdout
         let zeros = try await ProcessRunner.check("/bin/sh", ["-c", "head -c 67108864 /dev/zero | \(compressor) -c -q -9"]).stdout
         FileManager.default.createFile(atPath: path, contents: header)
         let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -123,13 +125,15 @@ enum CappedRun {
         let binary = try RepositoryPaths.binary()
         let cache = try TempDirectory(label: "cache")  // an empty agent-layer cache, as ImagePatchCLI gives
         defer { cache.remove() }
-        return try await ProcessRunner.run("/bin/sh", ["-c", #"ulimit -f 524288 && exec "$@""#, "sh", binary] + arguments,
-                                           environment: ["TMPDIR": tmpdir, "SOURCE_DATE_EPOCH": nil, "XDG_CACHE_HOME": cache.path])
+        return try await ProcessRunner.run(
+            "/bin/sh", ["-c", #"ulimit -f 524288 && exec "$@""#, "sh", binary] + arguments,
+            environment: ["TMPDIR": tmpdir, "SOURCE_DATE_EPOCH": nil, "XDG_CACHE_HOME": cache.path])
     }
 
     static func patch(source: String, agent: String, target: String, tmpdir: String) async throws -> ProcessResult {
-        try await imagepatch(["patch", "--source", source, "--agent", agent, "--target", target, "--cid", ImagePatchCLI.cid],
-                             tmpdir: tmpdir)
+        try await imagepatch(
+            ["patch", "--source", source, "--agent", agent, "--target", target, "--cid", ImagePatchCLI.cid],
+            tmpdir: tmpdir)
     }
 
     /// Nothing left in the run's TMPDIR (its staging directories were removed).

@@ -78,8 +78,9 @@ struct SpecialFileTests {
             try FileManager.default.createSymbolicLink(atPath: blob, withDestinationPath: secret)
 
             let target = tmp.appending("out")
-            let run = try await ImagePatchCLI.patch(source: "oci:\(layout):single", agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(target):p")
+            let run = try await ImagePatchCLI.patch(
+                source: "oci:\(layout):single", agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(target):p")
             Expect.oneLineError(run, mentions: [layer.digest, "out of the layout"])
             #expect(!run.stderrText.contains(sha256Digest(secretBytes)), "the outside file was hashed:\n\(run.stderrText)")
             #expect(!run.stderrText.contains(" \(secretBytes.count) "), "the outside file's size was shown:\n\(run.stderrText)")
@@ -98,8 +99,9 @@ struct SpecialFileTests {
             try FileManager.default.moveItem(atPath: blob, toPath: layout + "/moved-blob")
             try FileManager.default.createSymbolicLink(atPath: blob, withDestinationPath: "../../moved-blob")
             let target = tmp.appending("out")
-            try await ImagePatchCLI.patchOrThrow(source: "oci:\(layout):single", agent: fixtures.oci("agent-oci", "7"),
-                                                 target: "oci:\(target):p")
+            try await ImagePatchCLI.patchOrThrow(
+                source: "oci:\(layout):single", agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(target):p")
             #expect(try LayoutFiles(directory: target).blob(layer.digest).count == layer.size)
         }
     }

@@ -49,8 +49,10 @@ struct AgentRegistryTests {
     @Test("an unknown preset is refused with the registry's names, by both commands")
     func unknownPreset() async throws {
         let expected = "--preset \"sysdig\" is not one of \(AgentRegistry.names.joined(separator: ", "))"
-        let patch = try await ImagePatchCLI.run(["patch", "--source", "oci:/nonexistent/app", "--agent", "oci:/nonexistent/agent",
-                                                 "--target", "oci:/nonexistent/out", "--preset", "sysdig"])
+        let patch = try await ImagePatchCLI.run([
+            "patch", "--source", "oci:/nonexistent/app", "--agent", "oci:/nonexistent/agent",
+            "--target", "oci:/nonexistent/out", "--preset", "sysdig",
+        ])
         Expect.oneLineError(patch, mentions: [expected])
         let taskdef = try await Taskdef.run([Taskdef.path("falcon-sample-before.json"), "--preset", "sysdig"])
         Expect.oneLineError(taskdef, mentions: [expected])
@@ -66,12 +68,14 @@ struct AgentRegistryTests {
     }
 
     /// What each agent answers, from its vendor's documentation: a change here is a change of policy.
-    @Test("each agent's policy", arguments: [
-        ("falcon", AgentModePolicy.readableByAll, ["SYS_PTRACE"], true),
-        ("lacework", .asBuilt, [], true),
-        ("none", .asBuilt, ["SYS_PTRACE"], false),
-        ("datadog", .asBuilt, [], false),
-    ])
+    @Test(
+        "each agent's policy",
+        arguments: [
+            ("falcon", AgentModePolicy.readableByAll, ["SYS_PTRACE"], true),
+            ("lacework", .asBuilt, [], true),
+            ("none", .asBuilt, ["SYS_PTRACE"], false),
+            ("datadog", .asBuilt, [], false),
+        ])
     func policy(name: String, modes: AgentModePolicy, capabilities: [String], hasSidecar: Bool) throws {
         let agent = try #require(AgentPreset(rawValue: name)).definition
         #expect(agent.modes == modes)

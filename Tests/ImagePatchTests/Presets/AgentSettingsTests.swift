@@ -26,47 +26,71 @@ struct AgentSettingsTests {
         // falcon, patch
         Case(preset: "falcon", use: .image, error: "--cid is required with the falcon preset (your Falcon customer ID)"),
         Case(preset: "falcon", use: .image, flags: ["cid": "0123"], error: "--cid is not a Falcon CID (32 hex digits, optionally -XX)"),
-        Case(preset: "falcon", use: .image, flags: ["cid": cid, "cloud-service": "GKE"],
-             error: "--cloud-service must be one of ECS_FARGATE, ACA, ACI, CLOUDRUN"),
-        Case(preset: "falcon", use: .image, flags: ["cid": cid],
-             environment: ["FALCONCTL_OPTS=--cid=\(cid)", "CS_CLOUD_SERVICE=ECS_FARGATE", "__CS_FALCON_SENSOR_ROOT=/opt/CrowdStrike/rootfs"]),
-        Case(preset: "falcon", use: .image, flags: ["cid": cid, "falconctl-opts": "--tags=web", "cloud-service": "ACA", "container": "web"],
-             env: ["CS_CLOUD_SERVICE=CLOUDRUN", "TEAM=shop"],
-             environment: ["FALCONCTL_OPTS=--cid=\(cid) --tags=web", "CS_CONTAINER=web", "__CS_FALCON_SENSOR_ROOT=/opt/CrowdStrike/rootfs",
-                           "CS_CLOUD_SERVICE=CLOUDRUN", "TEAM=shop"]),
+        Case(
+            preset: "falcon", use: .image, flags: ["cid": cid, "cloud-service": "GKE"],
+            error: "--cloud-service must be one of ECS_FARGATE, ACA, ACI, CLOUDRUN"),
+        Case(
+            preset: "falcon", use: .image, flags: ["cid": cid],
+            environment: ["FALCONCTL_OPTS=--cid=\(cid)", "CS_CLOUD_SERVICE=ECS_FARGATE", "__CS_FALCON_SENSOR_ROOT=/opt/CrowdStrike/rootfs"]),
+        Case(
+            preset: "falcon", use: .image, flags: ["cid": cid, "falconctl-opts": "--tags=web", "cloud-service": "ACA", "container": "web"],
+            env: ["CS_CLOUD_SERVICE=CLOUDRUN", "TEAM=shop"],
+            environment: [
+                "FALCONCTL_OPTS=--cid=\(cid) --tags=web", "CS_CONTAINER=web", "__CS_FALCON_SENSOR_ROOT=/opt/CrowdStrike/rootfs",
+                "CS_CLOUD_SERVICE=CLOUDRUN", "TEAM=shop",
+            ]),
         // falcon, taskdef
         Case(preset: "falcon", use: .taskSidecar, error: "--cid is required with the falcon preset (your Falcon customer ID)"),
-        Case(preset: "falcon", use: .taskSidecar, flags: ["cid": "full-width０"], error: "--cid is not a Falcon CID (32 hex digits, optionally -XX)"),
-        Case(preset: "falcon", use: .taskSidecar, flags: ["cid": cid, "falconctl-opts": "--trace=err"],
-             environment: ["FALCONCTL_OPTS=--cid=\(cid) --trace=err"]),
+        Case(
+            preset: "falcon", use: .taskSidecar, flags: ["cid": "full-width０"],
+            error: "--cid is not a Falcon CID (32 hex digits, optionally -XX)"),
+        Case(
+            preset: "falcon", use: .taskSidecar, flags: ["cid": cid, "falconctl-opts": "--trace=err"],
+            environment: ["FALCONCTL_OPTS=--cid=\(cid) --trace=err"]),
         Case(preset: "falcon", use: .taskEmbedded),
         Case(preset: "falcon", use: .taskEmbedded, flags: ["falconctl-opts": "--trace=err"], error: "--falconctl-opts needs --cid"),
         Case(preset: "falcon", use: .taskEmbedded, flags: ["cid": cid], environment: ["FALCONCTL_OPTS=--cid=\(cid)"]),
         // lacework: no settings of its own; patch ignores falcon's (a fleet file may set them for others), taskdef refuses them
         Case(preset: "lacework", use: .image, flags: ["cid": cid], env: ["LaceworkAccessToken=t"], environment: ["LaceworkAccessToken=t"]),
         Case(preset: "lacework", use: .taskSidecar, flags: ["cid": cid], error: "--cid is only for the falcon preset"),
-        Case(preset: "lacework", use: .taskEmbedded, flags: ["falconctl-opts": "x"], error: "--falconctl-opts is only for the falcon preset"),
+        Case(
+            preset: "lacework", use: .taskEmbedded, flags: ["falconctl-opts": "x"], error: "--falconctl-opts is only for the falcon preset"),
         // none
         Case(preset: "none", use: .image, flags: ["cloud-service": "GKE"], env: ["A=1"], environment: ["A=1"]),
         Case(preset: "none", use: .taskEmbedded, flags: ["cid": cid], error: "--cid is only for the falcon preset"),
         // datadog: DD_* by --env; the API key never
-        Case(preset: "datadog", use: .image, env: ["DD_SERVICE=web", "DD_ENV=prod", "DD_VERSION=1.2", "DD_SITE=datadoghq.eu"],
-             environment: ["DD_SERVICE=web", "DD_ENV=prod", "DD_VERSION=1.2", "DD_SITE=datadoghq.eu"]),
+        Case(
+            preset: "datadog", use: .image, env: ["DD_SERVICE=web", "DD_ENV=prod", "DD_VERSION=1.2", "DD_SITE=datadoghq.eu"],
+            environment: ["DD_SERVICE=web", "DD_ENV=prod", "DD_VERSION=1.2", "DD_SITE=datadoghq.eu"]),
         Case(preset: "datadog", use: .image, env: ["DD_SITE=us5.datadoghq.com"], environment: ["DD_SITE=us5.datadoghq.com"]),
-        Case(preset: "datadog", use: .image, env: ["DD_SITE=https://datadoghq.eu"],
-             error: #"--env DD_SITE "https://datadoghq.eu" is not a Datadog site name (such as datadoghq.com or datadoghq.eu, without https://)"#),
-        Case(preset: "datadog", use: .image, env: ["DD_SITE=datadoghq"],
-             error: #"--env DD_SITE "datadoghq" is not a Datadog site name (such as datadoghq.com or datadoghq.eu, without https://)"#),
-        Case(preset: "datadog", use: .image, env: ["DD_API_KEY=0123456789abcdef"],
-             error: "--env DD_API_KEY is a secret (your Datadog API key) and would be readable by everyone who can read the image's config; give it at deploy time instead (ECS task secrets, a Cloud Run or Container Apps secret)"),
-        Case(preset: "datadog", use: .taskEmbedded, env: ["DD_API_KEY=0123456789abcdef"],
-             error: "--env DD_API_KEY is a secret (your Datadog API key) and would be readable by everyone who can read the task definition; give it at deploy time instead (ECS task secrets, a Cloud Run or Container Apps secret)"),
-        Case(preset: "datadog", use: .taskEmbedded, env: ["DD_SITE=DATADOGHQ.COM"],
-             error: #"--env DD_SITE "DATADOGHQ.COM" is not a Datadog site name (such as datadoghq.com or datadoghq.eu, without https://)"#),
+        Case(
+            preset: "datadog", use: .image, env: ["DD_SITE=https://datadoghq.eu"],
+            error:
+                #"--env DD_SITE "https://datadoghq.eu" is not a Datadog site name (such as datadoghq.com or datadoghq.eu, without https://)"#
+        ),
+        Case(
+            preset: "datadog", use: .image, env: ["DD_SITE=datadoghq"],
+            error: #"--env DD_SITE "datadoghq" is not a Datadog site name (such as datadoghq.com or datadoghq.eu, without https://)"#),
+        Case(
+            preset: "datadog", use: .image, env: ["DD_API_KEY=0123456789abcdef"],
+            error:
+                "--env DD_API_KEY is a secret (your Datadog API key) and would be readable by everyone who can read the image's config; give it at deploy time instead (ECS task secrets, a Cloud Run or Container Apps secret)"
+        ),
+        Case(
+            preset: "datadog", use: .taskEmbedded, env: ["DD_API_KEY=0123456789abcdef"],
+            error:
+                "--env DD_API_KEY is a secret (your Datadog API key) and would be readable by everyone who can read the task definition; give it at deploy time instead (ECS task secrets, a Cloud Run or Container Apps secret)"
+        ),
+        Case(
+            preset: "datadog", use: .taskEmbedded, env: ["DD_SITE=DATADOGHQ.COM"],
+            error: #"--env DD_SITE "DATADOGHQ.COM" is not a Datadog site name (such as datadoghq.com or datadoghq.eu, without https://)"#),
         Case(preset: "datadog", use: .taskEmbedded, flags: ["cid": cid], error: "--cid is only for the falcon preset"),
         Case(preset: "datadog", use: .taskEmbedded, env: ["DD_SERVICE=web"], environment: ["DD_SERVICE=web"]),
-        Case(preset: "datadog", use: .taskSidecar, env: ["DD_SERVICE=web"],
-             error: "--preset datadog has no sidecar form: serverless-init runs inside the application container as its first process; patch the image with `imagepatch patch --preset datadog`, then use --mode embedded"),
+        Case(
+            preset: "datadog", use: .taskSidecar, env: ["DD_SERVICE=web"],
+            error:
+                "--preset datadog has no sidecar form: serverless-init runs inside the application container as its first process; patch the image with `imagepatch patch --preset datadog`, then use --mode embedded"
+        ),
     ]
 
     /// Runs the check where the commands run it; returns the environment the settings give.
@@ -90,8 +114,9 @@ struct AgentSettingsTests {
         case .taskSidecar, .taskEmbedded:
             // The patched container shows what the settings gave (its environment starts empty).
             let document = try TaskDefinitionEmbeddedTests.document([
-                TaskDefinitionEmbeddedTests.container("app", image: "reg.example/app@" + TaskDefinitionEmbeddedTests.patchedDigest,
-                                                      entryPoint: ["/app"]),
+                TaskDefinitionEmbeddedTests.container(
+                    "app", image: "reg.example/app@" + TaskDefinitionEmbeddedTests.patchedDigest,
+                    entryPoint: ["/app"])
             ])
             let result: TaskPatchResult
             if c.use == .taskSidecar {
@@ -140,7 +165,9 @@ struct AgentSettingsTests {
         options.imageMap = [(old: "reg.example/app", new: "reg.example/app@" + TaskDefinitionEmbeddedTests.patchedDigest)]
         let document = try TaskDefinitionEmbeddedTests.document([TaskDefinitionEmbeddedTests.container("app", image: "reg.example/app")])
         let patcher = try EmbeddedPatcher(options: options, resolver: TaskDefinitionEmbeddedTests.TableResolver(images: [:]))
-        #expect(try await patcher.patch(document).notices.contains("no --cid: the containers rely on the FALCONCTL_OPTS their patched images carry"))
+        #expect(
+            try await patcher.patch(document).notices.contains(
+                "no --cid: the containers rely on the FALCONCTL_OPTS their patched images carry"))
         options.preset = try #require(AgentPreset(rawValue: "datadog"))
         let datadog = try EmbeddedPatcher(options: options, resolver: TaskDefinitionEmbeddedTests.TableResolver(images: [:]))
         #expect(try await !datadog.patch(document).notices.contains { $0.contains("--cid") })

@@ -25,8 +25,11 @@ enum DatadogAgentImage {
             try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root + "/datadog-init")
         }
         try Data("outside the include list\n".utf8).write(to: URL(fileURLWithPath: root + "/etc/not-agent.conf"))
-        let tar = try await ProcessRunner.check("tar", ["--numeric-owner", "--owner=0", "--group=0", "-C", root, "-cf", "-"]
-                                                 + (launcher ? ["datadog-init"] : []) + ["etc"]).stdout
+        let tar = try await ProcessRunner.check(
+            "tar",
+            ["--numeric-owner", "--owner=0", "--group=0", "-C", root, "-cf", "-"]
+                + (launcher ? ["datadog-init"] : []) + ["etc"]
+        ).stdout
         let gzip = try await ProcessRunner.check("gzip", ["-n", "-c"], stdin: tar).stdout
 
         let files = LayoutFiles(directory: directory)
@@ -43,13 +46,15 @@ enum DatadogAgentImage {
         layer["mediaType"] = MediaTypes.ociLayerGzip
         var entries: [[String: Any]] = []
         for arch in ["amd64", "arm64"] {
-            var config = try put(try json([
-                "architecture": arch, "os": "linux",
-                "config": ["Entrypoint": ["/datadog-init"]],
-                "rootfs": ["type": "layers", "diff_ids": [sha256Digest(tar)]],
-            ]))
+            var config = try put(
+                try json([
+                    "architecture": arch, "os": "linux",
+                    "config": ["Entrypoint": ["/datadog-init"]],
+                    "rootfs": ["type": "layers", "diff_ids": [sha256Digest(tar)]],
+                ]))
             config["mediaType"] = MediaTypes.ociConfig
-            var manifest = try put(try json(["schemaVersion": 2, "mediaType": MediaTypes.ociManifest, "config": config, "layers": [layer]]))
+            var manifest = try put(
+                try json(["schemaVersion": 2, "mediaType": MediaTypes.ociManifest, "config": config, "layers": [layer]]))
             manifest["mediaType"] = MediaTypes.ociManifest
             manifest["platform"] = ["architecture": arch, "os": "linux"]
             entries.append(manifest)

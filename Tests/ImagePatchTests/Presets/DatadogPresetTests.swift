@@ -21,7 +21,8 @@ struct DatadogPresetTests {
             let layout = tmp.appending("out")
             let reference = "oci:\(layout):p"
             let source = fixtures.oci("app-oci", "1")
-            let run = try await ImagePatchCLI.patch(source: source, agent: agent, target: reference, cid: nil, json: true, extra: Self.settings)
+            let run = try await ImagePatchCLI.patch(
+                source: source, agent: agent, target: reference, cid: nil, json: true, extra: Self.settings)
             #expect(run.succeeded, "\(run)")
             let result = try Oracles.jsonObject(run.stdout)
             let platforms = result["platforms"] as? [[String: Any]] ?? []
@@ -66,19 +67,22 @@ struct DatadogPresetTests {
             let source = fixtures.oci("app-oci", "single")
             let target = tmp.appending("out")
             let key = "3f9c0ffee3f9c0ffee3f9c0ffee3f9c0"
-            let secret = try await ImagePatchCLI.patch(source: source, agent: agent, target: "oci:\(target):p", cid: nil,
-                                                       extra: ["--preset", "datadog", "--env", "DD_API_KEY=\(key)"])
+            let secret = try await ImagePatchCLI.patch(
+                source: source, agent: agent, target: "oci:\(target):p", cid: nil,
+                extra: ["--preset", "datadog", "--env", "DD_API_KEY=\(key)"])
             Expect.oneLineError(secret, mentions: ["--env DD_API_KEY", "secret", "deploy time"])
             #expect(!secret.stderrText.contains(key), "the key must not be printed")
             #expect(!FileManager.default.fileExists(atPath: target), "nothing is written")
 
-            let url = try await ImagePatchCLI.patch(source: source, agent: agent, target: "oci:\(target):p", cid: nil,
-                                                    extra: ["--preset", "datadog", "--env", "DD_SITE=https://app.datadoghq.com"])
+            let url = try await ImagePatchCLI.patch(
+                source: source, agent: agent, target: "oci:\(target):p", cid: nil,
+                extra: ["--preset", "datadog", "--env", "DD_SITE=https://app.datadoghq.com"])
             Expect.oneLineError(url, mentions: ["DD_SITE", "https://app.datadoghq.com", "site name"])
 
             let notServerlessInit = try await DatadogAgentImage.make(at: tmp.appending("other"), launcher: false)
-            let missing = try await ImagePatchCLI.patch(source: source, agent: notServerlessInit, target: "oci:\(target):p", cid: nil,
-                                                        extra: ["--preset", "datadog"])
+            let missing = try await ImagePatchCLI.patch(
+                source: source, agent: notServerlessInit, target: "oci:\(target):p", cid: nil,
+                extra: ["--preset", "datadog"])
             Expect.oneLineError(missing, mentions: ["datadog-init"])
             #expect(!FileManager.default.fileExists(atPath: target), "nothing is written")
         }
@@ -86,15 +90,18 @@ struct DatadogPresetTests {
 
     @Test("taskdef: no sidecar form; embedded mode pins the patched image and starts overrides with datadog-init, no SYS_PTRACE")
     func taskdef() async throws {
-        let refused = try await Taskdef.run([Taskdef.path("falcon-sample-before.json"), "--preset", "datadog", "--agent-image", "gcr.io/datadoghq/serverless-init:1"])
+        let refused = try await Taskdef.run([
+            Taskdef.path("falcon-sample-before.json"), "--preset", "datadog", "--agent-image", "gcr.io/datadoghq/serverless-init:1",
+        ])
         Expect.oneLineError(refused, mentions: ["--preset datadog has no sidecar form", "--mode embedded"])
 
         let registry = try await SharedRegistry.shared.plain()  // holds app:1
         try await TempDirectory.with("datadog-taskdef") { tmp in
             let agent = try await DatadogAgentImage.make(at: tmp.appending("agent"))
             let target = "\(registry.host)/\(uniqueRepository("datadog/app")):1"
-            let patched = try await ImagePatchCLI.patch(source: "\(registry.host)/app:1", agent: agent, target: target, cid: nil,
-                                                        json: true, extra: Self.settings)
+            let patched = try await ImagePatchCLI.patch(
+                source: "\(registry.host)/app:1", agent: agent, target: target, cid: nil,
+                json: true, extra: Self.settings)
             #expect(patched.succeeded, "\(patched)")
             let resultFile = tmp.appending("result.json")
             try patched.stdout.write(to: URL(fileURLWithPath: resultFile))
@@ -104,8 +111,10 @@ struct DatadogPresetTests {
                 "family": "shop",
                 "runtimePlatform": ["cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"],
                 "containerDefinitions": [
-                    ["name": "api", "image": "\(registry.host)/app:1", "entryPoint": ["/app/run.sh"], "command": ["--serve"],
-                     "environment": [["name": "DD_ENV", "value": "prod"]]],
+                    [
+                        "name": "api", "image": "\(registry.host)/app:1", "entryPoint": ["/app/run.sh"], "command": ["--serve"],
+                        "environment": [["name": "DD_ENV", "value": "prod"]],
+                    ]
                 ],
             ]
             let taskFile = try Taskdef.write(task, to: tmp)
@@ -113,19 +122,25 @@ struct DatadogPresetTests {
             // By the patch result (its launcher), and by --image-map with the tag (the registry gives the
             // digest and the image's launcher label): the same task either way.
             for mapping in [["--from-patch-result", resultFile], ["--image-map", "\(registry.host)/app:1=\(target)"]] {
-                let run = try await Taskdef.run([taskFile, "--mode", "embedded", "--preset", "datadog", "--env", "DD_SERVICE=api"] + mapping)
+                let run = try await Taskdef.run(
+                    [taskFile, "--mode", "embedded", "--preset", "datadog", "--env", "DD_SERVICE=api"] + mapping)
                 #expect(run.succeeded, "\(run)")
                 let api = try Taskdef.container(try Taskdef.object(run.stdout), "api")
                 #expect(api["image"] as? String == pinned, "\(mapping)")
                 #expect(api["entryPoint"] as? [String] == Self.launcher + ["/app/run.sh"], "\(mapping)")
                 #expect(api["command"] as? [String] == ["--serve"])
-                #expect(api["environment"] as? [[String: String]] == [["name": "DD_ENV", "value": "prod"], ["name": "DD_SERVICE", "value": "api"]])
+                #expect(
+                    api["environment"] as? [[String: String]] == [
+                        ["name": "DD_ENV", "value": "prod"], ["name": "DD_SERVICE", "value": "api"],
+                    ])
                 #expect(api["linuxParameters"] == nil, "serverless-init needs no SYS_PTRACE")
                 #expect(!run.stderrLines.contains { $0.contains("--cid") })
             }
 
-            let secret = try await Taskdef.run([taskFile, "--mode", "embedded", "--preset", "datadog", "--from-patch-result", resultFile,
-                                                "--env", "DD_API_KEY=3f9c0ffee3f9c0ffee3f9c0ffee3f9c0"])
+            let secret = try await Taskdef.run([
+                taskFile, "--mode", "embedded", "--preset", "datadog", "--from-patch-result", resultFile,
+                "--env", "DD_API_KEY=3f9c0ffee3f9c0ffee3f9c0ffee3f9c0",
+            ])
             Expect.oneLineError(secret, mentions: ["--env DD_API_KEY", "secret", "task definition"])
             #expect(!secret.stderrText.contains("3f9c0ffee"))
         }

@@ -15,8 +15,9 @@ struct ConnectionLimitTests {
     static func patch(_ arguments: [String], seconds: Int = 240) async throws -> ProcessResult {
         let cache = try TempDirectory(label: "cache")
         defer { cache.remove() }
-        return try await ProcessRunner.run("timeout", ["--signal=KILL", "\(seconds)", try RepositoryPaths.binary(), "patch"] + arguments,
-                                           environment: ["SOURCE_DATE_EPOCH": nil, "XDG_CACHE_HOME": cache.path])
+        return try await ProcessRunner.run(
+            "timeout", ["--signal=KILL", "\(seconds)", try RepositoryPaths.binary(), "patch"] + arguments,
+            environment: ["SOURCE_DATE_EPOCH": nil, "XDG_CACHE_HOME": cache.path])
     }
 
     /// When each request the proxy forwarded finished, in order.
@@ -42,22 +43,27 @@ struct ConnectionLimitTests {
         return most
     }
 
-    @Test("with N connections per registry a patch succeeds and the registry never sees more than N requests at once",
-          arguments: [1, 2])
+    @Test(
+        "with N connections per registry a patch succeeds and the registry never sees more than N requests at once",
+        arguments: [1, 2])
     func boundedPatch(connections: Int) async throws {
         let registry = try await SharedRegistry.shared.plain()
         let proxy = try await FaultProxy.start(in: registry)
         defer { proxy.stop() }
         try await proxy.arm([["match": [:] as [String: String], "action": "delay", "seconds": Self.delay, "times": -1]])
         let repository = uniqueRepository("connections/app")
-        let run = try await Self.patch(["--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
-                                        "--target", "\(proxy.host)/\(repository):1", "--cid", ImagePatchCLI.cid,
-                                        "--jobs", "8", "--max-connections-per-registry", "\(connections)"])
+        let run = try await Self.patch([
+            "--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
+            "--target", "\(proxy.host)/\(repository):1", "--cid", ImagePatchCLI.cid,
+            "--jobs", "8", "--max-connections-per-registry", "\(connections)",
+        ])
         #expect(run.succeeded, "\(run)")
         let times = try await Self.finishTimes(proxy)
         #expect(times.count >= 10, "the patch should have sent a good number of requests through the proxy")
-        #expect(Self.crowdedFinishes(times) <= connections,
-                "requests finished closer together than \(connections) at a time allows: \(times.map { String(format: "%.3f", $0 - times[0]) })")
+        #expect(
+            Self.crowdedFinishes(times) <= connections,
+            "requests finished closer together than \(connections) at a time allows: \(times.map { String(format: "%.3f", $0 - times[0]) })"
+        )
         try await TempDirectory.with("connections") { scratch in
             _ = try await registry.copyToLayout("\(repository):1", in: scratch)
         }
@@ -70,9 +76,11 @@ struct ConnectionLimitTests {
         let proxy = try await FaultProxy.start(in: registry)
         defer { proxy.stop() }
         try await proxy.arm([["match": [:] as [String: String], "action": "delay", "seconds": Self.delay, "times": -1]])
-        let run = try await Self.patch(["--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
-                                        "--target", "\(proxy.host)/\(uniqueRepository("connections/app")):1", "--cid", ImagePatchCLI.cid,
-                                        "--jobs", "8", "--max-connections-per-registry", "8"])
+        let run = try await Self.patch([
+            "--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
+            "--target", "\(proxy.host)/\(uniqueRepository("connections/app")):1", "--cid", ImagePatchCLI.cid,
+            "--jobs", "8", "--max-connections-per-registry", "8",
+        ])
         #expect(run.succeeded, "\(run)")
         #expect(Self.crowdedFinishes(try await Self.finishTimes(proxy)) > 1)
     }
@@ -85,9 +93,11 @@ struct ConnectionLimitTests {
         let proxy = try await FaultProxy.start(in: source)
         defer { proxy.stop() }
         let target = try await RegistryServer.start(.plain, label: "connections-cross")
-        let run = try await Self.patch(["--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
-                                        "--target", "\(target.host)/mirror/app:1", "--cid", ImagePatchCLI.cid,
-                                        "--jobs", "8", "--max-connections-per-registry", "1"])
+        let run = try await Self.patch([
+            "--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
+            "--target", "\(target.host)/mirror/app:1", "--cid", ImagePatchCLI.cid,
+            "--jobs", "8", "--max-connections-per-registry", "1",
+        ])
         #expect(run.succeeded, "\(run)")
         let times = try await Self.finishTimes(proxy)
         #expect(times.count > 0)
@@ -109,13 +119,19 @@ struct ConnectionLimitTests {
         let proxy = try await FaultProxy.start(in: registry)
         defer { proxy.stop() }
         let delay = 0.5
-        try await proxy.arm([["match": ["method": "HEAD", "path_regex": "/blobs/sha256:"], "action": "status429", "times": 1,
-                              "retry_after": 2],
-                             ["match": [:] as [String: String], "action": "delay", "seconds": delay, "times": -1]])
+        try await proxy.arm([
+            [
+                "match": ["method": "HEAD", "path_regex": "/blobs/sha256:"], "action": "status429", "times": 1,
+                "retry_after": 2,
+            ],
+            ["match": [:] as [String: String], "action": "delay", "seconds": delay, "times": -1],
+        ])
         let repository = uniqueRepository("connections/slow")
-        let run = try await Self.patch(["--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
-                                        "--target", "\(proxy.host)/\(repository):1", "--cid", ImagePatchCLI.cid,
-                                        "--jobs", "8", "--max-connections-per-registry", "2"])
+        let run = try await Self.patch([
+            "--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
+            "--target", "\(proxy.host)/\(repository):1", "--cid", ImagePatchCLI.cid,
+            "--jobs", "8", "--max-connections-per-registry", "2",
+        ])
         #expect(run.succeeded, "\(run)")
         let stats = try await proxy.statistics()
         let entries = (stats["requests"] as? [[String: Any]] ?? []).filter { $0["via"] as? String == "proxy" }
@@ -127,8 +143,10 @@ struct ConnectionLimitTests {
         let arrivals = entries.filter { $0["fault"] as? String == "delay" }.map { finished($0) - delay - told }
         // Upstream answers take a few milliseconds, which make an arrival look later: some slack.
         let duringPause = arrivals.filter { $0 > 0.1 && $0 < 1.9 }
-        #expect(duringPause.count <= 1,
-                "requests reached the registry during its pause (seconds after the 429): \(arrivals.sorted().map { String(format: "%.2f", $0) })")
+        #expect(
+            duringPause.count <= 1,
+            "requests reached the registry during its pause (seconds after the 429): \(arrivals.sorted().map { String(format: "%.2f", $0) })"
+        )
         #expect(arrivals.contains { $0 >= 1.9 }, "the patch went on after the pause")
     }
 

@@ -11,14 +11,20 @@ struct InterruptTests {
         let proxy = try await FaultProxy.start(in: registry)
         // Hold every agent blob download (configs included) for a long time, so the run is surely in
         // progress when signalled: one held request could be a config, abandoned and retried after 10 s.
-        try await proxy.arm([["match": ["method": "GET", "path_regex": "/v2/agent/blobs/sha256:"], "action": "delay",
-                              "seconds": 30, "times": -1]])
+        try await proxy.arm([
+            [
+                "match": ["method": "GET", "path_regex": "/v2/agent/blobs/sha256:"], "action": "delay",
+                "seconds": 30, "times": -1,
+            ]
+        ])
         try await TempDirectory.with("interrupt") { scratch in
             let target = scratch.appending("out")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try RepositoryPaths.binary())
-            process.arguments = ["patch", "--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
-                                 "--target", "oci:\(target):p", "--cid", ImagePatchCLI.cid]
+            process.arguments = [
+                "patch", "--source", "\(proxy.host)/app:1", "--agent", "\(proxy.host)/agent:7",
+                "--target", "oci:\(target):p", "--cid", ImagePatchCLI.cid,
+            ]
             var environment = ProcessInfo.processInfo.environment
             environment["TMPDIR"] = scratch.path  // so leftovers, if any, would be found here
             let cache = try TempDirectory(label: "interrupt-cache")  // the agent-layer cache, outside TMPDIR

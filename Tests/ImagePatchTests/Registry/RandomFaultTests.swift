@@ -61,8 +61,9 @@ struct RandomFaultTests {
         try await sourceProxy.armRandom(p: rate, seed: seed)
         try await targetProxy.armRandom(p: rate, seed: 1000 + seed)
         let repository = "random/app-\(seed)-\(UUID().uuidString.prefix(6).lowercased())"
-        let run = try await ImagePatchCLI.patch(source: "\(sourceProxy.host)/app:1", agent: "\(sourceProxy.host)/agent:7",
-                                                target: "\(targetProxy.host)/\(repository):1", json: true)
+        let run = try await ImagePatchCLI.patch(
+            source: "\(sourceProxy.host)/app:1", agent: "\(sourceProxy.host)/agent:7",
+            target: "\(targetProxy.host)/\(repository):1", json: true)
         var kinds: [String: Int] = [:]
         for proxy in [sourceProxy, targetProxy] {
             for fault in try await proxy.statistics()["faults_injected"] as? [[String: Any]] ?? [] {

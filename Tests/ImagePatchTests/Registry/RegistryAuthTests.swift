@@ -35,27 +35,32 @@ struct RegistryAuthTests {
             let caFile = try #require(registry.caFile)
             let refs = (source: "\(registry.host)/team/app:1", agent: "\(registry.host)/vendor/agent:7")
 
-            let ok = try await ImagePatchCLI.patch(source: refs.source, agent: refs.agent, target: "\(registry.host)/team/app:1-protected",
-                                                   extra: ["--ca-file", caFile, "--creds", "tester:\(password)", "--verbose"])
+            let ok = try await ImagePatchCLI.patch(
+                source: refs.source, agent: refs.agent, target: "\(registry.host)/team/app:1-protected",
+                extra: ["--ca-file", caFile, "--creds", "tester:\(password)", "--verbose"])
             #expect(ok.succeeded, "\(ok)")
             Self.expectNoSecrets(ok, password: password)
             #expect(try await registry.rawManifest("team/app:1-protected") != nil)
 
             // The password from stdin works the same.
-            let stdin = try await ImagePatchCLI.run(["inspect", refs.source, "--ca-file", caFile, "--creds", "tester", "--password-stdin"],
-                                                    stdin: Data("\(password)\n".utf8))
+            let stdin = try await ImagePatchCLI.run(
+                ["inspect", refs.source, "--ca-file", caFile, "--creds", "tester", "--password-stdin"],
+                stdin: Data("\(password)\n".utf8))
             #expect(stdin.succeeded, "\(stdin)")
 
             // A loopback registry may use plain HTTP, but a certificate that does not verify is not waved through.
             let noCA = try await ImagePatchCLI.run(["inspect", refs.source, "--creds", "tester:\(password)"])
             Expect.oneLineError(noCA, mentions: ["--insecure-registry", registry.host])
             Self.expectNoSecrets(noCA, password: password)
-            let insecure = try await ImagePatchCLI.run(["inspect", refs.source, "--creds", "tester:\(password)",
-                                                        "--insecure-registry", registry.host])
+            let insecure = try await ImagePatchCLI.run([
+                "inspect", refs.source, "--creds", "tester:\(password)",
+                "--insecure-registry", registry.host,
+            ])
             #expect(insecure.succeeded, "\(insecure)")
 
-            let wrong = try await ImagePatchCLI.patch(source: refs.source, agent: refs.agent, target: "\(registry.host)/team/app:wrong",
-                                                      extra: ["--ca-file", caFile, "--creds", "tester:not-the-password"])
+            let wrong = try await ImagePatchCLI.patch(
+                source: refs.source, agent: refs.agent, target: "\(registry.host)/team/app:wrong",
+                extra: ["--ca-file", caFile, "--creds", "tester:not-the-password"])
             Expect.oneLineError(wrong, mentions: ["authentication failed"])
             Self.expectNoSecrets(wrong, password: "not-the-password")
             #expect(try await registry.rawManifest("team/app:wrong") == nil)
@@ -66,13 +71,15 @@ struct RegistryAuthTests {
     func bearerTokens() async throws {
         try await Self.withRegistry(.token) { registry in
             let password = try #require(registry.password)
-            let source = "\(registry.host)/team/app:1", agent = "\(registry.host)/vendor/agent:7"
+            let source = "\(registry.host)/team/app:1"
+            let agent = "\(registry.host)/vendor/agent:7"
 
             let anonymous = try await ImagePatchCLI.patch(source: source, agent: agent, target: "\(registry.host)/team/app:anon")
             Expect.oneLineError(anonymous, mentions: [registry.host])
 
-            let viaCreds = try await ImagePatchCLI.patch(source: source, agent: agent, target: "\(registry.host)/team/app:creds",
-                                                         extra: ["--creds", "tester:\(password)", "--verbose"])
+            let viaCreds = try await ImagePatchCLI.patch(
+                source: source, agent: agent, target: "\(registry.host)/team/app:creds",
+                extra: ["--creds", "tester:\(password)", "--verbose"])
             #expect(viaCreds.succeeded, "\(viaCreds)")
             Self.expectNoSecrets(viaCreds, password: password)
             #expect(try await registry.rawManifest("team/app:creds") != nil)
@@ -83,15 +90,18 @@ struct RegistryAuthTests {
                 let file = scratch.appending("auth.json")
                 try Data(config.utf8).write(to: URL(fileURLWithPath: file))
 
-                let viaFile = try await ImagePatchCLI.patch(source: source, agent: agent, target: "\(registry.host)/team/app:file",
-                                                            extra: ["--authfile", file])
+                let viaFile = try await ImagePatchCLI.patch(
+                    source: source, agent: agent, target: "\(registry.host)/team/app:file",
+                    extra: ["--authfile", file])
                 #expect(viaFile.succeeded, "\(viaFile)")
-                let viaEnvironment = try await ImagePatchCLI.patch(source: source, agent: agent, target: "\(registry.host)/team/app:env",
-                                                                   environment: ["REGISTRY_AUTH_FILE": file, "DOCKER_CONFIG": scratch.path])
+                let viaEnvironment = try await ImagePatchCLI.patch(
+                    source: source, agent: agent, target: "\(registry.host)/team/app:env",
+                    environment: ["REGISTRY_AUTH_FILE": file, "DOCKER_CONFIG": scratch.path])
                 #expect(viaEnvironment.succeeded, "\(viaEnvironment)")
                 let token = Data(config.utf8).base64EncodedString()
-                let viaPullToken = try await ImagePatchCLI.patch(source: source, agent: agent, target: "\(registry.host)/team/app:token",
-                                                                 extra: ["--pull-token", token, "-v"])
+                let viaPullToken = try await ImagePatchCLI.patch(
+                    source: source, agent: agent, target: "\(registry.host)/team/app:token",
+                    extra: ["--pull-token", token, "-v"])
                 #expect(viaPullToken.succeeded, "\(viaPullToken)")
                 Self.expectNoSecrets(viaPullToken, password: password)
                 #expect(!(viaPullToken.stdoutText + viaPullToken.stderrText).contains(token))

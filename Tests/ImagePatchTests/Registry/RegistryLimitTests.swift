@@ -16,10 +16,12 @@ struct RegistryLimitTests {
         defer { proxy.stop() }
         try await proxy.arm([["match": ["method": "GET", "path_regex": "/v2/app/manifests/1$"], "action": "trickle", "times": 1]])
         let repository = uniqueRepository("limits/app")
-        let run = try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
-                                                target: "\(proxy.host)/\(repository):1")
+        let run = try await ImagePatchCLI.patch(
+            source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
+            target: "\(proxy.host)/\(repository):1")
         #expect(run.succeeded, "\(run)")
-        #expect(run.stderrText.contains("the last 10 seconds"), "the manifest was not abandoned by the small-object limit: \(run.stderrText)")
+        #expect(
+            run.stderrText.contains("the last 10 seconds"), "the manifest was not abandoned by the small-object limit: \(run.stderrText)")
         // The proxy records the trickled request once its handler notices the client has gone.
         var injected = 0
         for _ in 0..<20 where injected == 0 {
@@ -32,8 +34,12 @@ struct RegistryLimitTests {
     @Test("--password-stdin reading /dev/zero stops at its limit with one error line")
     func passwordStdinBounded() async throws {
         let binary = try RepositoryPaths.binary()
-        let run = try await ProcessRunner.run("/bin/sh", ["-c", #"exec "$0" "$@" < /dev/zero"#, binary,
-                                                          "inspect", "127.0.0.1:9/app:1", "--creds", "tester", "--password-stdin"])
+        let run = try await ProcessRunner.run(
+            "/bin/sh",
+            [
+                "-c", #"exec "$0" "$@" < /dev/zero"#, binary,
+                "inspect", "127.0.0.1:9/app:1", "--creds", "tester", "--password-stdin",
+            ])
         Expect.oneLineError(run, mentions: ["--password-stdin", "65536"])
     }
 

@@ -11,8 +11,9 @@ struct RegistryPatchTests {
         let proxy = try await FaultProxy.start(in: registry)
         try await proxy.arm([])
         let repository = uniqueRepository("protected/app")
-        let run = try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
-                                                target: "\(proxy.host)/\(repository):1", json: true)
+        let run = try await ImagePatchCLI.patch(
+            source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
+            target: "\(proxy.host)/\(repository):1", json: true)
         #expect(run.succeeded, "\(run)")
         let result = try Oracles.jsonObject(run.stdout)
 
@@ -29,8 +30,9 @@ struct RegistryPatchTests {
         let uploaded = (stats["blob_body_bytes"] as? [String: Int] ?? [:])["PUT"] ?? 0
         let agentLayerBytes = (result["platforms"] as? [[String: Any]] ?? [])
             .compactMap { ($0["agentLayer"] as? [String: Any])?["size"] as? Int }.reduce(0, +)
-        #expect(uploaded >= agentLayerBytes && uploaded < agentLayerBytes + 64 << 10,
-                "uploads are the agent layers and the configs only: \(uploaded) bytes for \(agentLayerBytes) of agent layers")
+        #expect(
+            uploaded >= agentLayerBytes && uploaded < agentLayerBytes + 64 << 10,
+            "uploads are the agent layers and the configs only: \(uploaded) bytes for \(agentLayerBytes) of agent layers")
 
         // Independent checks: skopeo reads what was pushed, by the digest the JSON reported.
         let raw = try #require(try await registry.rawManifest("\(repository):1"))
@@ -39,8 +41,9 @@ struct RegistryPatchTests {
             _ = try await registry.copyToLayout("\(repository):1", in: scratch)
             for arch in FixtureArch.allCases {
                 let bundle = scratch.appending("bundle-\(arch)")
-                try await Oracles.unpack(reference: "docker://\(registry.host)/\(repository):1", bundle: bundle, arch: arch.rawValue,
-                                         extraSkopeoFlags: registry.skopeoFlags("src"))
+                try await Oracles.unpack(
+                    reference: "docker://\(registry.host)/\(repository):1", bundle: bundle, arch: arch.rawValue,
+                    extraSkopeoFlags: registry.skopeoFlags("src"))
                 Expect.agentStartedBeforeApp(try await Oracles.runPatchedEntrypoint(bundle: bundle))
             }
         }
@@ -52,8 +55,9 @@ struct RegistryPatchTests {
         let proxy = try await FaultProxy.start(in: registry)
         try await proxy.arm([])
         let tag = uniqueRepository("protected")
-        let run = try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
-                                                target: "\(proxy.host)/app:\(tag)")
+        let run = try await ImagePatchCLI.patch(
+            source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
+            target: "\(proxy.host)/app:\(tag)")
         #expect(run.succeeded, "\(run)")
         let base = try await SharedRegistry.baseLayerDigests()
         let requests = try await proxy.requests()
@@ -66,8 +70,9 @@ struct RegistryPatchTests {
     func dryRun() async throws {
         let registry = try await SharedRegistry.shared.plain()
         let repository = uniqueRepository("dry")
-        let run = try await ImagePatchCLI.patch(source: "\(registry.host)/app:1", agent: "\(registry.host)/agent:7",
-                                                target: "\(registry.host)/\(repository):1", json: true, extra: ["--dry-run"])
+        let run = try await ImagePatchCLI.patch(
+            source: "\(registry.host)/app:1", agent: "\(registry.host)/agent:7",
+            target: "\(registry.host)/\(repository):1", json: true, extra: ["--dry-run"])
         #expect(run.succeeded, "\(run)")
         let blobs = try Oracles.jsonObject(run.stdout)["blobs"] as? [[String: Any]] ?? []
         let actions = Set(blobs.compactMap { $0["action"] as? String })
@@ -80,8 +85,9 @@ struct RegistryPatchTests {
         let registry = try await SharedRegistry.shared.plain()
         let repository = uniqueRepository("pinned")
         let wrong = "sha256:" + String(repeating: "0", count: 64)
-        let run = try await ImagePatchCLI.patch(source: "\(registry.host)/app:1", agent: "\(registry.host)/agent:7",
-                                                target: "\(registry.host)/\(repository):1@\(wrong)")
+        let run = try await ImagePatchCLI.patch(
+            source: "\(registry.host)/app:1", agent: "\(registry.host)/agent:7",
+            target: "\(registry.host)/\(repository):1@\(wrong)")
         Expect.oneLineError(run, mentions: [wrong])
         #expect(try await registry.rawManifest("\(repository):1") == nil)
     }
@@ -92,13 +98,15 @@ struct RegistryPatchTests {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("mix") { scratch in
             let layout = scratch.appending("out")
-            try await ImagePatchCLI.patchOrThrow(source: "docker://\(registry.host)/app:1",
-                                                 agent: "docker-archive:\(fixtures.agentDockerBz2)",
-                                                 target: "oci:\(layout):p", extra: ["--platform", "linux/amd64"])
+            try await ImagePatchCLI.patchOrThrow(
+                source: "docker://\(registry.host)/app:1",
+                agent: "docker-archive:\(fixtures.agentDockerBz2)",
+                target: "oci:\(layout):p", extra: ["--platform", "linux/amd64"])
             let repository = uniqueRepository("from-layout")
-            try await ImagePatchCLI.patchOrThrow(source: fixtures.oci("app-oci", "cmd-only"),
-                                                 agent: "\(registry.host)/agent:7",
-                                                 target: "\(registry.host)/\(repository):1")
+            try await ImagePatchCLI.patchOrThrow(
+                source: fixtures.oci("app-oci", "cmd-only"),
+                agent: "\(registry.host)/agent:7",
+                target: "\(registry.host)/\(repository):1")
             _ = try await registry.copyToLayout("\(repository):1", in: scratch)
             let bundle = scratch.appending("bundle")
             try await Oracles.unpack(reference: "oci:\(layout):p", bundle: bundle, arch: "amd64")
@@ -111,8 +119,9 @@ struct RegistryPatchTests {
         let source = try await SharedRegistry.shared.plain()
         let other = try await RegistryServer.start(.plain, label: "second")
         defer { Task { await other.stop() } }
-        let run = try await ImagePatchCLI.patch(source: "\(source.host)/app:1", agent: "\(source.host)/agent:7",
-                                                target: "\(other.host)/mirror/app:1")
+        let run = try await ImagePatchCLI.patch(
+            source: "\(source.host)/app:1", agent: "\(source.host)/agent:7",
+            target: "\(other.host)/mirror/app:1")
         #expect(run.succeeded, "\(run)")
         try await TempDirectory.with("cross") { scratch in
             let layout = try await other.copyToLayout("mirror/app:1", in: scratch)

@@ -14,8 +14,9 @@ struct UpToDateTests {
             let cache = tmp.appending("cache")
             let target = "\(proxy.host)/\(uniqueRepository("uptodate")):1"
             func patch(_ extra: [String] = []) async throws -> ProcessResult {
-                try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7", target: target,
-                                              json: true, extra: ["--cache-dir", cache] + extra)
+                try await ImagePatchCLI.patch(
+                    source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7", target: target,
+                    json: true, extra: ["--cache-dir", cache] + extra)
             }
             try await proxy.arm([])
             let first = try await patch()
@@ -36,8 +37,9 @@ struct UpToDateTests {
             #expect(third.succeeded, "\(third)")
             #expect(try Oracles.jsonObject(third.stdout)["status"] as? String == "patched")
 
-            let text = try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7", target: target,
-                                                     extra: ["--cache-dir", cache, "--env", "TEAM=web"])
+            let text = try await ImagePatchCLI.patch(
+                source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7", target: target,
+                extra: ["--cache-dir", cache, "--env", "TEAM=web"])
             #expect(text.succeeded && text.stdoutLines.last?.hasPrefix("up-to-date \(target) sha256:") == true, "\(text)")
         }
     }
@@ -56,8 +58,9 @@ struct TargetLayerRecordTests {
             let repository = uniqueRepository("record")
             let target = "\(proxy.host)/\(repository):1"
             func patch(_ cache: String, _ extra: [String] = []) async throws -> ProcessResult {
-                try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7", target: target, json: true,
-                                              extra: ["--cache-dir", tmp.appending(cache), "--verbose"] + extra)
+                try await ImagePatchCLI.patch(
+                    source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7", target: target, json: true,
+                    extra: ["--cache-dir", tmp.appending(cache), "--verbose"] + extra)
             }
             let first = try await patch("machine-a")
             #expect(first.succeeded, "\(first)")
@@ -69,7 +72,9 @@ struct TargetLayerRecordTests {
             let result = try Oracles.jsonObject(second.stdout)
             #expect(result["status"] as? String == "patched")
             let launchers = (result["platforms"] as? [[String: Any]] ?? []).map { $0["launcher"] as? [String] ?? [] }
-            let firstLaunchers = (try Oracles.jsonObject(first.stdout)["platforms"] as? [[String: Any]] ?? []).map { $0["launcher"] as? [String] ?? [] }
+            let firstLaunchers = (try Oracles.jsonObject(first.stdout)["platforms"] as? [[String: Any]] ?? []).map {
+                $0["launcher"] as? [String] ?? []
+            }
             #expect(launchers == firstLaunchers && !launchers.isEmpty)
             // Only the two new configs were uploaded; the agent layers were already in the repository.
             let uploads = try await proxy.requests().filter { $0.method == "PUT" && $0.path.contains("/blobs/uploads/") }
@@ -78,8 +83,9 @@ struct TargetLayerRecordTests {
             try await TempDirectory.with("target-record-run") { scratch in
                 for arch in FixtureArch.allCases {
                     let bundle = scratch.appending("bundle-\(arch)")
-                    try await Oracles.unpack(reference: "docker://\(registry.host)/\(repository):1", bundle: bundle, arch: arch.rawValue,
-                                             extraSkopeoFlags: registry.skopeoFlags("src"))
+                    try await Oracles.unpack(
+                        reference: "docker://\(registry.host)/\(repository):1", bundle: bundle, arch: arch.rawValue,
+                        extraSkopeoFlags: registry.skopeoFlags("src"))
                     Expect.agentStartedBeforeApp(try await Oracles.runPatchedEntrypoint(bundle: bundle))
                 }
             }
@@ -98,14 +104,17 @@ struct RegistryLayerCacheTests {
         try await TempDirectory.with("layer-cache") { tmp in
             let layers = "\(proxy.host)/\(uniqueRepository("layercache"))"
             func patch(_ name: String, cache: String) async throws -> ProcessResult {
-                try await ImagePatchCLI.patch(source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
-                                              target: "\(proxy.host)/\(uniqueRepository(name)):1", json: true,
-                                              extra: ["--cache-dir", tmp.appending(cache), "--layer-cache", layers, "--verbose"])
+                try await ImagePatchCLI.patch(
+                    source: "\(proxy.host)/app:1", agent: "\(proxy.host)/agent:7",
+                    target: "\(proxy.host)/\(uniqueRepository(name)):1", json: true,
+                    extra: ["--cache-dir", tmp.appending(cache), "--layer-cache", layers, "--verbose"])
             }
             try await proxy.arm([])
             let first = try await patch("first", cache: "machine-a")
             #expect(first.succeeded, "\(first)")
-            #expect(first.stderrText.contains("built the agent layer") && first.stderrText.contains("recorded the agent layer"), "\(first.stderrText)")
+            #expect(
+                first.stderrText.contains("built the agent layer") && first.stderrText.contains("recorded the agent layer"),
+                "\(first.stderrText)")
             let layerDigests = (try Oracles.jsonObject(first.stdout)["platforms"] as? [[String: Any]] ?? [])
                 .compactMap { ($0["agentLayer"] as? [String: Any])?["digest"] as? String }
             #expect(layerDigests.count == 2)
@@ -115,15 +124,21 @@ struct RegistryLayerCacheTests {
             #expect(second.succeeded, "\(second)")
             #expect(!second.stderrText.contains("built the agent layer"), "\(second.stderrText)")
             #expect(second.stderrText.components(separatedBy: "from the layer cache").count - 1 == 2, "\(second.stderrText)")
-            #expect((try Oracles.jsonObject(second.stdout)["platforms"] as? [[String: Any]] ?? [])
-                .compactMap { ($0["agentLayer"] as? [String: Any])?["digest"] as? String } == layerDigests)
+            #expect(
+                (try Oracles.jsonObject(second.stdout)["platforms"] as? [[String: Any]] ?? [])
+                    .compactMap { ($0["agentLayer"] as? [String: Any])?["digest"] as? String } == layerDigests)
             // The agent layers reached the new repository by mount: no byte of them was uploaded or downloaded.
             let moved = try await proxy.requests().filter { request in
                 ["GET", "PUT", "PATCH"].contains(request.method) && layerDigests.contains { request.path.contains($0) }
             }
             #expect(moved.isEmpty, "agent layer bytes crossed the wire: \(moved)")
             // The record is an image skopeo can read.
-            try await ProcessRunner.check("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(layers.replacingOccurrences(of: proxy.host, with: registry.host)):\(try Self.firstKey(second.stderrText))"])
+            try await ProcessRunner.check(
+                "skopeo",
+                [
+                    "inspect", "--raw", "--tls-verify=false",
+                    "docker://\(layers.replacingOccurrences(of: proxy.host, with: registry.host)):\(try Self.firstKey(second.stderrText))",
+                ])
         }
     }
 
@@ -133,12 +148,15 @@ struct RegistryLayerCacheTests {
         return String(String(log[range]).suffix(64))
     }
 
-    @Test("--layer-cache that is not a repository is refused with one line", arguments: ["r.example/x:tag", "r.example/x@sha256:" + String(repeating: "0", count: 64), "127.0.0.1:5000"])
+    @Test(
+        "--layer-cache that is not a repository is refused with one line",
+        arguments: ["r.example/x:tag", "r.example/x@sha256:" + String(repeating: "0", count: 64), "127.0.0.1:5000"])
     func badLayerCache(value: String) async throws {
         let fixtures = try await Fixtures.ready()
         try await TempDirectory.with("layer-cache-bad") { tmp in
-            let run = try await ImagePatchCLI.patch(source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(tmp.appending("out")):p", extra: ["--layer-cache", value])
+            let run = try await ImagePatchCLI.patch(
+                source: fixtures.oci("app-oci", "1"), agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(tmp.appending("out")):p", extra: ["--layer-cache", value])
             Expect.oneLineError(run, mentions: ["--layer-cache"])
         }
     }

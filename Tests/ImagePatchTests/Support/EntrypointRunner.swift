@@ -33,8 +33,9 @@ extension Oracles {
             environment[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
         }
         let chroot = try ProcessRunner.resolve("chroot")
-        return try await ProcessRunner.run(chroot, ["--userspec=\(spec.user.uid):\(spec.user.gid)", bundle + "/rootfs"] + spec.args,
-                                           environment: environment, clearEnvironment: true)
+        return try await ProcessRunner.run(
+            chroot, ["--userspec=\(spec.user.uid):\(spec.user.gid)", bundle + "/rootfs"] + spec.args,
+            environment: environment, clearEnvironment: true)
     }
 
     struct NeedsRoot: Error, CustomStringConvertible {
@@ -49,7 +50,8 @@ enum Binfmt {
     static let aarch64Entry = directory + "/qemu-aarch64"
     static let interpreter = "/usr/bin/qemu-aarch64-static"
     /// The kernel itself decodes the `\x` escapes, so they are written as literal text.
-    static let aarch64Registration = #":qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-aarch64-static:F"#
+    static let aarch64Registration =
+        #":qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-aarch64-static:F"#
 
     struct SetupFailed: Error, CustomStringConvertible {
         let description: String
@@ -72,7 +74,7 @@ enum Binfmt {
         var system = utsname()
         uname(&system)
         let machine = withUnsafeBytes(of: &system.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        guard machine == "x86_64" else { return }     // arm64 is native elsewhere; nothing else is tested
+        guard machine == "x86_64" else { return }  // arm64 is native elsewhere; nothing else is tested
 
         let fm = FileManager.default
         if !fm.fileExists(atPath: directory + "/register") {
@@ -81,7 +83,8 @@ enum Binfmt {
         }
         // An entry without the F flag would look for the interpreter inside the chroot: replace it.
         if let existing = try? String(contentsOfFile: aarch64Entry, encoding: .utf8),
-           !existing.split(separator: "\n").contains(where: { $0.hasPrefix("flags:") && $0.contains("F") }) {
+            !existing.split(separator: "\n").contains(where: { $0.hasPrefix("flags:") && $0.contains("F") })
+        {
             try write("-1", to: aarch64Entry)
         }
         if !fm.fileExists(atPath: aarch64Entry) {

@@ -84,8 +84,10 @@ enum FixtureArch: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// The launcher the falcon preset must put in front of the Entrypoint.
     var falconLauncher: [String] {
         let install = "/opt/CrowdStrike/rootfs"
-        return ["\(install)/lib64/\(loader)", "--library-path", "\(install)/lib64",
-                "\(install)/bin/bash", "\(install)/entrypoint-ecs.sh"]
+        return [
+            "\(install)/lib64/\(loader)", "--library-path", "\(install)/lib64",
+            "\(install)/bin/bash", "\(install)/entrypoint-ecs.sh",
+        ]
     }
 
     var testDescription: String { rawValue }

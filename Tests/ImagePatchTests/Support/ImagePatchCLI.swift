@@ -18,8 +18,10 @@ enum ImagePatchCLI {
     }
 
     /// `imagepatch patch --source S --agent A --target T --cid CID [extra...]`; `cid: nil` leaves it out.
-    static func patch(source: String, agent: String, target: String, cid: String? = cid, json: Bool = false,
-                      extra: [String] = [], environment: [String: String?] = [:]) async throws -> ProcessResult {
+    static func patch(
+        source: String, agent: String, target: String, cid: String? = cid, json: Bool = false,
+        extra: [String] = [], environment: [String: String?] = [:]
+    ) async throws -> ProcessResult {
         var arguments = ["patch", "--source", source, "--agent", agent, "--target", target]
         if let cid { arguments += ["--cid", cid] }
         if json { arguments.append("--json") }
@@ -28,10 +30,13 @@ enum ImagePatchCLI {
 
     /// Like `patch`, but a failure is an error (with the command's output in it).
     @discardableResult
-    static func patchOrThrow(source: String, agent: String, target: String, json: Bool = false, extra: [String] = [],
-                             environment: [String: String?] = [:]) async throws -> ProcessResult {
-        let result = try await patch(source: source, agent: agent, target: target, json: json, extra: extra,
-                                     environment: environment)
+    static func patchOrThrow(
+        source: String, agent: String, target: String, json: Bool = false, extra: [String] = [],
+        environment: [String: String?] = [:]
+    ) async throws -> ProcessResult {
+        let result = try await patch(
+            source: source, agent: agent, target: target, json: json, extra: extra,
+            environment: environment)
         guard result.succeeded else { throw CommandFailed(result: result) }
         return result
     }

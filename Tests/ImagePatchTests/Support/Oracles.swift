@@ -22,10 +22,14 @@ enum Oracles {
     }
 
     /// `skopeo copy` (which verifies every blob's digest on the way).
-    static func skopeoCopy(from source: String, to destination: String, overrideArch: String? = nil,
-                           all: Bool = false, extra: [String] = []) async throws {
-        try await ProcessRunner.check("skopeo", archArguments(overrideArch)
-            + ["copy", "-q"] + (all ? ["--all"] : []) + extra + [source, destination])
+    static func skopeoCopy(
+        from source: String, to destination: String, overrideArch: String? = nil,
+        all: Bool = false, extra: [String] = []
+    ) async throws {
+        try await ProcessRunner.check(
+            "skopeo",
+            archArguments(overrideArch)
+                + ["copy", "-q"] + (all ? ["--all"] : []) + extra + [source, destination])
     }
 
     /// Copies every image of `reference` (all platforms) into a throwaway `dir:`; throws if skopeo
@@ -55,8 +59,9 @@ enum Oracles {
         let view = scratch + "/skopeo-view-" + URL(fileURLWithPath: layout).lastPathComponent
         let fm = FileManager.default
         try fm.createDirectory(atPath: view, withIntermediateDirectories: true)
-        try fm.createSymbolicLink(atPath: view + "/blobs",
-                                  withDestinationPath: URL(fileURLWithPath: layout).standardizedFileURL.path + "/blobs")
+        try fm.createSymbolicLink(
+            atPath: view + "/blobs",
+            withDestinationPath: URL(fileURLWithPath: layout).standardizedFileURL.path + "/blobs")
         try fm.copyItem(atPath: layout + "/oci-layout", toPath: view + "/oci-layout")
         try JSONSerialization.data(withJSONObject: index).write(to: URL(fileURLWithPath: view + "/index.json"))
         return view
@@ -74,12 +79,15 @@ enum Oracles {
     /// Any reference skopeo reads (oci:, oci-archive:, docker-archive:) into a runtime bundle.
     /// `recompressToGzip`: umoci 0.4.7 cannot unpack zstd layers ("blob is not correct mediatype");
     /// skopeo then decompresses and re-gzips them (checking their digests) on the way.
-    static func unpack(reference: String, bundle: String, arch: String, recompressToGzip: Bool = false,
-                       extraSkopeoFlags: [String] = []) async throws {
+    static func unpack(
+        reference: String, bundle: String, arch: String, recompressToGzip: Bool = false,
+        extraSkopeoFlags: [String] = []
+    ) async throws {
         try await TempDirectory.with("umoci") { tmp in
             let single = tmp.appending("single")
-            try await skopeoCopy(from: reference, to: "oci:\(single):x", overrideArch: arch,
-                                 extra: (recompressToGzip ? ["--dest-compress", "--dest-compress-format", "gzip"] : []) + extraSkopeoFlags)
+            try await skopeoCopy(
+                from: reference, to: "oci:\(single):x", overrideArch: arch,
+                extra: (recompressToGzip ? ["--dest-compress", "--dest-compress-format", "gzip"] : []) + extraSkopeoFlags)
             try await ProcessRunner.check("umoci", ["unpack", "--image", "\(single):x", bundle])
         }
     }

@@ -41,9 +41,11 @@ enum ProcessRunner {
     /// - Parameters:
     ///   - environment: overrides on top of this process's environment; a nil value unsets the variable.
     ///   - clearEnvironment: start from an empty environment (`env -i`) instead.
-    static func run(_ executable: String, _ arguments: [String] = [],
-                    environment: [String: String?] = [:], clearEnvironment: Bool = false,
-                    stdin: Data? = nil, currentDirectory: String? = nil) async throws -> ProcessResult {
+    static func run(
+        _ executable: String, _ arguments: [String] = [],
+        environment: [String: String?] = [:], clearEnvironment: Bool = false,
+        stdin: Data? = nil, currentDirectory: String? = nil
+    ) async throws -> ProcessResult {
         let path = try resolve(executable)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -53,7 +55,9 @@ enum ProcessRunner {
         process.environment = env
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
 
-        let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+        let outPipe = Pipe()
+        let errPipe = Pipe()
+        let inPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
         process.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
@@ -100,8 +104,10 @@ enum ProcessRunner {
 
     /// Runs and requires exit code 0, throwing `CommandFailed` (with both outputs) otherwise.
     @discardableResult
-    static func check(_ executable: String, _ arguments: [String] = [], environment: [String: String?] = [:],
-                      stdin: Data? = nil) async throws -> ProcessResult {
+    static func check(
+        _ executable: String, _ arguments: [String] = [], environment: [String: String?] = [:],
+        stdin: Data? = nil
+    ) async throws -> ProcessResult {
         let result = try await run(executable, arguments, environment: environment, stdin: stdin)
         guard result.succeeded else { throw CommandFailed(result: result) }
         return result
@@ -135,7 +141,19 @@ private final class Collected: @unchecked Sendable {
     private var out = Data()
     private var err = Data()
 
-    func set(stdout: Data) { lock.lock(); out = stdout; lock.unlock() }
-    func set(stderr: Data) { lock.lock(); err = stderr; lock.unlock() }
-    var values: (Data, Data) { lock.lock(); defer { lock.unlock() }; return (out, err) }
+    func set(stdout: Data) {
+        lock.lock()
+        out = stdout
+        lock.unlock()
+    }
+    func set(stderr: Data) {
+        lock.lock()
+        err = stderr
+        lock.unlock()
+    }
+    var values: (Data, Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (out, err)
+    }
 }

@@ -3,7 +3,11 @@ import Foundation
 /// A real `docker-registry` (CNCF distribution) on a loopback port, started by
 /// `scripts/testenv/registry-env` in one of its modes, and stopped with `stop()`.
 struct RegistryServer: Sendable {
-    enum Mode: String, Sendable { case plain, basicTLS = "basic-tls", token }
+    enum Mode: String, Sendable {
+        case plain
+        case basicTLS = "basic-tls"
+        case token
+    }
 
     let directory: String
     let mode: Mode
@@ -20,9 +24,10 @@ struct RegistryServer: Sendable {
         let result = try await ProcessRunner.run(script, ["start", "--dir", directory, "--mode", mode.rawValue])
         guard result.succeeded else { throw CommandFailed(result: result) }
         let info = try Oracles.jsonObject(result.stdout)
-        return RegistryServer(directory: directory, mode: mode, url: info["url"] as! String, host: info["host"] as! String,
-                              caFile: info["caFile"] as? String, username: info["username"] as? String,
-                              password: info["password"] as? String)
+        return RegistryServer(
+            directory: directory, mode: mode, url: info["url"] as! String, host: info["host"] as! String,
+            caFile: info["caFile"] as? String, username: info["username"] as? String,
+            password: info["password"] as? String)
     }
 
     func stop() async {
@@ -44,14 +49,18 @@ struct RegistryServer: Sendable {
 
     /// Pushes an OCI layout tag (all platforms) with skopeo, so tests start from a known image.
     func push(layout reference: String, as repositoryTag: String) async throws {
-        try await ProcessRunner.check("skopeo", ["copy", "--all", "-q"] + skopeoFlags("dest")
-                                      + [reference, "docker://\(host)/\(repositoryTag)"])
+        try await ProcessRunner.check(
+            "skopeo",
+            ["copy", "--all", "-q"] + skopeoFlags("dest")
+                + [reference, "docker://\(host)/\(repositoryTag)"])
     }
 
     /// The raw manifest skopeo reads for `repositoryTag`, or nil when the registry has no such tag.
     func rawManifest(_ repositoryTag: String) async throws -> Data? {
-        let result = try await ProcessRunner.run("skopeo", ["inspect", "--raw"] + skopeoFlags(nil)
-                                                 + ["docker://\(host)/\(repositoryTag)"])
+        let result = try await ProcessRunner.run(
+            "skopeo",
+            ["inspect", "--raw"] + skopeoFlags(nil)
+                + ["docker://\(host)/\(repositoryTag)"])
         if result.succeeded { return result.stdout }
         if result.stderrText.contains("manifest unknown") || result.stderrText.contains("not found") { return nil }
         throw CommandFailed(result: result)
@@ -61,8 +70,10 @@ struct RegistryServer: Sendable {
     /// digest on the way) and returns the layout path.
     func copyToLayout(_ repositoryTag: String, in scratch: TempDirectory) async throws -> String {
         let layout = scratch.appending("copy-\(UUID().uuidString.prefix(8))")
-        try await ProcessRunner.check("skopeo", ["copy", "--all", "-q"] + skopeoFlags("src")
-                                      + ["docker://\(host)/\(repositoryTag)", "oci:\(layout):x"])
+        try await ProcessRunner.check(
+            "skopeo",
+            ["copy", "--all", "-q"] + skopeoFlags("src")
+                + ["docker://\(host)/\(repositoryTag)", "oci:\(layout):x"])
         return layout
     }
 }
@@ -74,8 +85,9 @@ struct FaultProxy: Sendable {
     let pid: Int32
 
     static func start(in front: RegistryServer) async throws -> FaultProxy {
-        let result = try await ProcessRunner.run(RegistryServer.script,
-                                                 ["proxy", "--dir", front.directory, "--upstream", front.url])
+        let result = try await ProcessRunner.run(
+            RegistryServer.script,
+            ["proxy", "--dir", front.directory, "--upstream", front.url])
         guard result.succeeded else { throw CommandFailed(result: result) }
         let info = try Oracles.jsonObject(result.stdout)
         return FaultProxy(host: info["host"] as! String, control: info["control"] as! String, pid: Int32(info["pid"] as! Int))
@@ -96,8 +108,12 @@ struct FaultProxy: Sendable {
 
     private func control(_ request: [String: Any]) async throws {
         let body = try JSONSerialization.data(withJSONObject: request)
-        try await ProcessRunner.check("curl", ["-sf", "-X", "POST", "-H", "Content-Type: application/json",
-                                               "--data-binary", String(decoding: body, as: UTF8.self), control])
+        try await ProcessRunner.check(
+            "curl",
+            [
+                "-sf", "-X", "POST", "-H", "Content-Type: application/json",
+                "--data-binary", String(decoding: body, as: UTF8.self), control,
+            ])
     }
 
     func statistics() async throws -> [String: Any] {

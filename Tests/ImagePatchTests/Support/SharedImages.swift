@@ -23,9 +23,10 @@ actor SharedImages {
         try await shared.image("multi-arch") {
             let fixtures = try await Fixtures.ready()
             let layout = try SharedScratch.directory("multi-arch") + "/out"
-            let run = try await ImagePatchCLI.patch(source: fixtures.oci("app-oci", "1"),
-                                                    agent: fixtures.oci("agent-oci", "7"),
-                                                    target: "oci:\(layout):patched", json: true)
+            let run = try await ImagePatchCLI.patch(
+                source: fixtures.oci("app-oci", "1"),
+                agent: fixtures.oci("agent-oci", "7"),
+                target: "oci:\(layout):patched", json: true)
             return PatchedImage(layout: layout, tag: "patched", run: run)
         }
     }

@@ -29,8 +29,11 @@ struct TaskDefinitionAWSModelTests {
     /// Runs that start from describe-task-definition output carrying every read-only field.
     static let describeRuns: [[String]] = [
         [Taskdef.path("describe-output.json"), "-cid", Taskdef.cid, "-image", Taskdef.agentImage],
-        [Taskdef.path("describe-output.json"), "--mode", "embedded", "--image-map", "busybox=registry.example/busybox-patched:1@sha256:" + String(repeating: "a", count: 64),
-         "--launcher", "/opt/agent/launch"],
+        [
+            Taskdef.path("describe-output.json"), "--mode", "embedded", "--image-map",
+            "busybox=registry.example/busybox-patched:1@sha256:" + String(repeating: "a", count: 64),
+            "--launcher", "/opt/agent/launch",
+        ],
         [Taskdef.path("falcon-sample-after.json"), "-cid", Taskdef.cid, "-image", Taskdef.agentImage],
     ]
 

@@ -1,8 +1,8 @@
 import Foundation
 import ImagePatch
-import TaskDefinition
 import JSON
 import OCI
+import TaskDefinition
 import Testing
 
 @Suite("taskdef: embedded mode")
@@ -10,8 +10,10 @@ struct TaskDefinitionEmbeddedTests {
     static let webImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web:3.1"
     static let patchedDigest = "sha256:" + String(repeating: "c", count: 64)
     static let patchedImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web-falcon@" + patchedDigest
-    static let embeddedLauncher = ["/opt/CrowdStrike/rootfs/lib64/ld-linux-x86-64.so.2", "--library-path", "/opt/CrowdStrike/rootfs/lib64",
-                                   "/opt/CrowdStrike/rootfs/bin/bash", "/opt/CrowdStrike/rootfs/entrypoint-ecs.sh"]
+    static let embeddedLauncher = [
+        "/opt/CrowdStrike/rootfs/lib64/ld-linux-x86-64.so.2", "--library-path", "/opt/CrowdStrike/rootfs/lib64",
+        "/opt/CrowdStrike/rootfs/bin/bash", "/opt/CrowdStrike/rootfs/entrypoint-ecs.sh",
+    ]
 
     static var launcherJSON: String {
         "[" + embeddedLauncher.map { "\"\($0)\"" }.joined(separator: ",") + "]"
@@ -22,8 +24,10 @@ struct TaskDefinitionEmbeddedTests {
     @Test("--image-map: the patched image pinned by digest, SYS_PTRACE, FALCONCTL_OPTS, launcher; others untouched")
     func imageMap() async throws {
         let input = try Taskdef.object(Taskdef.data("multi-container.json"))
-        let arguments = ["--mode", "embedded", "--image-map", "\(Self.webImage)=\(Self.patchedImage)", "-cid", Taskdef.cid,
-                         "--launcher", Self.launcherJSON]
+        let arguments = [
+            "--mode", "embedded", "--image-map", "\(Self.webImage)=\(Self.patchedImage)", "-cid", Taskdef.cid,
+            "--launcher", Self.launcherJSON,
+        ]
         let run = try await Taskdef.run([Taskdef.path("multi-container.json")] + arguments)
         #expect(run.succeeded, "\(run)")
         let task = try Taskdef.object(run.stdout)
@@ -60,17 +64,22 @@ struct TaskDefinitionEmbeddedTests {
                     ["name": "other", "image": "registry.example.com/shop/other@sha256:" + String(repeating: "d", count: 64)],
                 ],
             ]
-            let run = try await Taskdef.run([try Taskdef.write(task, to: tmp), "--mode", "embedded",
-                                             "--from-patch-result", Taskdef.path("patch-result.json")])
+            let run = try await Taskdef.run([
+                try Taskdef.write(task, to: tmp), "--mode", "embedded",
+                "--from-patch-result", Taskdef.path("patch-result.json"),
+            ])
             #expect(run.succeeded, "\(run)")
             let out = try Taskdef.object(run.stdout)
             let pinned = "registry.example.com/shop/web@sha256:" + String(repeating: "1", count: 64)
             let api = try Taskdef.container(out, "api")
             #expect(api["image"] as? String == pinned)
             // ARM64 task: the arm64 launcher the patch result reports.
-            #expect(api["entryPoint"] as? [String] == ["/opt/CrowdStrike/rootfs/lib64/ld-linux-aarch64.so.1", "--library-path",
-                                                       "/opt/CrowdStrike/rootfs/lib64", "/opt/CrowdStrike/rootfs/bin/bash",
-                                                       "/opt/CrowdStrike/rootfs/entrypoint-ecs.sh", "/app/run.sh"])
+            #expect(
+                api["entryPoint"] as? [String] == [
+                    "/opt/CrowdStrike/rootfs/lib64/ld-linux-aarch64.so.1", "--library-path",
+                    "/opt/CrowdStrike/rootfs/lib64", "/opt/CrowdStrike/rootfs/bin/bash",
+                    "/opt/CrowdStrike/rootfs/entrypoint-ecs.sh", "/app/run.sh",
+                ])
             #expect(api["command"] as? [String] == ["--serve"])
             let plain = try Taskdef.container(out, "plain")
             #expect(plain["image"] as? String == pinned)
@@ -84,8 +93,10 @@ struct TaskDefinitionEmbeddedTests {
             result["target"] = "oci:/tmp/layout:patched"
             let resultFile = try Taskdef.write(result, to: tmp, name: "result.json")
             let output = tmp.appending("out.json")
-            let refused = try await Taskdef.run([try Taskdef.write(task, to: tmp), "--mode", "embedded",
-                                                 "--from-patch-result", resultFile, "--output", output])
+            let refused = try await Taskdef.run([
+                try Taskdef.write(task, to: tmp), "--mode", "embedded",
+                "--from-patch-result", resultFile, "--output", output,
+            ])
             Expect.oneLineError(refused, mentions: ["container \"api\"", "oci:/tmp/layout:patched"])
             Expect.nothingWritten(at: output)
         }
@@ -95,10 +106,12 @@ struct TaskDefinitionEmbeddedTests {
     func needsMapping() async throws {
         let file = Taskdef.path("multi-container.json")
         Expect.oneLineError(try await Taskdef.run([file, "--mode", "embedded"]), mentions: ["--image-map", "--from-patch-result"])
-        Expect.oneLineError(try await Taskdef.run([file, "--mode", "embedded", "--image-map", "nginx:1=nginx-falcon@\(Self.patchedDigest)"]),
-                            mentions: ["nothing to patch", "shop/web:3.1"])
-        Expect.oneLineError(try await Taskdef.run([file, "--mode", "embedded", "--from-patch-result", Taskdef.path("falcon-sample-before.json")]),
-                            mentions: ["patch result", "target"])
+        Expect.oneLineError(
+            try await Taskdef.run([file, "--mode", "embedded", "--image-map", "nginx:1=nginx-falcon@\(Self.patchedDigest)"]),
+            mentions: ["nothing to patch", "shop/web:3.1"])
+        Expect.oneLineError(
+            try await Taskdef.run([file, "--mode", "embedded", "--from-patch-result", Taskdef.path("falcon-sample-before.json")]),
+            mentions: ["patch result", "target"])
     }
 
     // MARK: through the resolver protocol, with a table instead of a registry
@@ -116,8 +129,11 @@ struct TaskDefinitionEmbeddedTests {
     }
 
     static func document(_ containers: [JSONObject]) throws -> TaskDefinitionDocument {
-        try TaskDefinitionDocument(object: JSONObject([("family", .string("t")),
-                                                       ("containerDefinitions", .array(containers.map(JSONValue.object)))]))
+        try TaskDefinitionDocument(
+            object: JSONObject([
+                ("family", .string("t")),
+                ("containerDefinitions", .array(containers.map(JSONValue.object))),
+            ]))
     }
 
     static func container(_ name: String, image: String, entryPoint: [String]? = nil) -> JSONObject {
@@ -130,8 +146,9 @@ struct TaskDefinitionEmbeddedTests {
     func imageMapReadsRegistry() async throws {
         let digest = try Digest(parsing: Self.patchedDigest)
         let launcher = ["/opt/CrowdStrike/rootfs/falcon-entrypoint"]
-        let resolved = ResolvedImage(rootDigest: digest, platformDigest: digest, entrypoint: launcher + ["/app"], cmd: nil,
-                                     labels: ["io.imagepatch.launcher": #"["/opt/CrowdStrike/rootfs/falcon-entrypoint"]"#])
+        let resolved = ResolvedImage(
+            rootDigest: digest, platformDigest: digest, entrypoint: launcher + ["/app"], cmd: nil,
+            labels: ["io.imagepatch.launcher": #"["/opt/CrowdStrike/rootfs/falcon-entrypoint"]"#])
         let resolver = TableResolver(images: ["reg.example/app:2-falcon": resolved, "reg.example/app@\(Self.patchedDigest)": resolved])
         var options = EmbeddedOptions()
         options.imageMap = [(old: "reg.example/app:2", new: "reg.example/app:2-falcon")]
@@ -156,8 +173,11 @@ struct TaskDefinitionEmbeddedTests {
         var options = EmbeddedOptions()
         options.patchResults = [try PatchResultFile(bytes: Array(try Taskdef.data("patch-result.json")), file: "patch-result.json")]
         let patcher = try EmbeddedPatcher(options: options, resolver: resolver)
-        let result = try await patcher.patch(try Self.document([Self.container("web", image: "registry.example.com/shop/web:3.1"),
-                                                                 Self.container("db", image: "registry.example.com/shop/db:1")]))
+        let result = try await patcher.patch(
+            try Self.document([
+                Self.container("web", image: "registry.example.com/shop/web:3.1"),
+                Self.container("db", image: "registry.example.com/shop/db:1"),
+            ]))
         let containers = result.document.containers
         #expect(containers[0]["image"]?.stringValue == "registry.example.com/shop/web@sha256:" + String(repeating: "1", count: 64))
         #expect(containers[1] == Self.container("db", image: "registry.example.com/shop/db:1"))

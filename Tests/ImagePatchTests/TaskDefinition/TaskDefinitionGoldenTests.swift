@@ -40,10 +40,14 @@ struct TaskDefinitionGoldenTests {
         var initContainer = try Taskdef.container(ours, "crowdstrike-falcon-init-container")
         #expect(initContainer["essential"] as? Bool == false, "ECS refuses COMPLETE on an essential container")
         initContainer["essential"] = nil
-        #expect(Taskdef.equal(initContainer, try Taskdef.container(after, "crowdstrike-falcon-init-container")),
-                "init container: \(initContainer)")
+        #expect(
+            Taskdef.equal(initContainer, try Taskdef.container(after, "crowdstrike-falcon-init-container")),
+            "init container: \(initContainer)")
 
-        #expect(run.stderrLines.contains { $0.hasPrefix("imagepatch: notice: removed the read-only fields") && $0.contains("taskDefinitionArn") })
+        #expect(
+            run.stderrLines.contains {
+                $0.hasPrefix("imagepatch: notice: removed the read-only fields") && $0.contains("taskDefinitionArn")
+            })
         #expect(run.stderrLines.allSatisfy { $0.hasPrefix("imagepatch: notice: ") }, "\(run.stderrText)")
     }
 
@@ -64,8 +68,10 @@ struct TaskDefinitionGoldenTests {
     @Test("the output's top-level keys are all register-task-definition parameters")
     func onlyRegisterKeys() async throws {
         let registerKeys = Set(try await Taskdef.awsModel().registerKeys)
-        for run in [try await Self.patchedSample(),
-                    try await Taskdef.runOrThrow([Taskdef.path("describe-output.json"), "-cid", Taskdef.cid, "-image", Taskdef.agentImage])] {
+        for run in [
+            try await Self.patchedSample(),
+            try await Taskdef.runOrThrow([Taskdef.path("describe-output.json"), "-cid", Taskdef.cid, "-image", Taskdef.agentImage]),
+        ] {
             let keys = Set(try Taskdef.object(run.stdout).keys)
             #expect(keys.isSubset(of: registerKeys), "not accepted by register-task-definition: \(keys.subtracting(registerKeys))")
         }
@@ -88,10 +94,11 @@ struct TaskDefinitionGoldenTests {
     @Test("the vendor's patched sample is recognised: no second launcher, init container or volume")
     func vendorOutputNotDoubled() async throws {
         let ours = try Taskdef.object(try await Self.patchedSample().stdout)
-        let repatched = try Taskdef.object(try await Taskdef.runOrThrow(
-            [Taskdef.path("falcon-sample-after.json"), "-cid", Taskdef.cid, "-image", Taskdef.agentImage]).stdout)
+        let repatched = try Taskdef.object(
+            try await Taskdef.runOrThrow(
+                [Taskdef.path("falcon-sample-after.json"), "-cid", Taskdef.cid, "-image", Taskdef.agentImage]).stdout)
         var expected = ours
-        expected["runtimePlatform"] = nil     // the vendor's output has none to keep
+        expected["runtimePlatform"] = nil  // the vendor's output has none to keep
         #expect(Taskdef.equal(repatched, expected), "\(repatched)")
     }
 }

@@ -20,14 +20,20 @@ struct TaskDefinitionInputTests {
         BadInput(label: "a number", text: "42", mentions: ["must be a JSON object", "a number"]),
         BadInput(label: "wrapped non-object", text: #"{"taskDefinition": [1]}"#, mentions: ["taskDefinition", "an array"]),
         BadInput(label: "no containers", text: #"{"family": "x"}"#, mentions: ["containerDefinitions", "missing"]),
-        BadInput(label: "container not an object", text: #"{"family": "x", "containerDefinitions": ["app"]}"#,
-                 mentions: ["containerDefinitions[0]", "object"]),
-        BadInput(label: "unnamed container", text: #"{"family": "x", "containerDefinitions": [{"image": "a"}]}"#,
-                 mentions: ["containerDefinitions[0].name"]),
-        BadInput(label: "duplicate names", text: #"{"family": "x", "containerDefinitions": [{"name": "a", "entryPoint": ["x"]}, {"name": "a", "entryPoint": ["y"]}]}"#,
-                 mentions: ["two containers named \"a\""]),
-        BadInput(label: "entryPoint not strings", text: #"{"family": "x", "containerDefinitions": [{"name": "a", "image": "i", "entryPoint": "sh -c"}]}"#,
-                 mentions: ["entryPoint of container \"a\"", "array of strings"]),
+        BadInput(
+            label: "container not an object", text: #"{"family": "x", "containerDefinitions": ["app"]}"#,
+            mentions: ["containerDefinitions[0]", "object"]),
+        BadInput(
+            label: "unnamed container", text: #"{"family": "x", "containerDefinitions": [{"image": "a"}]}"#,
+            mentions: ["containerDefinitions[0].name"]),
+        BadInput(
+            label: "duplicate names",
+            text: #"{"family": "x", "containerDefinitions": [{"name": "a", "entryPoint": ["x"]}, {"name": "a", "entryPoint": ["y"]}]}"#,
+            mentions: ["two containers named \"a\""]),
+        BadInput(
+            label: "entryPoint not strings",
+            text: #"{"family": "x", "containerDefinitions": [{"name": "a", "image": "i", "entryPoint": "sh -c"}]}"#,
+            mentions: ["entryPoint of container \"a\"", "array of strings"]),
     ]
 
     @Test("bad input: one error line, non-zero exit, no output file", arguments: badInputs)
@@ -62,8 +68,9 @@ struct TaskDefinitionInputTests {
         #expect(task["taskDefinition"] == nil)
         #expect(Set(task.keys).isDisjoint(with: readOnlyKeys))
         #expect(task["family"] as? String == "sleep360")
-        #expect(task["tags"] as? [[String: String]] == [["key": "team", "value": "payments"]],
-                "describe --include TAGS puts tags beside the task definition; they are registered with it")
+        #expect(
+            task["tags"] as? [[String: String]] == [["key": "team", "value": "payments"]],
+            "describe --include TAGS puts tags beside the task definition; they are registered with it")
         #expect(Taskdef.equal(task["placementConstraints"], [Any]()), "fields we do not touch stay, even empty ones")
 
         let notice = try #require(run.stderrLines.first { $0.contains("removed the read-only fields") })

@@ -27,7 +27,10 @@ struct TaskDefinitionRegistryTests {
                 let app = try Taskdef.container(try Taskdef.object(run.stdout), "app")
                 #expect(app["entryPoint"] as? [String] == Taskdef.sidecarLauncher(arm64: arm64) + ["/app/run.sh"], "arm64=\(arm64)")
                 #expect(app["command"] as? [String] == ["hello"], "arm64=\(arm64)")
-                #expect(run.stderrLines.contains { $0.contains("container \"app\" had no entryPoint") && $0.contains(arm64 ? "arm64" : "amd64") })
+                #expect(
+                    run.stderrLines.contains {
+                        $0.contains("container \"app\" had no entryPoint") && $0.contains(arm64 ? "arm64" : "amd64")
+                    })
 
                 // The output says it explicitly, so patching it again needs no registry.
                 let again = try await Taskdef.falcon(["-", "--insecure-registry", "unreachable.invalid"], stdin: run.stdout)

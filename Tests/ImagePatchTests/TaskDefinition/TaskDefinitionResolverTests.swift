@@ -1,8 +1,8 @@
 import Foundation
 import ImagePatch
-import TaskDefinition
 import JSON
 import OCI
+import TaskDefinition
 import Testing
 
 /// The sidecar patcher reads images only through `ImageCommandResolver`; a table stands in for the
@@ -41,11 +41,12 @@ struct TaskDefinitionResolverTests {
             "cmd-only:1": ResolvedImage(entrypoint: nil, cmd: ["/bin/server", "--port", "80"]),
             "app:1": ResolvedImage(entrypoint: ["/app/run.sh"], cmd: ["hello"]),
         ])
-        let containers = try await Self.patch([
-            JSONObject([("name", .string("a")), ("image", .string("cmd-only:1"))]),
-            JSONObject([("name", .string("b")), ("image", .string("app:1")), ("command", .array([.string("bye")]))]),
-            JSONObject([("name", .string("c")), ("image", .string("app:1"))]),
-        ], resolver: resolver)
+        let containers = try await Self.patch(
+            [
+                JSONObject([("name", .string("a")), ("image", .string("cmd-only:1"))]),
+                JSONObject([("name", .string("b")), ("image", .string("app:1")), ("command", .array([.string("bye")]))]),
+                JSONObject([("name", .string("c")), ("image", .string("app:1"))]),
+            ], resolver: resolver)
         let launcher = Taskdef.sidecarLauncher()
         #expect(Self.strings(containers[0]["entryPoint"]) == launcher)
         #expect(Self.strings(containers[0]["command"]) == ["/bin/server", "--port", "80"])
@@ -74,15 +75,17 @@ struct TaskDefinitionResolverTests {
     }
 
     static let wrongConfigTypes = [
-        ConfigCase(field: "Entrypoint", json: #""/bin/sh -c run""#, place: "Entrypoint", reason: "must be an array of strings, not a string"),
+        ConfigCase(
+            field: "Entrypoint", json: #""/bin/sh -c run""#, place: "Entrypoint", reason: "must be an array of strings, not a string"),
         ConfigCase(field: "Entrypoint", json: #"{"sh": "-c"}"#, place: "Entrypoint", reason: "must be an array of strings, not an object"),
         ConfigCase(field: "Entrypoint", json: #"["/bin/sh", 1]"#, place: "Entrypoint[1]", reason: "must be a string, not a number"),
         ConfigCase(field: "Cmd", json: #""run""#, place: "Cmd", reason: "must be an array of strings, not a string"),
         ConfigCase(field: "Cmd", json: #"[null]"#, place: "Cmd[0]", reason: "must be a string, not null"),
     ]
 
-    @Test("an image config whose Entrypoint or Cmd has the wrong JSON type is refused, naming the container and the image",
-          arguments: wrongConfigTypes)
+    @Test(
+        "an image config whose Entrypoint or Cmd has the wrong JSON type is refused, naming the container and the image",
+        arguments: wrongConfigTypes)
     func wrongConfigType(_ bad: ConfigCase) async throws {
         try await TempDirectory.with("taskdef-config") { tmp in
             let good = try Self.layout(config: #"{"Entrypoint": ["/bin/sh"], "Cmd": ["run"]}"#, at: tmp.appending("good"))
@@ -90,7 +93,9 @@ struct TaskDefinitionResolverTests {
             #expect(Self.strings(containers[0]["entryPoint"]) == Taskdef.sidecarLauncher() + ["/bin/sh"], "the control case")
 
             let resolver = try Self.layout(config: #"{"\#(bad.field)": \#(bad.json)}"#, at: tmp.appending("bad"))
-            await #expect(throws: TaskDefinitionError.badImageConfig(container: "app", image: "bad:1", field: bad.place, reason: bad.reason)) {
+            await #expect(
+                throws: TaskDefinitionError.badImageConfig(container: "app", image: "bad:1", field: bad.place, reason: bad.reason)
+            ) {
                 _ = try await Self.patch([JSONObject([("name", .string("app")), ("image", .string("bad:1"))])], resolver: resolver)
             }
         }
@@ -107,10 +112,16 @@ struct TaskDefinitionResolverTests {
             try data.write(to: URL(fileURLWithPath: blobs + "/" + digest.dropFirst("sha256:".count)))
             return (digest, data.count)
         }
-        let config = try blob(#"{"architecture": "amd64", "os": "linux", "config": \#(runtime), "rootfs": {"type": "layers", "diff_ids": []}}"#)
-        let manifest = try blob(#"{"schemaVersion": 2, "mediaType": "\#(MediaTypes.ociManifest)", "config": {"mediaType": "\#(MediaTypes.ociConfig)", "digest": "\#(config.digest)", "size": \#(config.size)}, "layers": []}"#)
-        try Data(#"{"schemaVersion": 2, "manifests": [{"mediaType": "\#(MediaTypes.ociManifest)", "digest": "\#(manifest.digest)", "size": \#(manifest.size)}]}"#.utf8)
-            .write(to: URL(fileURLWithPath: directory + "/index.json"))
+        let config = try blob(
+            #"{"architecture": "amd64", "os": "linux", "config": \#(runtime), "rootfs": {"type": "layers", "diff_ids": []}}"#)
+        let manifest = try blob(
+            #"{"schemaVersion": 2, "mediaType": "\#(MediaTypes.ociManifest)", "config": {"mediaType": "\#(MediaTypes.ociConfig)", "digest": "\#(config.digest)", "size": \#(config.size)}, "layers": []}"#
+        )
+        try Data(
+            #"{"schemaVersion": 2, "manifests": [{"mediaType": "\#(MediaTypes.ociManifest)", "digest": "\#(manifest.digest)", "size": \#(manifest.size)}]}"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: directory + "/index.json"))
         try Data(#"{"imageLayoutVersion": "1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: directory + "/oci-layout"))
         return InspectingImageResolver { _ in try OCILayoutSource(directory: directory, tag: nil, reference: "oci:" + directory) }
     }
@@ -118,8 +129,13 @@ struct TaskDefinitionResolverTests {
     @Test("containers with an entryPoint never reach the resolver")
     func offlineWhenExplicit() async throws {
         let resolver = CountingResolver([:])
-        _ = try await Self.patch([JSONObject([("name", .string("x")), ("image", .string("x:1")),
-                                              ("entryPoint", .array([.string("/x")]))])], resolver: resolver)
+        _ = try await Self.patch(
+            [
+                JSONObject([
+                    ("name", .string("x")), ("image", .string("x:1")),
+                    ("entryPoint", .array([.string("/x")])),
+                ])
+            ], resolver: resolver)
         #expect(resolver.requests.isEmpty)
     }
 }

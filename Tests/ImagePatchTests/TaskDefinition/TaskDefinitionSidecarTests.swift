@@ -55,8 +55,11 @@ struct TaskDefinitionSidecarTests {
         let mounts = try #require(worker["mountPoints"] as? [[String: Any]])
         #expect(mounts.map { $0["sourceVolume"] as? String } == ["scratch", "crowdstrike-falcon-volume"])
         let depends = try #require(worker["dependsOn"] as? [[String: String]])
-        #expect(depends == [["containerName": "web", "condition": "START"],
-                            ["containerName": "crowdstrike-falcon-init-container", "condition": "COMPLETE"]])
+        #expect(
+            depends == [
+                ["containerName": "web", "condition": "START"],
+                ["containerName": "crowdstrike-falcon-init-container", "condition": "COMPLETE"],
+            ])
 
         let names = try Taskdef.containers(task).compactMap { $0["name"] as? String }
         #expect(names == ["web", "worker", "log-router", "crowdstrike-falcon-init-container"])
@@ -95,18 +98,25 @@ struct TaskDefinitionSidecarTests {
     @Test("the falcon utility's single-dash flags: -ecs-spec-file, -ecs-spec, -secret-arn, -falconctl-opts")
     func singleDashAliases() async throws {
         let secret = "arn:aws:secretsmanager:us-west-2:1234567890:secret:falcon-pull-AbCdEf"
-        let fromFile = try await Taskdef.runOrThrow(["-ecs-spec-file", Taskdef.path("falcon-sample-before.json"), "-cid", Taskdef.cid,
-                                                     "-image", Taskdef.agentImage, "-secret-arn", secret,
-                                                     "-falconctl-opts", "--tags=web,prod --trace=err"])
-        let inline = try await Taskdef.runOrThrow(["--ecs-spec", String(decoding: try Taskdef.data("falcon-sample-before.json"), as: UTF8.self),
-                                                   "--cid", Taskdef.cid, "--agent-image", Taskdef.agentImage, "--secret-arn", secret,
-                                                   "--falconctl-opts", "--tags=web,prod --trace=err"])
+        let fromFile = try await Taskdef.runOrThrow([
+            "-ecs-spec-file", Taskdef.path("falcon-sample-before.json"), "-cid", Taskdef.cid,
+            "-image", Taskdef.agentImage, "-secret-arn", secret,
+            "-falconctl-opts", "--tags=web,prod --trace=err",
+        ])
+        let inline = try await Taskdef.runOrThrow([
+            "--ecs-spec", String(decoding: try Taskdef.data("falcon-sample-before.json"), as: UTF8.self),
+            "--cid", Taskdef.cid, "--agent-image", Taskdef.agentImage, "--secret-arn", secret,
+            "--falconctl-opts", "--tags=web,prod --trace=err",
+        ])
         #expect(fromFile.stdout == inline.stdout)
         let task = try Taskdef.object(fromFile.stdout)
         let initContainer = try Taskdef.container(task, "crowdstrike-falcon-init-container")
         #expect(initContainer["repositoryCredentials"] as? [String: String] == ["credentialsParameter": secret])
         let app = try Taskdef.container(task, "sample-fargate-app")
-        #expect(app["environment"] as? [[String: String]] == [["name": "FALCONCTL_OPTS", "value": "--cid=\(Taskdef.cid) --tags=web,prod --trace=err"]])
+        #expect(
+            app["environment"] as? [[String: String]] == [
+                ["name": "FALCONCTL_OPTS", "value": "--cid=\(Taskdef.cid) --tags=web,prod --trace=err"]
+            ])
     }
 
     @Test("-pulltoken takes a base64 Docker config, like --pull-token; a bad one is refused before anything is written")
@@ -141,15 +151,18 @@ struct TaskDefinitionSidecarTests {
     func requiredFlags() async throws {
         let before = Taskdef.path("falcon-sample-before.json")
         Expect.oneLineError(try await Taskdef.run([before, "-image", Taskdef.agentImage]), mentions: ["--cid", "required"])
-        Expect.oneLineError(try await Taskdef.run([before, "-image", Taskdef.agentImage, "-cid", "nope"]), mentions: ["--cid", "not a Falcon CID"])
+        Expect.oneLineError(
+            try await Taskdef.run([before, "-image", Taskdef.agentImage, "-cid", "nope"]), mentions: ["--cid", "not a Falcon CID"])
         Expect.oneLineError(try await Taskdef.run([before, "-cid", Taskdef.cid]), mentions: ["--agent-image", "required"])
     }
 
     @Test("lacework: volumesFrom the non-essential datacollector-sidecar, dependsOn SUCCESS, its launcher")
     func laceworkSidecar() async throws {
         let image = "lacework/datacollector:latest-sidecar"
-        let run = try await Taskdef.runOrThrow([Taskdef.path("falcon-sample-before.json"), "--preset", "lacework",
-                                                "--agent-image", image, "--env", "LaceworkAccessToken=tok123"])
+        let run = try await Taskdef.runOrThrow([
+            Taskdef.path("falcon-sample-before.json"), "--preset", "lacework",
+            "--agent-image", image, "--env", "LaceworkAccessToken=tok123",
+        ])
         let task = try Taskdef.object(run.stdout)
         let sidecar = try Taskdef.container(task, "datacollector-sidecar")
         #expect(sidecar["image"] as? String == image)
@@ -165,11 +178,17 @@ struct TaskDefinitionSidecarTests {
         #expect(app["mountPoints"] == nil)
         #expect(task["volumes"] == nil, "lacework shares the sidecar's own volume")
 
-        let again = try await Taskdef.runOrThrow(["-", "--preset", "lacework", "--agent-image", image,
-                                                  "--env", "LaceworkAccessToken=tok123"], stdin: run.stdout)
+        let again = try await Taskdef.runOrThrow(
+            [
+                "-", "--preset", "lacework", "--agent-image", image,
+                "--env", "LaceworkAccessToken=tok123",
+            ], stdin: run.stdout)
         #expect(again.stdout == run.stdout)
 
-        Expect.oneLineError(try await Taskdef.run([Taskdef.path("falcon-sample-before.json"), "--preset", "lacework",
-                                                   "--agent-image", image, "--cid", Taskdef.cid]), mentions: ["--cid", "falcon"])
+        Expect.oneLineError(
+            try await Taskdef.run([
+                Taskdef.path("falcon-sample-before.json"), "--preset", "lacework",
+                "--agent-image", image, "--cid", Taskdef.cid,
+            ]), mentions: ["--cid", "falcon"])
     }
 }

@@ -14,8 +14,9 @@ enum Taskdef {
 
     /// `imagepatch taskdef ARGS...`, with `stdin` piped in when given.
     static func run(_ arguments: [String], stdin: Data? = nil) async throws -> ProcessResult {
-        try await ProcessRunner.run(try RepositoryPaths.binary(), ["taskdef"] + arguments,
-                                    environment: ["SOURCE_DATE_EPOCH": nil], stdin: stdin)
+        try await ProcessRunner.run(
+            try RepositoryPaths.binary(), ["taskdef"] + arguments,
+            environment: ["SOURCE_DATE_EPOCH": nil], stdin: stdin)
     }
 
     /// The falcon sidecar run most tests use: `-cid`, `-image`, then `extra`.
@@ -71,8 +72,10 @@ enum Taskdef {
     /// The falcon ECS launcher in the shared volume.
     static func sidecarLauncher(arm64: Bool = false) -> [String] {
         let root = "/tmp/CrowdStrike/rootfs"
-        return ["\(root)/lib64/\(arm64 ? "ld-linux-aarch64.so.1" : "ld-linux-x86-64.so.2")", "--library-path", "\(root)/lib64",
-                "\(root)/bin/bash", "\(root)/entrypoint-ecs.sh"]
+        return [
+            "\(root)/lib64/\(arm64 ? "ld-linux-aarch64.so.1" : "ld-linux-x86-64.so.2")", "--library-path", "\(root)/lib64",
+            "\(root)/bin/bash", "\(root)/entrypoint-ecs.sh",
+        ]
     }
 
     /// The ECS API model as botocore ships it: the independent reference for which top-level fields
@@ -87,9 +90,10 @@ enum Taskdef {
 
     static func awsModel() async throws -> AWSModel {
         let fields = try Oracles.jsonObject(try await ProcessRunner.check("python3", [awsModelScript, "fields"]).stdout)
-        return AWSModel(botocore: try #require(fields["botocore"] as? String),
-                        registerKeys: try #require(fields["registerKeys"] as? [String]),
-                        readOnlyKeys: try #require(fields["readOnlyKeys"] as? [String]))
+        return AWSModel(
+            botocore: try #require(fields["botocore"] as? String),
+            registerKeys: try #require(fields["registerKeys"] as? [String]),
+            readOnlyKeys: try #require(fields["readOnlyKeys"] as? [String]))
     }
 
     /// botocore's own parameter validator for `register_task_definition`, on a task definition.

@@ -1,25 +1,31 @@
-@testable import ImagePatch
 import IOFoundation
 import JSON
 import OCI
 import Testing
 
+@testable import ImagePatch
+
 @Suite("Config rewrite")
 struct ConfigRewriterTests {
-    static let original = #"{"architecture":"amd64","x-first":{"n":1.50,"z":[1e3,-0]},"config":{"Env":["PATH=/bin","FALCONCTL_OPTS=old"],"Entrypoint":["/app"],"Cmd":["run"],"x-inner":true,"Labels":{"a":"b"}},"rootfs":{"type":"layers","diff_ids":["sha256:1111111111111111111111111111111111111111111111111111111111111111"]},"history":[{"created_by":"base"}],"os":"linux","x-last":"kept"}"#
+    static let original =
+        #"{"architecture":"amd64","x-first":{"n":1.50,"z":[1e3,-0]},"config":{"Env":["PATH=/bin","FALCONCTL_OPTS=old"],"Entrypoint":["/app"],"Cmd":["run"],"x-inner":true,"Labels":{"a":"b"}},"rootfs":{"type":"layers","diff_ids":["sha256:1111111111111111111111111111111111111111111111111111111111111111"]},"history":[{"created_by":"base"}],"os":"linux","x-last":"kept"}"#
 
     func rewriter(repatch: Bool = false, launcher: [String] = ["/agent/run", "--flag"]) throws -> ConfigRewriter {
         var options = PatchOptions()
         options.agentSettings["cid"] = "0123456789abcdef0123456789abcdef-12"
         options.repatch = repatch
-        let layer = AgentLayer(file: "/nonexistent", format: .oci(.gzip), digest: Digest(hex: String(repeating: "a", count: 64)),
-                               size: 1, diffID: Digest(hex: String(repeating: "b", count: 64)), paths: [], symlinks: [:],
-                               storage: try TemporaryDirectory())
-        return ConfigRewriter(settings: try ResolvedSettings(options), agentReference: "oci:agent:7",
-                              agentDigest: Digest(hex: String(repeating: "c", count: 64)), launcher: launcher,
-                              layer: layer, layerKey: AgentLayerKey(agentManifest: Digest(hex: String(repeating: "c", count: 64)),
-                                                                    settings: try ResolvedSettings(options).tree, compression: .gzip),
-                              created: 1_700_000_000)
+        let layer = AgentLayer(
+            file: "/nonexistent", format: .oci(.gzip), digest: Digest(hex: String(repeating: "a", count: 64)),
+            size: 1, diffID: Digest(hex: String(repeating: "b", count: 64)), paths: [], symlinks: [:],
+            storage: try TemporaryDirectory())
+        return ConfigRewriter(
+            settings: try ResolvedSettings(options), agentReference: "oci:agent:7",
+            agentDigest: Digest(hex: String(repeating: "c", count: 64)), launcher: launcher,
+            layer: layer,
+            layerKey: AgentLayerKey(
+                agentManifest: Digest(hex: String(repeating: "c", count: 64)),
+                settings: try ResolvedSettings(options).tree, compression: .gzip),
+            created: 1_700_000_000)
     }
 
     func config(_ text: String) throws -> ImageConfig { try ImageConfig(bytes: Array(text.utf8), place: "test config") }
@@ -61,26 +67,30 @@ struct ConfigRewriterTests {
         #expect(twice.config.json["history"]?.arrayValue?.count == 2)
     }
 
-    @Test("an image with nothing to run is refused", arguments: [
-        #"{"config":{"Env":[]},"rootfs":{"type":"layers","diff_ids":[]}}"#,
-        #"{"config":{"Entrypoint":[],"Cmd":null},"rootfs":{"type":"layers","diff_ids":[]}}"#,
-        #"{"rootfs":{"type":"layers","diff_ids":[]}}"#,
-    ])
+    @Test(
+        "an image with nothing to run is refused",
+        arguments: [
+            #"{"config":{"Env":[]},"rootfs":{"type":"layers","diff_ids":[]}}"#,
+            #"{"config":{"Entrypoint":[],"Cmd":null},"rootfs":{"type":"layers","diff_ids":[]}}"#,
+            #"{"rootfs":{"type":"layers","diff_ids":[]}}"#,
+        ])
     func nothingToRun(text: String) throws {
         #expect(throws: PatchError.noEntrypoint(image: "app")) { try rewriter().rewrite(try config(text), image: "app") }
     }
 
-    @Test("a field of the wrong JSON type is refused before any agent layer is built, naming it", arguments: [
-        ("Entrypoint", #"{"Entrypoint":"/app","Cmd":["x"]}"#),
-        ("Entrypoint", #"{"Entrypoint":{"a":"b"},"Cmd":["x"]}"#),
-        ("Entrypoint", #"{"Entrypoint":["/app",1]}"#),
-        ("Cmd", #"{"Entrypoint":["/app"],"Cmd":"run"}"#),
-        ("Cmd", #"{"Entrypoint":["/app"],"Cmd":[null]}"#),
-        ("Env", #"{"Entrypoint":["/app"],"Env":"PATH=/bin"}"#),
-        ("Env", #"{"Entrypoint":["/app"],"Env":["PATH=/bin",{"x":1}]}"#),
-        ("Labels", #"{"Entrypoint":["/app"],"Labels":["a=b"]}"#),
-        ("config", #""run""#),
-    ])
+    @Test(
+        "a field of the wrong JSON type is refused before any agent layer is built, naming it",
+        arguments: [
+            ("Entrypoint", #"{"Entrypoint":"/app","Cmd":["x"]}"#),
+            ("Entrypoint", #"{"Entrypoint":{"a":"b"},"Cmd":["x"]}"#),
+            ("Entrypoint", #"{"Entrypoint":["/app",1]}"#),
+            ("Cmd", #"{"Entrypoint":["/app"],"Cmd":"run"}"#),
+            ("Cmd", #"{"Entrypoint":["/app"],"Cmd":[null]}"#),
+            ("Env", #"{"Entrypoint":["/app"],"Env":"PATH=/bin"}"#),
+            ("Env", #"{"Entrypoint":["/app"],"Env":["PATH=/bin",{"x":1}]}"#),
+            ("Labels", #"{"Entrypoint":["/app"],"Labels":["a=b"]}"#),
+            ("config", #""run""#),
+        ])
     func wrongTypeRefused(field: String, runtime: String) throws {
         let config = try config(#"{"config":\#(runtime),"rootfs":{"type":"layers","diff_ids":[]}}"#)
         let error = #expect(throws: PatchError.self) { try ConfigRewriter.check(config, repatch: false, image: "app") }
@@ -103,7 +113,8 @@ struct ConfigRewriterTests {
     }
 
     @Test func everyEntryOfAReplacedNameIsRemoved() throws {
-        let text = #"{"config":{"Entrypoint":["/app"],"Env":["FALCONCTL_OPTS=a","PATH=/bin","FALCONCTL_OPTS=b","FALCONCTL_OPTS","FALCONCTL_OPTSX=keep"]},"rootfs":{"type":"layers","diff_ids":[]}}"#
+        let text =
+            #"{"config":{"Entrypoint":["/app"],"Env":["FALCONCTL_OPTS=a","PATH=/bin","FALCONCTL_OPTS=b","FALCONCTL_OPTS","FALCONCTL_OPTSX=keep"]},"rootfs":{"type":"layers","diff_ids":[]}}"#
         let env = try rewriter().rewrite(try config(text), image: "app").config.env
         #expect(Array(env.prefix(3)) == ["FALCONCTL_OPTS=--cid=0123456789abcdef0123456789abcdef-12", "PATH=/bin", "FALCONCTL_OPTSX=keep"])
         #expect(env.filter { $0.hasPrefix("FALCONCTL_OPTS=") || $0 == "FALCONCTL_OPTS" }.count == 1)
@@ -127,7 +138,9 @@ struct ConfigRewriterTests {
         #expect(kept.count == 50_001)
         #expect(kept.first == "keep.1")
         #expect(kept.dropFirst().prefix(2) == ["keep.3", "keep.5"])
-        #expect(twice.labels.filter { $0.0.hasPrefix(PatchLabels.prefix) }.count == 9, "the labels of one patch: agent, its digest, preset, layer (diff_id, key, digest, size), launcher, original entrypoint")
+        #expect(
+            twice.labels.filter { $0.0.hasPrefix(PatchLabels.prefix) }.count == 9,
+            "the labels of one patch: agent, its digest, preset, layer (diff_id, key, digest, size), launcher, original entrypoint")
     }
 
     @Test func cmdOnlyImageGetsTheLauncherAsEntrypoint() throws {
@@ -144,24 +157,32 @@ struct AgentLayerLookupTests {
     /// A merged-/usr agent: lib64 and bin are links into usr, relative and absolute.
     static func layer() throws -> AgentLayer {
         let install = "opt/CrowdStrike/rootfs"
-        let paths = Set(["opt", "opt/CrowdStrike", install, "\(install)/usr", "\(install)/usr/lib64",
-                         "\(install)/usr/lib64/ld-linux-x86-64.so.2", "\(install)/usr/bin", "\(install)/usr/bin/bash",
-                         "\(install)/lib64", "\(install)/bin", "\(install)/loop", "\(install)/out"].map { BytePath($0) })
-        return AgentLayer(file: "/nonexistent", format: .oci(.gzip), digest: Digest(hex: String(repeating: "a", count: 64)),
-                          size: 1, diffID: Digest(hex: String(repeating: "b", count: 64)), paths: paths,
-                          symlinks: [BytePath("\(install)/lib64"): "usr/lib64", BytePath("\(install)/bin"): "/\(install)/usr/bin",
-                                     BytePath("\(install)/loop"): "loop", BytePath("\(install)/out"): "/etc"],
-                          storage: try TemporaryDirectory())
+        let paths = Set(
+            [
+                "opt", "opt/CrowdStrike", install, "\(install)/usr", "\(install)/usr/lib64",
+                "\(install)/usr/lib64/ld-linux-x86-64.so.2", "\(install)/usr/bin", "\(install)/usr/bin/bash",
+                "\(install)/lib64", "\(install)/bin", "\(install)/loop", "\(install)/out",
+            ].map { BytePath($0) })
+        return AgentLayer(
+            file: "/nonexistent", format: .oci(.gzip), digest: Digest(hex: String(repeating: "a", count: 64)),
+            size: 1, diffID: Digest(hex: String(repeating: "b", count: 64)), paths: paths,
+            symlinks: [
+                BytePath("\(install)/lib64"): "usr/lib64", BytePath("\(install)/bin"): "/\(install)/usr/bin",
+                BytePath("\(install)/loop"): "loop", BytePath("\(install)/out"): "/etc",
+            ],
+            storage: try TemporaryDirectory())
     }
 
-    @Test("paths resolve through the layer's own links", arguments: [
-        ("/opt/CrowdStrike/rootfs/lib64/ld-linux-x86-64.so.2", true),
-        ("/opt/CrowdStrike/rootfs/bin/bash", true),
-        ("/opt/CrowdStrike/rootfs/usr/bin/bash", true),
-        ("/opt/CrowdStrike/rootfs/bin/sh", false),
-        ("/opt/CrowdStrike/rootfs/loop/x", false),
-        ("/opt/CrowdStrike/rootfs/out/passwd", false),
-    ])
+    @Test(
+        "paths resolve through the layer's own links",
+        arguments: [
+            ("/opt/CrowdStrike/rootfs/lib64/ld-linux-x86-64.so.2", true),
+            ("/opt/CrowdStrike/rootfs/bin/bash", true),
+            ("/opt/CrowdStrike/rootfs/usr/bin/bash", true),
+            ("/opt/CrowdStrike/rootfs/bin/sh", false),
+            ("/opt/CrowdStrike/rootfs/loop/x", false),
+            ("/opt/CrowdStrike/rootfs/out/passwd", false),
+        ])
     func lookup(path: String, expected: Bool) throws {
         #expect(try Self.layer().contains(path) == expected)
     }

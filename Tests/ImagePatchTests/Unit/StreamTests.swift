@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Streams: verification and gzip")
 struct StreamTests {
-    let payload: [UInt8] = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }
+    let payload: [UInt8] = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
 
     @Test func verifiedStreamPassesMatchingContent() throws {
         let reader = VerifyingReader(MemoryReader(payload), digest: .sha256(of: payload), size: Int64(payload.count), what: "blob")
@@ -23,10 +23,14 @@ struct StreamTests {
 
     @Test("a stream longer or shorter than its descriptor fails", arguments: [-1, 1])
     func wrongSize(delta: Int) throws {
-        let reader = VerifyingReader(MemoryReader(payload), digest: .sha256(of: payload),
-                                     size: Int64(payload.count + delta), what: "blob")
-        #expect(throws: OCIError.sizeMismatch(what: "blob", expected: Int64(payload.count + delta),
-                                              actual: Int64(delta < 0 ? payload.count : payload.count))) {
+        let reader = VerifyingReader(
+            MemoryReader(payload), digest: .sha256(of: payload),
+            size: Int64(payload.count + delta), what: "blob")
+        #expect(
+            throws: OCIError.sizeMismatch(
+                what: "blob", expected: Int64(payload.count + delta),
+                actual: Int64(delta < 0 ? payload.count : payload.count))
+        ) {
             try reader.drain()
         }
     }

@@ -39,14 +39,16 @@ struct TransportTableTests {
         #expect(LocalTransport.namesLocalImage(registration.prefix + "/x") == registration.isLocal)
     }
 
-    @Test("skopeo's local stores are local images to the task definition patchers; its other transports are not",
-          arguments: UnsupportedTransports.all)
+    @Test(
+        "skopeo's local stores are local images to the task definition patchers; its other transports are not",
+        arguments: UnsupportedTransports.all)
     func skopeoNamesInTaskDefinitions(name: String) {
         #expect(LocalTransport.namesLocalImage(name + ":/x") == UnsupportedTransports.local.contains(name))
     }
 
-    @Test("a transport imagepatch does not have is refused with every registered one named",
-          arguments: UnsupportedTransports.all.map { $0 + ":/x" } + ["foo:/x", "bar:./y", "docker:/x", "dir", "tarball:1"])
+    @Test(
+        "a transport imagepatch does not have is refused with every registered one named",
+        arguments: UnsupportedTransports.all.map { $0 + ":/x" } + ["foo:/x", "bar:./y", "docker:/x", "dir", "tarball:1"])
     func unknownTransportRefused(text: String) {
         let error = #expect(throws: OCIError.self) { try TransportTable.transport(for: text) }
         let line = error.map { "\($0)" } ?? ""
@@ -57,17 +59,23 @@ struct TransportTableTests {
         }
     }
 
-    @Test("references without a transport name are registry references",
-          arguments: ["nginx", "nginx:1.25", "127.0.0.1:5000/app:1", "docker:foo", "localhost/app", "ghcr.io/o/app@sha256:" + String(repeating: "a", count: 64)])
+    @Test(
+        "references without a transport name are registry references",
+        arguments: [
+            "nginx", "nginx:1.25", "127.0.0.1:5000/app:1", "docker:foo", "localhost/app",
+            "ghcr.io/o/app@sha256:" + String(repeating: "a", count: 64),
+        ])
     func bareReferencesGoToTheRegistry(text: String) throws {
         #expect(try TransportTable.transport(for: text).name == TransportTable.fallback.name)
         #expect(TransportTable.fallback.isLocal == false)
     }
 
-    @Test("credentials are scoped to the registry a reference names, and to none for a local one", arguments: [
-        ("nginx", "docker.io" as String?), ("docker://127.0.0.1:5000/app:1", "127.0.0.1:5000"), ("host.example/app", "host.example"),
-        ("oci:/tmp/layout:1", nil), ("oci-archive:app.tar", nil), ("docker-archive:a.tar:example.com/app:1", nil),
-    ])
+    @Test(
+        "credentials are scoped to the registry a reference names, and to none for a local one",
+        arguments: [
+            ("nginx", "docker.io" as String?), ("docker://127.0.0.1:5000/app:1", "127.0.0.1:5000"), ("host.example/app", "host.example"),
+            ("oci:/tmp/layout:1", nil), ("oci-archive:app.tar", nil), ("docker-archive:a.tar:example.com/app:1", nil),
+        ])
     func credentialScope(text: String, registry: String?) {
         #expect(TransportTable.registryHost(of: text) == registry)
     }

@@ -1,8 +1,9 @@
-@testable import ImagePatch
 import IOFoundation
 import OCI
 import Tar
 import Testing
+
+@testable import ImagePatch
 
 /// Layers are written with libarchive (TarWriter) and applied in order, as an overlay would.
 @Suite("Agent union filesystem")
@@ -40,15 +41,19 @@ struct UnionFilesystemTests {
 
     @Test func whiteoutsHideLowerLayersOnly() throws {
         let union = try UnionFilesystem()
-        try union.apply(layer: 0, stream: Self.layer([
-            Self.dir("etc/"), Self.file("etc/a.conf", "1"), Self.file("etc/old.conf", "x"),
-            Self.dir("usr/share/junk/"), Self.file("usr/share/junk/f", "j"), Self.file("keep", "k"),
-        ]), place: "layer 1")
-        try union.apply(layer: 1, stream: Self.layer([
-            Self.file("etc/a.conf", "2"),             // written before the opaque marker, same layer: stays
-            (TarEntry(path: "etc/.wh..wh..opq", kind: .regular, mode: 0o644), ""),
-            (TarEntry(path: "usr/share/.wh.junk", kind: .regular, mode: 0o644), ""),
-        ]), place: "layer 2")
+        try union.apply(
+            layer: 0,
+            stream: Self.layer([
+                Self.dir("etc/"), Self.file("etc/a.conf", "1"), Self.file("etc/old.conf", "x"),
+                Self.dir("usr/share/junk/"), Self.file("usr/share/junk/f", "j"), Self.file("keep", "k"),
+            ]), place: "layer 1")
+        try union.apply(
+            layer: 1,
+            stream: Self.layer([
+                Self.file("etc/a.conf", "2"),  // written before the opaque marker, same layer: stays
+                (TarEntry(path: "etc/.wh..wh..opq", kind: .regular, mode: 0o644), ""),
+                (TarEntry(path: "usr/share/.wh.junk", kind: .regular, mode: 0o644), ""),
+            ]), place: "layer 2")
         #expect(try content(union, "etc/a.conf") == "2")
         #expect(union.node(at: "etc/old.conf") == nil)
         #expect(union.node(at: "usr/share/junk") == nil)
@@ -67,21 +72,24 @@ struct UnionFilesystemTests {
 
     @Test func hardLinksShareContent() throws {
         let union = try UnionFilesystem()
-        try union.apply(layer: 0, stream: Self.layer([Self.file("lib/a", "data"), Self.link("lib/b", "lib/a", hard: true)]),
-                        place: "layer 1")
+        try union.apply(
+            layer: 0, stream: Self.layer([Self.file("lib/a", "data"), Self.link("lib/b", "lib/a", hard: true)]),
+            place: "layer 1")
         #expect(union.node(at: "lib/a")?.spoolID == union.node(at: "lib/b")?.spoolID)
         #expect(try content(union, "lib/b") == "data")
     }
 
-    @Test("hostile entries are refused with their name", arguments: [
-        ([file("../../etc/evil", "x")], "../../etc/evil"),
-        ([file("/etc/evil", "x")], "/etc/evil"),
-        ([link("lib", "/etc"), file("lib/evil", "x")], "lib/evil"),
-        ([file("a", "x"), file("a/b", "y")], "a/b"),
-        ([link("x", "missing", hard: true)], "x"),
-        ([(TarEntry(path: "dev/null", kind: .characterDevice, mode: 0o666), nil)], "dev/null"),
-        ([(TarEntry(path: "dev/sda", kind: .blockDevice, mode: 0o666), nil)], "dev/sda"),
-    ])
+    @Test(
+        "hostile entries are refused with their name",
+        arguments: [
+            ([file("../../etc/evil", "x")], "../../etc/evil"),
+            ([file("/etc/evil", "x")], "/etc/evil"),
+            ([link("lib", "/etc"), file("lib/evil", "x")], "lib/evil"),
+            ([file("a", "x"), file("a/b", "y")], "a/b"),
+            ([link("x", "missing", hard: true)], "x"),
+            ([(TarEntry(path: "dev/null", kind: .characterDevice, mode: 0o666), nil)], "dev/null"),
+            ([(TarEntry(path: "dev/sda", kind: .blockDevice, mode: 0o666), nil)], "dev/sda"),
+        ])
     func hostile(entries: [(TarEntry, String?)], name: String) throws {
         let union = try UnionFilesystem()
         do {
@@ -99,14 +107,17 @@ struct UnionFilesystemTests {
 
     @Test func selectionRelocatesAndRerootsLinks() throws {
         let union = try UnionFilesystem()
-        try union.apply(layer: 0, stream: Self.layer([
-            Self.file("bin/tool", "t", mode: 0o700), Self.file("lib64/libc.so.6", "c"),
-            Self.link("lib64/libc-link", "/lib64/libc.so.6"), Self.link("lib64/rel", "libc.so.6"),
-            Self.link("lib64/outside", "/usr/lib/x"), Self.file("opt/skip", "s"),
-            Self.file("lib64/z", "z"), Self.link("lib64/a-hard", "lib64/z", hard: true),
-        ]), place: "layer 1")
-        let selection = AgentTreeSelection(installDirectory: "opt/CS/rootfs", agentRoot: "", includes: ["bin", "lib64"],
-                                           normalizeModes: true, defaultTime: 0)
+        try union.apply(
+            layer: 0,
+            stream: Self.layer([
+                Self.file("bin/tool", "t", mode: 0o700), Self.file("lib64/libc.so.6", "c"),
+                Self.link("lib64/libc-link", "/lib64/libc.so.6"), Self.link("lib64/rel", "libc.so.6"),
+                Self.link("lib64/outside", "/usr/lib/x"), Self.file("opt/skip", "s"),
+                Self.file("lib64/z", "z"), Self.link("lib64/a-hard", "lib64/z", hard: true),
+            ]), place: "layer 1")
+        let selection = AgentTreeSelection(
+            installDirectory: "opt/CS/rootfs", agentRoot: "", includes: ["bin", "lib64"],
+            normalizeModes: true, defaultTime: 0)
         let entries = selection.entries(of: union)
         let byPath = Dictionary(uniqueKeysWithValues: entries.map { ($0.path, $0.tar) })
         #expect(entries.map(\.path) == entries.map(\.path).sorted())
@@ -132,11 +143,15 @@ struct TarNameTests {
     @Test func nonASCIINamesSurviveWritingAndReading() throws {
         let names = ["usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt", "usr/share/日本語/ファイル"]
         let union = try UnionFilesystem()
-        try union.apply(layer: 0, stream: UnionFilesystemTests.layer(names.map { UnionFilesystemTests.file($0, "x") }
-            + [UnionFilesystemTests.link("usr/share/lien-é", "/usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt")]),
-                        place: "layer 1")
+        try union.apply(
+            layer: 0,
+            stream: UnionFilesystemTests.layer(
+                names.map { UnionFilesystemTests.file($0, "x") }
+                    + [UnionFilesystemTests.link("usr/share/lien-é", "/usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt")]),
+            place: "layer 1")
         for name in names { #expect(union.node(at: name)?.kind == .regular) }
-        #expect(union.node(at: "usr/share/lien-é")?.symlinkTarget == Array("/usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt".utf8))
+        #expect(
+            union.node(at: "usr/share/lien-é")?.symlinkTarget == Array("/usr/share/ca/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt".utf8))
     }
 }
 
@@ -146,15 +161,20 @@ struct UnicodeNormalisationTests {
     /// (Names stored as raw bytes, as our writer and GNU tar store them, stay apart; libarchive
     /// itself normalises UTF-8 pax `path` records to NFC when it reads them.)
     @Test func canonicallyEquivalentNamesStayDistinct() throws {
-        let nfc = "usr/share/caf\u{00E9}", nfd = "usr/share/cafe\u{0301}"
+        let nfc = "usr/share/caf\u{00E9}"
+        let nfd = "usr/share/cafe\u{0301}"
         let union = try UnionFilesystem()
-        try union.apply(layer: 0, stream: UnionFilesystemTests.layer([
-            UnionFilesystemTests.file(nfc, "composed"), UnionFilesystemTests.file(nfd, "decomposed"),
-            UnionFilesystemTests.file("usr/share/keep-\u{00E9}", "stays"),
-        ]), place: "layer 1")
-        try union.apply(layer: 1, stream: UnionFilesystemTests.layer([
-            (TarEntry(path: "usr/share/.wh.keep-e\u{0301}", kind: .regular, mode: 0o644), ""),
-        ]), place: "layer 2")
+        try union.apply(
+            layer: 0,
+            stream: UnionFilesystemTests.layer([
+                UnionFilesystemTests.file(nfc, "composed"), UnionFilesystemTests.file(nfd, "decomposed"),
+                UnionFilesystemTests.file("usr/share/keep-\u{00E9}", "stays"),
+            ]), place: "layer 1")
+        try union.apply(
+            layer: 1,
+            stream: UnionFilesystemTests.layer([
+                (TarEntry(path: "usr/share/.wh.keep-e\u{0301}", kind: .regular, mode: 0o644), "")
+            ]), place: "layer 2")
         #expect(union.listedNodes(under: "usr/share").count(where: { $0.path.hasPrefix("usr/share/caf") }) == 2)
         let composed = try #require(union.node(at: nfc))
         let decomposed = try #require(union.node(at: nfd))

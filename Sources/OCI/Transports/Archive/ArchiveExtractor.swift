@@ -35,7 +35,7 @@ private struct Unpacker {
     let root: String
     let reference: String
     let budget: Int64
-    var links: [BytePath: BytePath] = [:]   // member → the member it names (both normalised)
+    var links: [BytePath: BytePath] = [:]  // member → the member it names (both normalised)
     var files: Set<BytePath> = []
     var entries = 0
     var total: Int64 = 0
@@ -84,7 +84,8 @@ private struct Unpacker {
             let target = entry.linkTarget ?? ""
             let parent = relative.pathParent().isEmpty ? "" : relative.pathParent() + "/"
             guard !target.bytesHavePrefix("/"), let resolved = try? ArchivePath.normalize(parent + target, what: reference) else {
-                throw OCIError.unsafePath(what: reference, path: entry.path, reason: "its link target \(target.debugDescription) leaves the archive")
+                throw OCIError.unsafePath(
+                    what: reference, path: entry.path, reason: "its link target \(target.debugDescription) leaves the archive")
             }
             links[BytePath(relative)] = BytePath(resolved)
         case .hardlink:
@@ -97,8 +98,10 @@ private struct Unpacker {
         }
     }
 
-    private mutating func write(_ entry: TarEntry, to path: String, from reader: TarReader,
-                                buffer: UnsafeMutableRawBufferPointer) throws {
+    private mutating func write(
+        _ entry: TarEntry, to path: String, from reader: TarReader,
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw OCIError.unsafePath(what: reference, path: entry.path, reason: "cannot create it (\(systemError())); is it listed twice?")

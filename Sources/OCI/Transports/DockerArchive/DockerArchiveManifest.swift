@@ -46,9 +46,10 @@ struct DockerArchiveManifest {
         guard layers.count <= Limits.maxLayers else {
             throw OCIError.malformed(place, "entry \(i) lists \(layers.count) layers, more than \(Limits.maxLayers)")
         }
-        return Entry(config: config,
-                     repoTags: try strings(item["RepoTags"], field: "RepoTags", entry: i, place: place),
-                     layers: try strings(item["Layers"], field: "Layers", entry: i, place: place))
+        return Entry(
+            config: config,
+            repoTags: try strings(item["RepoTags"], field: "RepoTags", entry: i, place: place),
+            layers: try strings(item["Layers"], field: "Layers", entry: i, place: place))
     }
 
     /// An array of strings; absent or null is empty, anything else is refused.

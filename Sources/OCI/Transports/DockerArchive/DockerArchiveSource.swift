@@ -32,7 +32,8 @@ public final class DockerArchiveSource: ImageSource, Sendable {
         }
         let diffIDs = config["rootfs"]?["diff_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         guard diffIDs.count == entry.layers.count else {
-            throw OCIError.malformed(reference, "manifest.json lists \(entry.layers.count) layers but the config has \(diffIDs.count) diff_ids")
+            throw OCIError.malformed(
+                reference, "manifest.json lists \(entry.layers.count) layers but the config has \(diffIDs.count) diff_ids")
         }
 
         var paths: [Digest: String] = [configDigest: configPath]
@@ -45,8 +46,11 @@ public final class DockerArchiveSource: ImageSource, Sendable {
                 throw OCIError.digestMismatch(what: what, expected: try Digest(parsing: diffID), actual: layer.diffID)
             }
             paths[layer.digest] = path
-            layers.append(Descriptor(mediaType: layer.compressed ? MediaType.dockerLayerGzip : MediaType.dockerLayer,
-                                     digest: layer.digest, size: layer.size).jsonValue)
+            layers.append(
+                Descriptor(
+                    mediaType: layer.compressed ? MediaType.dockerLayerGzip : MediaType.dockerLayer,
+                    digest: layer.digest, size: layer.size
+                ).jsonValue)
         }
         var manifest = JSONObject()
         manifest["schemaVersion"] = .integer(2)

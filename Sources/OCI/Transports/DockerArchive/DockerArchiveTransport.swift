@@ -6,8 +6,9 @@ extension LocalTransport {
         name: "docker-archive", syntax: "docker-archive:FILE[:NAME] (reading a .tar.gz/.bz2/.xz/.zst too)",
         tagIsDockerName: true, unpacksArchive: true,
         source: { reference, options in
-            try DockerArchiveSource(file: reference.path, name: reference.tag, reference: reference.text,
-                                    maxUnpackedBytes: options.maxUnpackedBytes)
+            try DockerArchiveSource(
+                file: reference.path, name: reference.tag, reference: reference.text,
+                maxUnpackedBytes: options.maxUnpackedBytes)
         },
         destination: { reference, _ in try DockerArchiveDestination(file: reference.path, name: reference.tag, reference: reference.text) })
 }

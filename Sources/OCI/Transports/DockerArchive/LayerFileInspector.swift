@@ -25,7 +25,8 @@ enum LayerFileInspector {
             return n
         }
         let compressed = try isGzip(path, what: what)
-        let uncompressed: ByteReader = compressed
+        let uncompressed: ByteReader =
+            compressed
             ? PlaceNamingReader(try GzipDecoder(reading: counting), place: what)
             : counting
         let diffHasher = DigestHasher()
@@ -39,8 +40,9 @@ enum LayerFileInspector {
         }
         // The decompressor may stop before the file's end (trailing bytes); hash them too.
         try counting.drain()
-        return Result(digest: Digest(hex: storedHasher.finalizeHex()), diffID: Digest(hex: diffHasher.finalizeHex()),
-                      size: size, compressed: compressed)
+        return Result(
+            digest: Digest(hex: storedHasher.finalizeHex()), diffID: Digest(hex: diffHasher.finalizeHex()),
+            size: size, compressed: compressed)
     }
 
     static func isGzip(_ path: String, what: String) throws -> Bool {

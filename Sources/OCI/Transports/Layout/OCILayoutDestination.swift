@@ -1,6 +1,6 @@
 import Glibc
-import Synchronization
 import IOFoundation
+import Synchronization
 
 /// Writes into an OCI image layout directory (`oci:DIR[:TAG]`).
 ///
@@ -93,7 +93,8 @@ public final class OCILayoutDestination: ImageDestination, Sendable {
 
     public func commit(root rootManifest: ManifestBlob) async throws {
         try await putManifest(rootManifest)
-        var index = staging == nil
+        var index =
+            staging == nil
             ? try OCILayoutIndex.read(directory: directory, reference: reference)
             : OCILayoutIndex.empty()
         index.setTag(tag, to: rootManifest.descriptor)

@@ -39,8 +39,10 @@ public struct BlobOrigin: Sendable {
     public let open: @Sendable () async throws -> ByteReader
     public let stream: @Sendable () async throws -> ByteReader
 
-    public init(source: (any ImageSource)?, open: @escaping @Sendable () async throws -> ByteReader,
-                stream: (@Sendable () async throws -> ByteReader)? = nil) {
+    public init(
+        source: (any ImageSource)?, open: @escaping @Sendable () async throws -> ByteReader,
+        stream: (@Sendable () async throws -> ByteReader)? = nil
+    ) {
         self.source = source
         self.open = open
         self.stream = stream ?? open

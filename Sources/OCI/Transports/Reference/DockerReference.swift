@@ -3,8 +3,8 @@
 /// `nginx` is `docker.io/library/nginx:latest`; `host:port/repo:tag`, `repo@sha256:…` and
 /// `repo:tag@sha256:…` (the digest wins and is verified).
 public struct DockerReference: Sendable, Hashable, CustomStringConvertible {
-    public let registry: String     // "docker.io", "127.0.0.1:5000", "ghcr.io"
-    public let repository: String   // "library/nginx"
+    public let registry: String  // "docker.io", "127.0.0.1:5000", "ghcr.io"
+    public let repository: String  // "library/nginx"
     public let tag: String?
     public let digest: Digest?
 
@@ -31,7 +31,8 @@ public struct DockerReference: Sendable, Hashable, CustomStringConvertible {
         var components = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         var registry = Self.dockerHub
         if components.count > 1, let first = components.first,
-           first.contains(".") || first.contains(":") || first == "localhost" || first.hasPrefix("[") {
+            first.contains(".") || first.contains(":") || first == "localhost" || first.hasPrefix("[")
+        {
             registry = first
             components.removeFirst()
         }
@@ -43,11 +44,14 @@ public struct DockerReference: Sendable, Hashable, CustomStringConvertible {
         if let tag, !Self.isValidTag(tag) {
             throw .invalidReference(input, "\(tag.debugDescription) is not a valid tag (letters, digits, _ . -, at most 128)")
         }
-        guard Self.isValidRegistry(registry) else { throw .invalidReference(input, "\(registry.debugDescription) is not a valid registry host") }
+        guard Self.isValidRegistry(registry) else {
+            throw .invalidReference(input, "\(registry.debugDescription) is not a valid registry host")
+        }
         // Docker's limit, on the normal form: so the normal form is always a valid reference too.
         let repository = components.joined(separator: "/")
         guard registry.utf8.count + 1 + repository.utf8.count <= Self.maxNameLength else {
-            throw .invalidReference(input, "its full name, registry included, is longer than Docker's limit of \(Self.maxNameLength) characters")
+            throw .invalidReference(
+                input, "its full name, registry included, is longer than Docker's limit of \(Self.maxNameLength) characters")
         }
         self.registry = registry
         self.repository = repository
@@ -79,7 +83,8 @@ public struct DockerReference: Sendable, Hashable, CustomStringConvertible {
 
     private static func isValidComponent(_ component: String) -> Bool {
         guard let first = component.first, let last = component.last, !component.isEmpty,
-              first.isLowercaseAlphanumeric, last.isLowercaseAlphanumeric else { return false }
+            first.isLowercaseAlphanumeric, last.isLowercaseAlphanumeric
+        else { return false }
         return component.allSatisfy { $0.isLowercaseAlphanumeric || $0 == "." || $0 == "_" || $0 == "-" }
     }
 

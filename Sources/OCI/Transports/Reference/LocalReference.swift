@@ -15,7 +15,8 @@ public struct LocalReference: Sendable, CustomStringConvertible, TransportRefere
     /// Returns nil when `text` names no local transport (it may be a registry reference).
     public init?(parsing text: String) throws {
         guard let colon = text.firstIndex(of: ":"),
-              let transport = LocalTransport.all.first(where: { $0.name == text[..<colon] }) else { return nil }
+            let transport = LocalTransport.all.first(where: { $0.name == text[..<colon] })
+        else { return nil }
         try self.init(parsing: text, transport: transport)
     }
 

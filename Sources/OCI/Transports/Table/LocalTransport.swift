@@ -19,9 +19,11 @@ public struct LocalTransport: Sendable, Equatable, CustomStringConvertible {
     /// Every local transport, in the order the help and the errors list them.
     public static let all: [LocalTransport] = [.oci, .ociArchive, .dockerArchive]
 
-    public init(name: String, syntax: String, tagIsDockerName: Bool = false, unpacksArchive: Bool,
-                source: @escaping @Sendable (LocalReference, LocalTransportOptions) throws -> any ImageSource,
-                destination: @escaping @Sendable (LocalReference, LocalTransportOptions) throws -> any ImageDestination) {
+    public init(
+        name: String, syntax: String, tagIsDockerName: Bool = false, unpacksArchive: Bool,
+        source: @escaping @Sendable (LocalReference, LocalTransportOptions) throws -> any ImageSource,
+        destination: @escaping @Sendable (LocalReference, LocalTransportOptions) throws -> any ImageDestination
+    ) {
         self.name = name
         self.syntax = syntax
         self.tagIsDockerName = tagIsDockerName

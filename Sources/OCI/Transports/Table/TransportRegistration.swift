@@ -20,10 +20,12 @@ public struct TransportRegistration<Context>: Sendable, CustomStringConvertible 
     public let openSource: @Sendable (_ reference: String, _ context: Context) async throws -> any ImageSource
     public let openDestination: @Sendable (_ reference: String, _ context: Context) async throws -> any ImageDestination
 
-    public init(name: String, prefix: String, syntax: String, isLocal: Bool,
-                parse: @escaping @Sendable (String) throws -> any TransportReference,
-                openSource: @escaping @Sendable (String, Context) async throws -> any ImageSource,
-                openDestination: @escaping @Sendable (String, Context) async throws -> any ImageDestination) {
+    public init(
+        name: String, prefix: String, syntax: String, isLocal: Bool,
+        parse: @escaping @Sendable (String) throws -> any TransportReference,
+        openSource: @escaping @Sendable (String, Context) async throws -> any ImageSource,
+        openDestination: @escaping @Sendable (String, Context) async throws -> any ImageDestination
+    ) {
         self.name = name
         self.prefix = prefix
         self.syntax = syntax
@@ -38,9 +40,10 @@ public struct TransportRegistration<Context>: Sendable, CustomStringConvertible 
     /// The same transport, opened with the part of a larger context that it needs.
     public func adapted<Outer>(_ part: @escaping @Sendable (Outer) -> Context) -> TransportRegistration<Outer> {
         let (openSource, openDestination) = (self.openSource, self.openDestination)
-        return TransportRegistration<Outer>(name: name, prefix: prefix, syntax: syntax, isLocal: isLocal, parse: parse,
-                                            openSource: { try await openSource($0, part($1)) },
-                                            openDestination: { try await openDestination($0, part($1)) })
+        return TransportRegistration<Outer>(
+            name: name, prefix: prefix, syntax: syntax, isLocal: isLocal, parse: parse,
+            openSource: { try await openSource($0, part($1)) },
+            openDestination: { try await openDestination($0, part($1)) })
     }
 }
 

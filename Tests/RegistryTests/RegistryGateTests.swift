@@ -145,7 +145,14 @@ struct RegistryGateTests {
         // to be sent is not enough: on a loaded machine the other worker could then go first).
         let asked = ContinuousClock.now
         let gate = transport.gate(for: told.name.registry)
-        while gate.remainingPause == nil && ContinuousClock.now - asked < .seconds(10) {
+        // The guard is long: with the whole suite running, `first` may wait many seconds for a thread.
+        // A poll that missed the whole pause also ends the wait (the other request is then later still).
+        func pauseSeenOrOver() -> Bool {
+            if gate.remainingPause != nil { return true }
+            guard let refused = http.sent.first(where: { $0.url.contains("/v2/busy/") }) else { return false }
+            return ContinuousClock.now - refused.end > .seconds(1)
+        }
+        while !pauseSeenOrOver() && ContinuousClock.now - asked < .seconds(300) {
             try await Task.sleep(for: .milliseconds(1))
         }
         _ = try await other.rootManifest()

@@ -35,19 +35,23 @@ final class SpoolFile {
     }
 
     /// The bytes at `offset ..< offset + count`, read with pread so readers do not share a position.
+    /// Each read fills the buffer (up to the end) even if the kernel returns less at once: the
+    /// gzip encoder's output depends on how its input is split, so the split must not depend on
+    /// timing, or the same agent would give a different layer digest now and then.
     func reader(offset: Int64, count: Int64) -> ByteReader {
         var position = offset
         let end = offset + count
         return ClosureReader { [descriptor] buffer in
             let wanted = Int(min(Int64(buffer.count), end - position))
-            guard wanted > 0 else { return 0 }
-            while true {
-                let n = pread(descriptor, buffer.baseAddress, wanted, off_t(position))
+            var filled = 0
+            while filled < wanted {
+                let n = pread(descriptor, buffer.baseAddress! + filled, wanted - filled, off_t(position))
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { throw OCIError.io("the agent spool file ended early") }
                 position += Int64(n)
-                return n
+                filled += n
             }
+            return filled
         }
     }
 }

@@ -210,7 +210,8 @@ public final class RegistryDestination: ImageDestination, Sendable {
         client.logger.info("\(statistics.summary)")
     }
 
-    private func put(_ manifest: ManifestBlob, reference: String) async throws {
+    @discardableResult
+    func put(_ manifest: ManifestBlob, reference: String) async throws -> HTTPResponse {
         let call = RegistryClient.Call(
             operation: "accept manifest \(reference) in \(name.repository)", method: "PUT",
             target: "/v2/\(name.repository)/manifests/\(reference)",
@@ -221,6 +222,7 @@ public final class RegistryDestination: ImageDestination, Sendable {
         if let header = response.header("Docker-Content-Digest"), header != manifest.digest.description {
             throw RegistryError.mismatch("\(client.registry) stored manifest \(manifest.digest) under the digest \(header)")
         }
+        return response
     }
 
     /// What the target tag names now (a pinned target: that digest, if present). The manifest is

@@ -25,6 +25,8 @@ public protocol ImageDestination: AnyObject, Sendable {
     /// The target read back as a source, once blobs are in it: a later push to another repository of
     /// the same registry can mount them from it. nil where that means nothing (local formats).
     var blobSource: (any ImageSource)? { get }
+    /// Where signatures and referrers of the written image go; nil where the transport has none.
+    var attachments: (any AttachmentWriter)? { get }
 }
 
 public enum BlobAction: String, Sendable {
@@ -35,6 +37,7 @@ extension ImageDestination {
     public func currentRootDigest() async throws -> Digest? { nil }
     public var uploadedBytes: Int64 { 0 }
     public var blobSource: (any ImageSource)? { nil }
+    public var attachments: (any AttachmentWriter)? { nil }
 
     public func plannedAction(for descriptor: Descriptor, from origin: BlobOrigin) async throws -> BlobAction {
         try await hasBlob(descriptor) ? .present : .upload

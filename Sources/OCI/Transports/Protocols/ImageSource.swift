@@ -12,12 +12,16 @@ public protocol ImageSource: AnyObject, Sendable {
     func manifest(_ descriptor: Descriptor) async throws -> ManifestBlob
     /// A blob as a stream that fails unless its bytes match the descriptor's size and digest.
     func openBlob(_ descriptor: Descriptor) async throws -> ByteReader
+    /// Signatures and referrers beside the image; nil where the transport has none (all but registries).
+    var attachments: (any AttachmentReader)? { get }
     /// The same, for a consumer that can start over if the stream breaks (an upload): a source may
     /// then hand bytes over as they arrive instead of first keeping the whole blob aside.
     func streamBlob(_ descriptor: Descriptor) async throws -> ByteReader
 }
 
 extension ImageSource {
+    public var attachments: (any AttachmentReader)? { nil }
+
     public func streamBlob(_ descriptor: Descriptor) async throws -> ByteReader { try await openBlob(descriptor) }
 
     /// The name to record as an image's base (`org.opencontainers.image.base.name`): a registry

@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "ImagePatch",
             dependencies: [
-                "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding", "ZstdEncoding",
+                "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipDecoding", "GzipEncoding", "ZstdEncoding", "Attestation",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // ECS task definitions (`taskdef`): the agent added at deploy time, sidecar or embedded.
@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "imagepatch",
             dependencies: [
-                "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet",
+                "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet", "Attestation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

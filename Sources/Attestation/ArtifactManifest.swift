@@ -14,6 +14,7 @@ public struct ArtifactManifest: Sendable {
     public static let cycloneDXArtifactType = SBOMBuilder.cycloneDXMediaType
     public static let inTotoArtifactType = InTotoStatement.mediaType
 
+    public let artifactType: String
     /// Push `layer` (the document), the empty config, then `manifest`.
     public let manifest: [UInt8]
     public let layer: [UInt8]
@@ -31,6 +32,7 @@ public struct ArtifactManifest: Sendable {
         annotations: [String: String] = [:]
     ) {
         let sortedAnnotations = annotations.sorted { $0.key < $1.key }
+        self.artifactType = artifactType
         layer = document
         layerDescriptor = Descriptor(mediaType: documentMediaType, digest: .sha256(of: document), size: Int64(document.count))
         let subjectDescriptor = Descriptor(mediaType: subject.mediaType, digest: subject.digest, size: subject.size)

@@ -16,6 +16,10 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
     case launcherNotFound(agent: String, reason: String)
     case unsupportedArchitecture(String)
     case destinationCannotHoldIndex(target: String, platforms: [String])
+    case attachmentsNeedRegistry(flag: String, target: String)
+    case attachment(what: String, reason: String)
+    /// The image was written and its tag moved; what was to be published beside it was not (all).
+    case pushedWithoutAttachments(target: String, digest: Digest, missing: String, reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +46,11 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
         case .unsupportedArchitecture(let arch): "the falcon preset has no loader for architecture \(arch) (only amd64 and arm64)"
         case .destinationCannotHoldIndex(let target, let platforms):
             "\(target) holds one platform image, but \(platforms.count) platforms were selected (\(platforms.joined(separator: ", "))); choose one with --platform or write to oci: or oci-archive:"
+        case .attachmentsNeedRegistry(let flag, let target):
+            "\(flag) needs a registry target (signatures and attestations live beside the image in its repository), but \(target) is not one"
+        case .attachment(let what, let reason): "cannot make \(what): \(reason)"
+        case .pushedWithoutAttachments(let target, let digest, let missing, let reason):
+            "\(target) was pushed (\(digest)), but \(missing): \(reason)"
         }
     }
 }

@@ -1,10 +1,11 @@
 import ArgumentParser
+import ImagePatch
 
 @main
 struct ImagePatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imagepatch",
         abstract: "Embed a runtime security agent into container images, for every platform, with no Docker and no QEMU.",
-        version: "0.1.0",
+        version: ImagePatchVersion.current,
         subcommands: [PatchCommand.self, InspectCommand.self, TaskdefCommand.self, FleetCommand.self])
 }

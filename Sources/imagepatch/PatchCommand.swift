@@ -86,6 +86,8 @@ struct PatchCommand: AsyncParsableCommand {
 
     @OptionGroup var compressionFlag: CompressionFlag
 
+    @OptionGroup var attachFlags: AttachFlags
+
     @Flag(help: "Replace the agent layer of an image that is already patched.")
     var repatch = false
 
@@ -123,6 +125,12 @@ struct PatchCommand: AsyncParsableCommand {
                 }
                 let verb = result.upToDate ? "up-to-date" : dryRun ? "would write" : "wrote"
                 CommandSupport.printLine("\(verb) \(result.target) \(result.root.digest)")
+                for artifact in result.attachments?.artifacts ?? [] {
+                    CommandSupport.printLine("attached \(artifact.artifactType) \(artifact.digest) to \(artifact.platform)")
+                }
+                for signature in result.attachments?.signatures ?? [] {
+                    CommandSupport.printLine("signed \(signature.subject) (\(signature.tag))")
+                }
             }
         }
     }
@@ -157,6 +165,7 @@ struct PatchCommand: AsyncParsableCommand {
         }
         if let maxAgentSize { options.maxAgentBytes = try CommandLineNumbers.size(maxAgentSize, option: "--max-agent-size") }
         try compressionFlag.apply(to: &options)
+        try attachFlags.apply(to: &options)
         return options
     }
 

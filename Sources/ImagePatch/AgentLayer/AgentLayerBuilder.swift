@@ -47,6 +47,10 @@ public struct AgentLayer: Sendable {
     /// Symbolic links in the layer: relative path → target as written (as text: bytes that are not
     /// UTF-8 read as U+FFFD, which names no file of the layer).
     public let symlinks: [BytePath: String]
+    /// Every regular file (hard links included), in layer order, with its checksums: the SBOM's
+    /// file list, computed while the layer was written. Nil for a layer known only by its digest
+    /// (from the registry layer cache or an earlier patch's labels).
+    public let files: [AgentLayerFile]?
     /// Owns the directory holding `file`.
     let storage: TemporaryDirectory?
     /// Set for a layer found in a registry layer cache (`--layer-cache`): its bytes stay there (the
@@ -58,8 +62,8 @@ public struct AgentLayer: Sendable {
 
     init(
         file: String, format: LayerFormat, digest: Digest, size: Int64, diffID: Digest, paths: Set<BytePath>,
-        symlinks: [BytePath: String], storage: TemporaryDirectory?, remote: (any ImageSource)? = nil,
-        recordedLauncher: [String]? = nil
+        symlinks: [BytePath: String], files: [AgentLayerFile]?, storage: TemporaryDirectory?,
+        remote: (any ImageSource)? = nil, recordedLauncher: [String]? = nil
     ) {
         self.file = file
         self.format = format
@@ -67,6 +71,7 @@ public struct AgentLayer: Sendable {
         self.diffID = diffID
         self.paths = paths
         self.symlinks = symlinks
+        self.files = files
         self.storage = storage
         self.remote = remote
         self.recordedLauncher = recordedLauncher
@@ -100,6 +105,17 @@ public struct AgentLayer: Sendable {
         return BlobOrigin(source: mountable) {
             VerifyingReader(try FileReader(path: file), descriptor: descriptor, what: "the built agent layer")
         }
+    }
+}
+
+/// A regular file of the agent layer: its path in the image (`/opt/…`) and its checksums.
+public struct AgentLayerFile: Sendable, Equatable {
+    public let path: String
+    public let checksums: FileChecksums
+
+    public init(path: String, checksums: FileChecksums) {
+        self.path = path
+        self.checksums = checksums
     }
 }
 
@@ -168,10 +184,29 @@ public struct AgentLayerBuilder: Sendable {
             tarHasher.update(chunk)
             try encoder.write(chunk, to: toDisk)
         }
+        // The files' checksums are taken from the bytes on their way into the tar: no second read.
+        var files: [AgentLayerFile] = []
+        var checksumsByPath: [String: FileChecksums] = [:]
         for entry in entries {
             try tar.writeHeader(entry.tar)
-            if entry.tar.kind == .regular, let node = entry.node {
-                try union.contents(of: node).forEachChunk { try tar.writeData($0) }
+            switch entry.tar.kind {
+            case .regular:
+                let hasher = FileChecksumHasher()
+                if let node = entry.node {
+                    try union.contents(of: node).forEachChunk { chunk in
+                        hasher.update(chunk)
+                        try tar.writeData(chunk)
+                    }
+                }
+                let checksums = hasher.finalize()
+                checksumsByPath[entry.path] = checksums
+                files.append(AgentLayerFile(path: "/" + entry.path, checksums: checksums))
+            case .hardlink:
+                // The selection links only to a regular file written before.
+                if let target = entry.tar.linkTarget, let checksums = checksumsByPath[target] {
+                    files.append(AgentLayerFile(path: "/" + entry.path, checksums: checksums))
+                }
+            default: break
             }
         }
         try tar.finish()
@@ -184,7 +219,7 @@ public struct AgentLayerBuilder: Sendable {
             symlinks: Dictionary(
                 entries.compactMap { $0.tar.kind == .symlink ? (BytePath($0.path), $0.tar.linkTarget ?? "") : nil },
                 uniquingKeysWith: { first, _ in first }),
-            storage: storage)
+            files: files, storage: storage)
     }
 }
 

@@ -8,7 +8,8 @@ import Synchronization
 
 /// Agent layers kept between runs, by `AgentLayerKey`: `DIR/layers/KEY/layer.tar.gz` (or
 /// `layer.tar.zst`: the key includes the compression) and `DIR/layers/KEY/entry.json` (digest,
-/// diff_id, size and the entry names the launcher lookup needs).
+/// diff_id, size, the entry names the launcher lookup needs, and the files' checksums the SBOM
+/// lists; an entry written before they were recorded is rebuilt once).
 ///
 /// - A cached layer is used only once its size and digest check out; a damaged entry is removed and
 ///   the layer rebuilt. Within a process an entry is verified once.
@@ -90,7 +91,7 @@ public final class AgentLayerCache: Sendable {
             let file = "\(inUse.path)/\(name)"
             let layer = AgentLayer(
                 file: file, format: format, digest: record.digest, size: record.size, diffID: record.diffID,
-                paths: record.paths, symlinks: record.symlinks, storage: inUse)
+                paths: record.paths, symlinks: record.symlinks, files: record.files, storage: inUse)
             try VerifyingReader(try FileReader(path: file), descriptor: layer.descriptor, what: "the cached agent layer \(entry)").drain()
             _ = utimensat(AT_FDCWD, "\(entry)/entry.json", nil, 0)
             logger.info("using the cached agent layer \(record.digest.shortDescription) (\(record.size) bytes) from \(entry)")
@@ -104,7 +105,8 @@ public final class AgentLayerCache: Sendable {
 
     /// Adds a freshly built layer, then evicts down to `maxBytes`. Failures only cost the cache.
     func store(_ layer: AgentLayer, key: AgentLayerKey) {
-        guard layer.remote == nil else { return }  // its bytes live in the registry layer cache
+        // A remote layer's bytes live in a registry; one without its file list could not serve an SBOM.
+        guard layer.remote == nil, layer.files != nil else { return }
         guard layer.size <= maxBytes else {
             logger.info("not caching the agent layer \(layer.digest.shortDescription): \(layer.size) bytes is more than --cache-max")
             return
@@ -193,6 +195,7 @@ struct CacheRecord {
     let size: Int64
     let paths: Set<BytePath>
     let symlinks: [BytePath: String]
+    let files: [AgentLayerFile]
 
     init(layer: AgentLayer, key: AgentLayerKey) {
         digest = layer.digest
@@ -200,6 +203,7 @@ struct CacheRecord {
         size = layer.size
         paths = layer.paths
         symlinks = layer.symlinks
+        files = layer.files ?? []
         var object = JSONObject()
         object["key"] = .string(key.hex)
         object["digest"] = .string(digest.description)
@@ -207,6 +211,8 @@ struct CacheRecord {
         object["size"] = .integer(size)
         object["paths"] = .array(paths.sorted().map { .string($0.string) })
         object["symlinks"] = .object(JSONObject(symlinks.sorted { $0.key < $1.key }.map { ($0.key.string, .string($0.value)) }))
+        object["files"] = .array(
+            files.map { .array([.string($0.path), .string($0.checksums.sha256Hex), .string($0.checksums.sha1Hex)]) })
         bytes = JSONValue.object(object).serialized()
     }
 
@@ -219,7 +225,8 @@ struct CacheRecord {
             let diffID = value["diffID"]?.stringValue.flatMap({ try? Digest(parsing: $0) }),
             let size = value["size"]?.int64Value, size > 0,
             let paths = value["paths"]?.arrayValue, paths.count <= Limits.agentEntries,
-            let symlinks = value["symlinks"]?.objectValue
+            let symlinks = value["symlinks"]?.objectValue,
+            let files = value["files"]?.arrayValue, files.count <= Limits.agentEntries
         else {
             throw OCIError.malformed("the cache entry for \(key.hex)", "entry.json does not describe a layer with this key")
         }
@@ -242,6 +249,19 @@ struct CacheRecord {
             links[BytePath(path)] = target
         }
         self.symlinks = links
+        self.files = try files.map { value in
+            guard let fields = value.arrayValue, fields.count == 3, let path = fields[0].stringValue, path.hasPrefix("/"),
+                let sha256 = fields[1].stringValue, Self.isHex(sha256, count: 64),
+                let sha1 = fields[2].stringValue, Self.isHex(sha1, count: 40)
+            else {
+                throw OCIError.malformed("the cache entry for \(key.hex)", "a file is not [path, sha256, sha1]")
+            }
+            return AgentLayerFile(path: path, checksums: FileChecksums(sha256Hex: sha256, sha1Hex: sha1))
+        }
         self.bytes = bytes
+    }
+
+    private static func isHex(_ text: String, count: Int) -> Bool {
+        text.utf8.count == count && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 }

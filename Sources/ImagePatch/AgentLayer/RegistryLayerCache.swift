@@ -66,7 +66,7 @@ public struct RegistryLayerCache: Sendable {
             logger.info("using the agent layer \(record.digest.shortDescription) (\(record.size) bytes) from the layer cache \(place)")
             return AgentLayer(
                 file: "", format: format, digest: record.digest, size: record.size, diffID: record.diffID,
-                paths: record.paths, symlinks: record.symlinks, storage: nil, remote: source)
+                paths: record.paths, symlinks: record.symlinks, files: nil, storage: nil, remote: source)
         } catch {
             logger.warning("the layer cache entry \(place) is not usable (\(error)); building the layer")
             return nil

@@ -69,7 +69,7 @@ final class TargetLayerRecords: Sendable {
         return (
             key,
             AgentLayer(
-                file: "", format: format, digest: digest, size: size, diffID: diffID, paths: [], symlinks: [:],
+                file: "", format: format, digest: digest, size: size, diffID: diffID, paths: [], symlinks: [:], files: nil,
                 storage: nil, remote: target, recordedLauncher: launcher)
         )
     }

@@ -71,8 +71,14 @@ public struct PatchEngine: Sendable {
         options: PatchOptions
     ) async throws -> PatchResult {
         let settings = try ResolvedSettings(options)
+        if let flag = options.attach.firstFlag, destination.attachments == nil {
+            throw PatchError.attachmentsNeedRegistry(flag: flag, target: destination.reference)
+        }
         let plan = try await PatchPlan.make(source: source, agent: agent, platforms: options.platforms)
         plan.notices.forEach { logger.notice("\($0)") }
+        if let notice = await SourceSignatures.notice(source, root: plan.sourceRoot.digest, signing: options.attach.signingKey != nil) {
+            logger.notice("\(notice)")
+        }
         if !destination.canHoldIndex && plan.platforms.count > 1 {
             throw PatchError.destinationCannotHoldIndex(
                 target: destination.reference,
@@ -87,7 +93,9 @@ public struct PatchEngine: Sendable {
         }
         let formats = try Self.layerFormats(plan, compression: settings.compression, source: source)
         let records = destination.blobSource.map { TargetLayerRecords(target: $0, logger: logger) }
-        let agents = try await prepareAgents(plan, formats: formats, agent: agent, settings: settings, targetRecords: records)
+        let agents = try await prepareAgents(
+            plan, formats: formats, agent: agent, settings: settings, targetRecords: records,
+            needsFileList: !options.attach.sbomFormats.isEmpty && !options.dryRun)
         var outputs: [PlatformOutput] = []
         for (patch, format) in zip(plan.platforms, formats) {
             let prepared = agents[patch.agent.digest]!
@@ -119,15 +127,49 @@ public struct PatchEngine: Sendable {
         } else {
             try await write(outputs, root: root, source: source, to: destination, jobs: options.jobs)
         }
-        return PatchResult(
-            source: source.reference, target: destination.reference, root: root,
+        var result = PatchResult(
+            source: source.reference, agent: agent.reference, target: destination.reference,
+            sourceRoot: plan.sourceRoot.digest, agentRoot: plan.agentRoot.digest, root: root,
             platforms: outputs.map { output in
                 PatchResult.PlatformResult(
                     platform: output.patch.platform, sourceDigest: output.patch.source.digest,
-                    digest: output.manifest.digest,
+                    digest: output.manifest.digest, mediaType: output.manifest.mediaType,
+                    size: Int64(output.manifest.bytes.count),
                     agentLayer: (output.layer.digest, output.layer.diffID, output.layer.size),
-                    launcher: output.launcher)
+                    launcher: output.launcher, agentDigest: output.patch.agent.digest,
+                    agentVersion: agents[output.patch.agent.digest]?.config.label(Self.versionLabel),
+                    agentFiles: output.layer.files, created: output.created)
             }, notices: plan.notices, written: !options.dryRun && !upToDate, upToDate: upToDate, plannedBlobs: planned)
+        if let writer = destination.attachments, !options.dryRun, options.attach.firstFlag != nil {
+            result.attachments = try await attach(result, writer: writer, options: options, settings: settings, agent: agent)
+        }
+        return result
+    }
+
+    static let versionLabel = "org.opencontainers.image.version"
+
+    /// After the tag has moved (or was found up to date): what `options.attach` asks for. A failure
+    /// here leaves the image pushed, which the error says.
+    private func attach(
+        _ result: PatchResult, writer: any AttachmentWriter, options: PatchOptions, settings: ResolvedSettings,
+        agent: any ImageSource
+    ) async throws -> AttachmentReport {
+        let inputs = ProvenanceInputs(
+            options: options, settings: settings, source: result.source, agent: result.agent, target: result.target,
+            agentRepository: agent.attachments?.repositoryReference)
+        let attacher = ImageAttacher(options: options.attach, provenance: inputs, logger: logger)
+        do {
+            return try await attacher.attach(result, to: writer)
+        } catch {
+            var missing: [String] = []
+            if !options.attach.sbomFormats.isEmpty || options.attach.provenance {
+                missing.append("its SBOM and provenance may not all be attached")
+            }
+            if options.attach.signingKey != nil { missing.append("it is not signed") }
+            throw PatchError.pushedWithoutAttachments(
+                target: result.target, digest: result.root.digest, missing: missing.joined(separator: ", and "),
+                reason: "\(error)")
+        }
     }
 
     /// The agent layer's format for each platform of the plan, in order: the compression asked for,
@@ -154,7 +196,7 @@ public struct PatchEngine: Sendable {
     /// Each is labelled for the first platform that uses it; `rewrite` relabels it for the others.
     private func prepareAgents(
         _ plan: PatchPlan, formats: [LayerFormat], agent: any ImageSource, settings: ResolvedSettings,
-        targetRecords: TargetLayerRecords?
+        targetRecords: TargetLayerRecords?, needsFileList: Bool
     ) async throws -> [Digest: PreparedAgent] {
         var unique: [Digest: (patch: PlatformPatch, format: LayerFormat)] = [:]
         for (patch, format) in zip(plan.platforms, formats) where unique[patch.agent.digest] == nil {
@@ -197,6 +239,10 @@ public struct PatchEngine: Sendable {
                     if let recorded = layer.recordedLauncher, let explicit = settings.explicitLauncher, explicit != recorded {
                         layer = try await buildNow()
                     }
+                    // The SBOM lists the files, known only to a layer written here: the same bytes again.
+                    if needsFileList, layer.files == nil {
+                        layer = try await buildNow()
+                    }
                     // A layer from the cache directory is likely in the layer cache repository too: a
                     // destination on that registry tries a mount first (one request) before uploading.
                     if layer.remote == nil, let registryCache, let candidate = try? await registryCache.repository.source(tag: key.hex) {
@@ -218,6 +264,7 @@ public struct PatchEngine: Sendable {
         var config: ManifestBlob
         var manifest: ManifestBlob
         var baseLayers: [Descriptor]
+        var created: Int64
     }
 
     private func rewrite(
@@ -241,7 +288,7 @@ public struct PatchEngine: Sendable {
         if result.droppedPreviousAgentLayer { baseLayers.removeLast() }
         return PlatformOutput(
             patch: patch, layer: layer, launcher: launcher, config: configBlob, manifest: manifest,
-            baseLayers: baseLayers)
+            baseLayers: baseLayers, created: created)
     }
 
     /// Every blob the target needs, once each even when platforms share it.

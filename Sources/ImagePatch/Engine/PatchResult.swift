@@ -7,12 +7,26 @@ public struct PatchResult: Sendable {
         public let platform: Platform
         public let sourceDigest: Digest
         public let digest: Digest
+        /// The patched manifest's media type and size, for artifacts that name it as subject.
+        public let mediaType: String
+        public let size: Int64
         public let agentLayer: (digest: Digest, diffID: Digest, size: Int64)
         public let launcher: [String]
+        /// The agent image's manifest for this platform, and its version label.
+        public let agentDigest: Digest
+        public let agentVersion: String?
+        /// The agent layer's regular files (nil when the layer was known only by its digest).
+        public let agentFiles: [AgentLayerFile]?
+        /// The patched config's `created`, in seconds: the SBOM's creation time, so that the same
+        /// patch gives the same SBOM.
+        public let created: Int64
     }
 
     public let source: String
+    public let agent: String
     public let target: String
+    public let sourceRoot: Digest
+    public let agentRoot: Digest
     public let root: ManifestBlob
     public let platforms: [PlatformResult]
     public let notices: [String]
@@ -21,6 +35,8 @@ public struct PatchResult: Sendable {
     public let upToDate: Bool
     /// For `--dry-run`: what each blob would need.
     public let plannedBlobs: [PlannedBlob]
+    /// Signatures and artifacts published beside the image (`AttachOptions`); nil when none were asked for.
+    public internal(set) var attachments: AttachmentReport?
 
     public struct PlannedBlob: Sendable {
         public let digest: Digest
@@ -49,6 +65,10 @@ public struct PatchResult: Sendable {
                 return .object(entry)
             })
         object["status"] = .string(upToDate ? "up-to-date" : written ? "patched" : "dry-run")
+        if let attachments {
+            object["signatures"] = attachments.signaturesJSON
+            object["attachments"] = attachments.artifactsJSON
+        }
         if !written && !upToDate {
             object["dryRun"] = .bool(true)
             object["blobs"] = .array(

@@ -23,6 +23,8 @@ public struct PatchOptions: Sendable {
     /// `--max-agent-size`: the agent's files, uncompressed; a decompression bomb stops here.
     public var maxAgentBytes: Int64 = AgentTreeSettings.defaultMaxUncompressedBytes
     public var compression: LayerCompression = .gzip  // `--compression`: the agent layer's
+    /// Signatures, SBOMs and provenance to publish beside the image (registry targets).
+    public var attach = AttachOptions()
 
     public init() {}
 }

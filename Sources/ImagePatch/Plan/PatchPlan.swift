@@ -16,6 +16,8 @@ public struct PlatformPatch: Sendable {
 /// that cannot be done (a platform missing on either side) is found here, so nothing is written.
 public struct PatchPlan: Sendable {
     public let sourceRoot: ManifestBlob
+    /// The agent image's root manifest or index, as read: the provenance names it.
+    public let agentRoot: ManifestBlob
     /// The source index, when the source is multi-platform; nil for a single manifest.
     public let sourceIndex: ImageIndex?
     public let family: MediaTypeFamily
@@ -67,7 +69,7 @@ public struct PatchPlan: Sendable {
                 available: agentImages.map(\.platform.description))
         }
         return PatchPlan(
-            sourceRoot: root, sourceIndex: sourceImages.index, family: family, platforms: pairs,
+            sourceRoot: root, agentRoot: agentRoot, sourceIndex: sourceImages.index, family: family, platforms: pairs,
             notices: sourceImages.notices)
     }
 }

@@ -126,7 +126,8 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "ImagePatchTestSupport", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipDecoding",
+                "ImagePatchTestSupport", "ImagePatch", "OCI", "Registry", "HTTP", "JSON", "Tar", "GzipDecoding", "Attestation", "Hashing",
+                "IOFoundation",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(

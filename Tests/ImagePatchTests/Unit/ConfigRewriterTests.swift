@@ -17,7 +17,7 @@ struct ConfigRewriterTests {
         let layer = AgentLayer(
             file: "/nonexistent", format: .oci(.gzip), digest: Digest(hex: String(repeating: "a", count: 64)),
             size: 1, diffID: Digest(hex: String(repeating: "b", count: 64)), paths: [], symlinks: [:],
-            storage: try TemporaryDirectory())
+            files: nil, storage: try TemporaryDirectory())
         return ConfigRewriter(
             settings: try ResolvedSettings(options), agentReference: "oci:agent:7",
             agentDigest: Digest(hex: String(repeating: "c", count: 64)), launcher: launcher,
@@ -170,7 +170,7 @@ struct AgentLayerLookupTests {
                 BytePath("\(install)/lib64"): "usr/lib64", BytePath("\(install)/bin"): "/\(install)/usr/bin",
                 BytePath("\(install)/loop"): "loop", BytePath("\(install)/out"): "/etc",
             ],
-            storage: try TemporaryDirectory())
+            files: nil, storage: try TemporaryDirectory())
     }
 
     @Test(

@@ -39,6 +39,9 @@ struct FleetRunCommand: AsyncParsableCommand {
 
     @OptionGroup var timeoutFlag: TimeoutFlag
 
+    /// For every item, from the command line only: a plan is untrusted and may not choose keys.
+    @OptionGroup var attachFlags: AttachFlags
+
     @Flag(name: .shortAndLong, help: "Log every step.")
     var verbose = false
 
@@ -49,6 +52,9 @@ struct FleetRunCommand: AsyncParsableCommand {
             guard (1...32).contains(jobs) else { throw PatchError.invalidOption("--jobs", "must be between 1 and 32") }
             let selection = try FleetShard(shard: shard, environment: ProcessInfo.processInfo.environment)
             let cache = try cacheFlags.makeCache(logger: logger)
+            var withAttachments = PatchOptions()
+            try attachFlags.apply(to: &withAttachments)
+            let attach = withAttachments.attach
             let plan = try await loadPlan(logger: logger)
             var items =
                 selection.map { selection in plan.items.enumerated().filter { selection.contains($0.offset) }.map(\.element) }
@@ -73,7 +79,7 @@ struct FleetRunCommand: AsyncParsableCommand {
                     guard next < items.count else { return }
                     let work = items[next]
                     next += 1
-                    group.addTask { await Self.patch(work, engine: engine, resolver: resolver) }
+                    group.addTask { await Self.patch(work, engine: engine, resolver: resolver, attach: attach) }
                 }
                 for _ in 0..<jobs { start() }
                 for try await result in group {
@@ -103,7 +109,9 @@ struct FleetRunCommand: AsyncParsableCommand {
     }
 
     /// One item, as `imagepatch patch` would run it: its options go through patch's own parser.
-    static func patch(_ item: FleetPlanItem, engine: PatchEngine, resolver: ReferenceResolver) async -> FleetResult {
+    static func patch(
+        _ item: FleetPlanItem, engine: PatchEngine, resolver: ReferenceResolver, attach: AttachOptions = AttachOptions()
+    ) async -> FleetResult {
         let started = ContinuousClock.now
         func seconds() -> Double {
             let elapsed = ContinuousClock.now - started
@@ -128,7 +136,8 @@ struct FleetRunCommand: AsyncParsableCommand {
             return failed("the options of item \(item.id): \(PatchCommand.message(for: error))")
         }
         do {
-            let options = try command.makeOptions()
+            var options = try command.makeOptions()
+            options.attach = attach
             let destination = try await resolver.destination(item.target)
             let result = try await engine.patch(
                 source: try await resolver.source(item.source),

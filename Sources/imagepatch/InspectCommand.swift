@@ -35,6 +35,10 @@ struct InspectCommand: AsyncParsableCommand {
             }
             let line = CommandSupport.printLine
             line("\(report.reference)  \(report.root.digest)  \(report.root.mediaType)")
+            // A single manifest's signatures and referrers are those of its one platform, shown below.
+            if let attachments = report.rootAttachments, !report.platforms.contains(where: { $0.digest == report.root.digest }) {
+                Self.printAttachments(attachments)
+            }
             for platform in report.platforms {
                 let runtime = platform.config.runtime
                 let text: (String) -> String = { key in
@@ -54,7 +58,26 @@ struct InspectCommand: AsyncParsableCommand {
                 } else {
                     line("  Patched:    no")
                 }
+                if let attachments = platform.attachments { Self.printAttachments(attachments) }
             }
+        }
+    }
+
+    /// `Signatures:` and `Referrers:` lines, for registry sources only.
+    static func printAttachments(_ attachments: AttachmentsReport) {
+        let line = CommandSupport.printLine
+        if let signatures = attachments.signatures {
+            line("  Signatures: \(signatures.count) (\(signatures.tag))")
+        } else {
+            line("  Signatures: none")
+        }
+        if attachments.referrers.isEmpty {
+            line("  Referrers:  none")
+            return
+        }
+        line("  Referrers:")
+        for referrer in attachments.referrers {
+            line("    \(referrer.artifactType ?? "(no artifactType)")  \(referrer.digest)  via \(referrer.via.rawValue)")
         }
     }
 }

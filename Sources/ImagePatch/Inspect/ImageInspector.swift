@@ -9,6 +9,8 @@ public struct ImageReport: Sendable {
         public let mediaType: String
         public let config: ImageConfig
         public let layers: [Descriptor]
+        /// Signatures and referrers of this platform manifest; nil when the source is not a registry.
+        public let attachments: AttachmentsReport?
 
         public var patchedWith: String? { config.label(PatchLabels.agent) }
     }
@@ -16,6 +18,9 @@ public struct ImageReport: Sendable {
     public let reference: String
     public let root: ManifestBlob
     public let platforms: [PlatformReport]
+    /// Signatures and referrers of the root digest (for a single manifest, those of its one platform);
+    /// nil when the source is not a registry.
+    public let rootAttachments: AttachmentsReport?
     public let notices: [String]
 
     public var json: JSONValue {
@@ -23,6 +28,8 @@ public struct ImageReport: Sendable {
         object["reference"] = .string(reference)
         object["digest"] = .string(root.digest.description)
         object["mediaType"] = .string(root.mediaType)
+        object["signatures"] = rootAttachments?.signaturesJSON ?? .null
+        object["referrers"] = rootAttachments?.referrersJSON ?? .array([])
         object["platforms"] = .array(
             platforms.map { report in
                 var entry = JSONObject()
@@ -51,6 +58,8 @@ public struct ImageReport: Sendable {
                 } else {
                     entry["patched"] = .null
                 }
+                entry["signatures"] = report.attachments?.signaturesJSON ?? .null
+                entry["referrers"] = report.attachments?.referrersJSON ?? .array([])
                 return .object(entry)
             })
         return .object(object)
@@ -61,6 +70,10 @@ public enum ImageInspector {
     public static func inspect(_ source: any ImageSource) async throws -> ImageReport {
         let root = try await source.rootManifest()
         let images = try await PlatformImages.read(source, root: root, role: "image")
+        var attachments: AttachmentInspector.Result?
+        if let reader = source.attachments {
+            attachments = try await AttachmentInspector.read(reader, digests: [root.digest] + images.images.map(\.blob.digest))
+        }
         var reports: [ImageReport.PlatformReport] = []
         for image in images.images {
             let place = "the config of \(source.reference) for \(image.platform)"
@@ -68,8 +81,12 @@ public enum ImageInspector {
             reports.append(
                 .init(
                     platform: image.platform, digest: image.blob.digest, mediaType: image.manifest.mediaType,
-                    config: try ImageConfig(bytes: bytes, place: place), layers: image.manifest.layers))
+                    config: try ImageConfig(bytes: bytes, place: place), layers: image.manifest.layers,
+                    attachments: attachments.map { $0.reports[image.blob.digest] ?? .none }))
         }
-        return ImageReport(reference: source.reference, root: root, platforms: reports, notices: images.notices)
+        return ImageReport(
+            reference: source.reference, root: root, platforms: reports,
+            rootAttachments: attachments.map { $0.reports[root.digest] ?? .none },
+            notices: images.notices + (attachments?.notices ?? []))
     }
 }

@@ -64,7 +64,7 @@ struct InspectCommand: AsyncParsableCommand {
     }
 
     /// `Signatures:` and `Referrers:` lines, for registry sources only.
-    static func printAttachments(_ attachments: AttachmentsReport) {
+    static func printAttachments(_ attachments: FoundAttachments) {
         let line = CommandSupport.printLine
         if let signatures = attachments.signatures {
             line("  Signatures: \(signatures.count) (\(signatures.tag))")
@@ -77,7 +77,7 @@ struct InspectCommand: AsyncParsableCommand {
         }
         line("  Referrers:")
         for referrer in attachments.referrers {
-            line("    \(referrer.artifactType ?? "(no artifactType)")  \(referrer.digest)  via \(referrer.via.rawValue)")
+            line("    \(referrer.artifactType ?? "(no artifactType)")  \(referrer.digest)  via \(referrer.listing.name)")
         }
     }
 }

@@ -17,6 +17,10 @@ public struct AttachmentReport: Sendable {
     public enum Listing: Sendable, Equatable {
         case api
         case tag(String)
+
+        /// "api" or "tag", as the JSON and text outputs say it.
+        public var name: String { self == .api ? "api" : "tag" }
+        public var tag: String? { if case .tag(let tag) = self { tag } else { nil } }
     }
 
     public struct Artifact: Sendable {
@@ -51,12 +55,8 @@ public struct AttachmentReport: Sendable {
                     ("artifactType", .string(artifact.artifactType)), ("mediaType", .string(MediaType.ociManifest)),
                     ("digest", .string(artifact.digest.description)),
                 ])
-                switch artifact.listing {
-                case .api: entry["referrers"] = .string("api")
-                case .tag(let tag):
-                    entry["referrers"] = .string("tag")
-                    entry["tag"] = .string(tag)
-                }
+                entry["referrers"] = .string(artifact.listing.name)
+                if let tag = artifact.listing.tag { entry["tag"] = .string(tag) }
                 return .object(entry)
             })
     }

@@ -2,9 +2,9 @@ import Attestation
 import JSON
 import OCI
 
-/// What sits beside one manifest in a registry repository: its cosign signatures (`sha256-<hex>.sig`)
+/// What `inspect` found beside one manifest in a registry repository: its cosign signatures (`sha256-<hex>.sig`)
 /// and the artifacts (SBOMs, provenance) that name it as their subject.
-public struct AttachmentsReport: Sendable {
+public struct FoundAttachments: Sendable {
     /// The `.sig` tag of the manifest and how many cosign signature layers it holds.
     public struct Signatures: Sendable {
         public let tag: String
@@ -12,25 +12,18 @@ public struct AttachmentsReport: Sendable {
         public let count: Int
     }
 
-    /// Where a referrer was listed: the registry's referrers API or the referrers tag schema.
-    public enum Via: String, Sendable {
-        case api
-        case tag
-    }
-
     public struct Referrer: Sendable {
         public let artifactType: String?
         public let digest: Digest
         public let mediaType: String
-        public let via: Via
-        /// The fallback tag (`sha256-<hex>`) that listed it; nil for the referrers API.
-        public let tag: String?
+        /// The referrers API, or the fallback tag (`sha256-<hex>`) that listed it.
+        public let listing: AttachmentReport.Listing
     }
 
     public let signatures: Signatures?
     public let referrers: [Referrer]
 
-    public static let none = AttachmentsReport(signatures: nil, referrers: [])
+    public static let none = FoundAttachments(signatures: nil, referrers: [])
 
     var signaturesJSON: JSONValue {
         guard let signatures else { return .null }
@@ -48,8 +41,8 @@ public struct AttachmentsReport: Sendable {
                 entry["artifactType"] = referrer.artifactType.map(JSONValue.string) ?? .null
                 entry["digest"] = .string(referrer.digest.description)
                 entry["mediaType"] = .string(referrer.mediaType)
-                entry["via"] = .string(referrer.via.rawValue)
-                if let tag = referrer.tag { entry["tag"] = .string(tag) }
+                entry["via"] = .string(referrer.listing.name)
+                if let tag = referrer.listing.tag { entry["tag"] = .string(tag) }
                 return .object(entry)
             })
     }
@@ -59,7 +52,7 @@ public struct AttachmentsReport: Sendable {
 /// something unreadable becomes one notice naming it, and the rest of `inspect` goes on.
 enum AttachmentInspector {
     struct Result {
-        var reports: [Digest: AttachmentsReport]
+        var reports: [Digest: FoundAttachments]
         var notices: [String]
     }
 
@@ -67,14 +60,14 @@ enum AttachmentInspector {
     static func read(_ reader: any AttachmentReader, digests: [Digest]) async throws -> Result {
         var unique: [Digest] = []
         for digest in digests where !unique.contains(digest) { unique.append(digest) }
-        let found = try await withThrowingTaskGroup(of: (Int, AttachmentsReport, [String]).self) { group in
+        let found = try await withThrowingTaskGroup(of: (Int, FoundAttachments, [String]).self) { group in
             for (position, digest) in unique.enumerated() {
                 group.addTask {
                     let (report, notices) = try await attachments(of: digest, in: reader)
                     return (position, report, notices)
                 }
             }
-            var found: [(Int, AttachmentsReport, [String])] = []
+            var found: [(Int, FoundAttachments, [String])] = []
             for try await item in group { found.append(item) }
             return found.sorted { $0.0 < $1.0 }
         }
@@ -86,16 +79,16 @@ enum AttachmentInspector {
         return result
     }
 
-    static func attachments(of digest: Digest, in reader: any AttachmentReader) async throws -> (AttachmentsReport, [String]) {
+    static func attachments(of digest: Digest, in reader: any AttachmentReader) async throws -> (FoundAttachments, [String]) {
         var notices: [String] = []
         let signatures = try await signatures(of: digest, in: reader, notices: &notices)
         let referrers = try await referrers(of: digest, in: reader, notices: &notices)
-        return (AttachmentsReport(signatures: signatures, referrers: referrers), notices)
+        return (FoundAttachments(signatures: signatures, referrers: referrers), notices)
     }
 
     static func signatures(
         of digest: Digest, in reader: any AttachmentReader, notices: inout [String]
-    ) async throws -> AttachmentsReport.Signatures? {
+    ) async throws -> FoundAttachments.Signatures? {
         let tag = CosignSignature.tag(for: digest)
         let place = "the signature tag \(tag) in \(reader.repositoryReference)"
         let blob: ManifestBlob
@@ -113,7 +106,7 @@ enum AttachmentInspector {
                 return nil
             }
             let count = manifest.layers.filter { $0.mediaType == CosignSignature.layerMediaType }.count
-            return AttachmentsReport.Signatures(tag: tag, manifest: blob.digest, count: count)
+            return FoundAttachments.Signatures(tag: tag, manifest: blob.digest, count: count)
         } catch {
             notices.append("\(error); its signatures are not listed")
             return nil
@@ -123,7 +116,7 @@ enum AttachmentInspector {
     /// The referrers API's list when the registry has one, else the fallback tag's index.
     static func referrers(
         of digest: Digest, in reader: any AttachmentReader, notices: inout [String]
-    ) async throws -> [AttachmentsReport.Referrer] {
+    ) async throws -> [FoundAttachments.Referrer] {
         let repository = reader.repositoryReference
         let apiIndex: [UInt8]?
         do { apiIndex = try await reader.referrersIndex(of: digest) } catch {
@@ -133,7 +126,7 @@ enum AttachmentInspector {
         }
         if let apiIndex {
             let place = "the referrers API's index of \(digest) in \(repository)"
-            return entries(apiIndex, via: .api, tag: nil, place: place, notices: &notices)
+            return entries(apiIndex, listing: .api, place: place, notices: &notices)
         }
         let tag = ReferrersIndex.fallbackTag(for: digest)
         let place = "the referrers tag \(tag) in \(repository)"
@@ -151,17 +144,17 @@ enum AttachmentInspector {
                 "\(place) holds \(blob.mediaType.debugDescription), not an OCI image index; its referrers are not listed")
             return []
         }
-        return entries(blob.bytes, via: .tag, tag: tag, place: place, notices: &notices)
+        return entries(blob.bytes, listing: .tag(tag), place: place, notices: &notices)
     }
 
     static func entries(
-        _ index: [UInt8], via: AttachmentsReport.Via, tag: String?, place: String, notices: inout [String]
-    ) -> [AttachmentsReport.Referrer] {
+        _ index: [UInt8], listing: AttachmentReport.Listing, place: String, notices: inout [String]
+    ) -> [FoundAttachments.Referrer] {
         do {
             return try ReferrersIndex.entries(of: index, place: place).map { entry in
-                AttachmentsReport.Referrer(
+                FoundAttachments.Referrer(
                     artifactType: entry.json["artifactType"]?.stringValue, digest: entry.digest,
-                    mediaType: entry.mediaType, via: via, tag: tag)
+                    mediaType: entry.mediaType, listing: listing)
             }
         } catch {
             notices.append("\(error); its referrers are not listed")

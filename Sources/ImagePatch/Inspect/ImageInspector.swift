@@ -10,7 +10,7 @@ public struct ImageReport: Sendable {
         public let config: ImageConfig
         public let layers: [Descriptor]
         /// Signatures and referrers of this platform manifest; nil when the source is not a registry.
-        public let attachments: AttachmentsReport?
+        public let attachments: FoundAttachments?
 
         public var patchedWith: String? { config.label(PatchLabels.agent) }
     }
@@ -20,7 +20,7 @@ public struct ImageReport: Sendable {
     public let platforms: [PlatformReport]
     /// Signatures and referrers of the root digest (for a single manifest, those of its one platform);
     /// nil when the source is not a registry.
-    public let rootAttachments: AttachmentsReport?
+    public let rootAttachments: FoundAttachments?
     public let notices: [String]
 
     public var json: JSONValue {

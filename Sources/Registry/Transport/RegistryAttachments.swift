@@ -40,30 +40,34 @@ extension RegistryClient {
     }
 }
 
-extension RegistrySource: AttachmentReader {
-    public var attachments: (any AttachmentReader)? { self }
+/// A source or destination's repository, read through the attachment calls with its own scope
+/// (pull for a source; pull and push for a destination, so one token serves the whole run).
+protocol RegistryRepositoryAttachments: AttachmentReader {
+    var client: RegistryClient { get }
+    var name: DockerReference { get }
+    var attachmentScopes: [String] { get }
+}
+
+extension RegistryRepositoryAttachments {
     public var repositoryReference: String { "\(name.registry)/\(name.repository)" }
 
     public func taggedManifest(_ tag: String) async throws -> ManifestBlob? {
-        try await client.taggedManifest(tag, repository: name.repository, scopes: [pullScope])
+        try await client.taggedManifest(tag, repository: name.repository, scopes: attachmentScopes)
     }
 
     public func referrersIndex(of digest: Digest) async throws -> [UInt8]? {
-        try await client.referrersIndex(of: digest, repository: name.repository, scopes: [pullScope])
+        try await client.referrersIndex(of: digest, repository: name.repository, scopes: attachmentScopes)
     }
 }
 
-extension RegistryDestination: AttachmentWriter {
+extension RegistrySource: RegistryRepositoryAttachments {
+    public var attachments: (any AttachmentReader)? { self }
+    var attachmentScopes: [String] { [pullScope] }
+}
+
+extension RegistryDestination: RegistryRepositoryAttachments, AttachmentWriter {
     public var attachments: (any AttachmentWriter)? { self }
-    public var repositoryReference: String { "\(name.registry)/\(name.repository)" }
-
-    public func taggedManifest(_ tag: String) async throws -> ManifestBlob? {
-        try await client.taggedManifest(tag, repository: name.repository, scopes: [pushScope])
-    }
-
-    public func referrersIndex(of digest: Digest) async throws -> [UInt8]? {
-        try await client.referrersIndex(of: digest, repository: name.repository, scopes: [pushScope])
-    }
+    var attachmentScopes: [String] { [pushScope] }
 
     public func putBlob(_ bytes: [UInt8], descriptor: Descriptor) async throws {
         if try await hasBlob(descriptor) { return }

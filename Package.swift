@@ -97,7 +97,9 @@ let package = Package(
 
         // Fuzzing (scripts/fuzz): the harnesses are a library, so the normal test suite replays the
         // committed corpora through them; the executable is libFuzzer's driver only in a fuzz build.
-        .target(name: "FuzzHarnesses", dependencies: ["IOFoundation", "JSON", "OCI", "Registry", "ImagePatch", "TaskDefinition", "Tar"]),
+        .target(
+            name: "FuzzHarnesses",
+            dependencies: ["IOFoundation", "JSON", "OCI", "Registry", "ImagePatch", "TaskDefinition", "Tar", "Attestation", "Hashing"]),
         // libFuzzer's C entry points write to the C `stderr` global: Swift 5 mode.
         .executableTarget(
             name: "imagepatch-fuzz", dependencies: ["FuzzHarnesses"],

@@ -35,6 +35,19 @@ public struct FuzzTarget: Sendable {
             FuzzTarget(
                 name: "taskdef-sidecar", summary: "task-definition sidecar patching (offline); a second run changes nothing",
                 maxInputBytes: 8192, run: { try TaskDefinitionHarness.run($0) }),
+            FuzzTarget(
+                name: "cosign-signature", summary: "a .sig tag's manifest (untrusted) with a signature added; a second add adds nothing",
+                maxInputBytes: 4096, run: { try CosignSignatureHarness.run($0) }),
+            FuzzTarget(
+                name: "referrers-index",
+                summary: "a referrers index (fallback tag or API) listed and updated; a second update changes nothing",
+                maxInputBytes: 4096, run: { try ReferrersIndexHarness.run($0) }),
+            FuzzTarget(
+                name: "dsse-envelope", summary: "DSSE envelope parsing; written again it parses to the same envelope",
+                maxInputBytes: 4096, run: { try DSSEEnvelopeHarness.run($0) }),
+            FuzzTarget(
+                name: "signing-key", summary: "--sign-key files (PEM, encrypted PKCS#8, cosign's scrypt format) with a fixed passphrase",
+                maxInputBytes: 4096, run: { try SigningKeyHarness.run($0) }),
         ]
         #if DEBUG
             // These call internal entry points through `@testable import`, which needs modules built for

@@ -16,6 +16,8 @@ enum CosignEncryptedKey {
             key = try Scrypt.deriveKey(
                 passphrase: candidate, salt: fields.salt, n: fields.n, r: fields.r, p: fields.p,
                 length: SecretBox.keyBytes)
+        } catch .tooMuchWork(let reason) {
+            throw .tooCostly(path: name, reason: reason)
         } catch {
             throw .notAPrivateKey(path: name, reason: "cosign key: \(error)")
         }

@@ -14,6 +14,7 @@ public struct ECDSAP256PrivateKey: Sendable, CustomStringConvertible, CustomDebu
     /// Reads a PEM private key. `name` is what errors call it (the file name). A passphrase is used
     /// only when the key is encrypted; libcrypto is never allowed to prompt on the terminal.
     public init(pem: [UInt8], passphrase: [UInt8]?, name: String) throws(SigningKeyError) {
+        if let excess = KeyDerivationCost.excess(encryptedPEM: pem) { throw .tooCostly(path: name, reason: excess) }
         let context = PassphraseContext(passphrase)
         let key: OpaquePointer? = pem.withUnsafeBytes { buffer -> OpaquePointer? in
             guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
@@ -47,6 +48,13 @@ public struct ECDSAP256PrivateKey: Sendable, CustomStringConvertible, CustomDebu
 
     private init(key: OpaquePointer, name: String) throws(SigningKeyError) {
         try requireP256(key, name: name)
+        // A key file whose public half was altered (or whose scalar was) loads, but every signature
+        // made with it fails to verify against the public key it publishes.
+        guard let check = EVP_PKEY_CTX_new(key, nil) else { throw .notAPrivateKey(path: name, reason: "libcrypto is out of memory") }
+        let matches = EVP_PKEY_pairwise_check(check) == 1
+        EVP_PKEY_CTX_free(check)
+        ERR_clear_error()
+        guard matches else { throw .mismatchedPublicKey(path: name) }
         let length = i2d_PrivateKey(key, nil)
         var der = [UInt8](repeating: 0, count: Int(max(length, 0)))
         let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in

@@ -10,10 +10,12 @@ public enum Scrypt {
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidParameters(String)
         case tooExpensive(bytes: UInt64)
+        case tooMuchWork(String)
 
         public var description: String {
             switch self {
             case .invalidParameters(let reason): "invalid scrypt parameters: \(reason)"
+            case .tooMuchWork(let reason): reason
             case .tooExpensive(let bytes): "scrypt parameters need \(bytes) bytes of memory, above the \(Scrypt.memoryLimit)-byte limit"
             }
         }
@@ -27,6 +29,7 @@ public enum Scrypt {
         guard (1...64).contains(r) else { throw .invalidParameters("r must be between 1 and 64") }
         guard (1...64).contains(p) else { throw .invalidParameters("p must be between 1 and 64") }
         guard (1...1024).contains(length) else { throw .invalidParameters("the key length must be between 1 and 1024") }
+        if let excess = KeyDerivationCost.scryptExcess(n: n, r: r, p: p) { throw .tooMuchWork(excess) }
         // What libcrypto allocates: V (128·r·(N+2)) and B (128·r·p); the bounds above keep this from overflowing.
         let memory = 128 * r * (n + 2) + 128 * r * p
         guard memory <= memoryLimit else { throw .tooExpensive(bytes: memory) }

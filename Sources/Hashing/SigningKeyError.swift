@@ -9,6 +9,8 @@ public enum SigningKeyError: Error, CustomStringConvertible, Equatable, Sendable
     case wrongPassphrase(path: String)
     case unsupportedKey(path: String, found: String)
     case passphraseFileUnusable(path: String, reason: String)
+    case tooCostly(path: String, reason: String)
+    case mismatchedPublicKey(path: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,10 @@ public enum SigningKeyError: Error, CustomStringConvertible, Equatable, Sendable
             "signing key \(path.debugDescription) is \(found); only ECDSA P-256 (prime256v1) keys are supported"
         case .passphraseFileUnusable(let path, let reason):
             "passphrase file \(path.debugDescription) cannot be used: \(reason)"
+        case .tooCostly(let path, let reason):
+            "signing key \(path.debugDescription) asks for too much work to decrypt: \(reason)"
+        case .mismatchedPublicKey(let path):
+            "signing key \(path.debugDescription) is damaged: its public key does not belong to its private key, so nothing it signed would verify"
         }
     }
 
@@ -42,6 +48,8 @@ public enum SigningKeyError: Error, CustomStringConvertible, Equatable, Sendable
         case .wrongPassphrase: .wrongPassphrase(path: path)
         case .unsupportedKey(_, let found): .unsupportedKey(path: path, found: found)
         case .passphraseFileUnusable(_, let reason): .passphraseFileUnusable(path: path, reason: reason)
+        case .tooCostly(_, let reason): .tooCostly(path: path, reason: reason)
+        case .mismatchedPublicKey: .mismatchedPublicKey(path: path)
         }
     }
 }

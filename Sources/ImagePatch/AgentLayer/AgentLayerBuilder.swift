@@ -48,8 +48,9 @@ public struct AgentLayer: Sendable {
     /// UTF-8 read as U+FFFD, which names no file of the layer).
     public let symlinks: [BytePath: String]
     /// Every regular file (hard links included), in layer order, with its checksums: the SBOM's
-    /// file list, computed while the layer was written. Nil for a layer known only by its digest
-    /// (from the registry layer cache or an earlier patch's labels).
+    /// file list, computed while the layer was written. Nil when the build was not asked to record
+    /// them, and for a layer known only by its digest (from the registry layer cache or an earlier
+    /// patch's labels).
     public let files: [AgentLayerFile]?
     /// Owns the directory holding `file`.
     let storage: TemporaryDirectory?
@@ -128,10 +129,12 @@ public struct AgentLayerBuilder: Sendable {
     public init(settings: AgentTreeSettings) { self.settings = settings }
 
     /// `agent` is the agent image's manifest for one platform; `source` serves its blobs. `format`
-    /// says how to compress the layer and how to label it.
+    /// says how to compress the layer and how to label it. `recordingFiles` also hashes every
+    /// regular file on its way into the tar, for an SBOM (SHA-256 and SHA-1 of the whole agent: a
+    /// fifth of a build's time, so only when asked).
     public func build(
         agent manifest: ImageManifest, config: ImageConfig, source: any ImageSource,
-        format: LayerFormat
+        format: LayerFormat, recordingFiles: Bool = false
     ) async throws -> AgentLayer {
         try settings.validate()
         let diffIDs = config.diffIDs
@@ -165,10 +168,12 @@ public struct AgentLayerBuilder: Sendable {
                 agent: source.reference, root: "/" + settings.agentRoot,
                 includes: settings.includes ?? [])
         }
-        return try write(entries, union: union, format: format)
+        return try write(entries, union: union, format: format, recordingFiles: recordingFiles)
     }
 
-    private func write(_ entries: [AgentTreeSelection.Entry], union: UnionFilesystem, format: LayerFormat) throws -> AgentLayer {
+    private func write(
+        _ entries: [AgentTreeSelection.Entry], union: UnionFilesystem, format: LayerFormat, recordingFiles: Bool
+    ) throws -> AgentLayer {
         let storage = try TemporaryDirectory(prefix: "imagepatch-agent-layer")
         let output = try AtomicFileWriter(path: "\(storage.path)/\(format.compression.fileName)")
         let tarHasher = DigestHasher()
@@ -191,16 +196,17 @@ public struct AgentLayerBuilder: Sendable {
             try tar.writeHeader(entry.tar)
             switch entry.tar.kind {
             case .regular:
-                let hasher = FileChecksumHasher()
+                let hasher = recordingFiles ? FileChecksumHasher() : nil
                 if let node = entry.node {
                     try union.contents(of: node).forEachChunk { chunk in
-                        hasher.update(chunk)
+                        hasher?.update(chunk)
                         try tar.writeData(chunk)
                     }
                 }
-                let checksums = hasher.finalize()
-                checksumsByPath[entry.path] = checksums
-                files.append(AgentLayerFile(path: "/" + entry.path, checksums: checksums))
+                if let checksums = hasher?.finalize() {
+                    checksumsByPath[entry.path] = checksums
+                    files.append(AgentLayerFile(path: "/" + entry.path, checksums: checksums))
+                }
             case .hardlink:
                 // The selection links only to a regular file written before.
                 if let target = entry.tar.linkTarget, let checksums = checksumsByPath[target] {
@@ -219,7 +225,7 @@ public struct AgentLayerBuilder: Sendable {
             symlinks: Dictionary(
                 entries.compactMap { $0.tar.kind == .symlink ? (BytePath($0.path), $0.tar.linkTarget ?? "") : nil },
                 uniquingKeysWith: { first, _ in first }),
-            files: files, storage: storage)
+            files: recordingFiles ? files : nil, storage: storage)
     }
 }
 

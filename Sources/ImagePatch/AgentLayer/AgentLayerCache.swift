@@ -8,8 +8,8 @@ import Synchronization
 
 /// Agent layers kept between runs, by `AgentLayerKey`: `DIR/layers/KEY/layer.tar.gz` (or
 /// `layer.tar.zst`: the key includes the compression) and `DIR/layers/KEY/entry.json` (digest,
-/// diff_id, size, the entry names the launcher lookup needs, and the files' checksums the SBOM
-/// lists; an entry written before they were recorded is rebuilt once).
+/// diff_id, size, the entry names the launcher lookup needs, and, when the build recorded them, the
+/// files' checksums an SBOM lists; a run that needs them and finds none rebuilds the entry).
 ///
 /// - A cached layer is used only once its size and digest check out; a damaged entry is removed and
 ///   the layer rebuilt. Within a process an entry is verified once.
@@ -50,16 +50,20 @@ public final class AgentLayerCache: Sendable {
     /// whose result is then stored. `format` is the key's compression in the family of the image
     /// asking: a layer this process made for an image of the other family is relabelled.
     public func layer(
-        for key: AgentLayerKey, format: LayerFormat,
+        for key: AgentLayerKey, format: LayerFormat, needsFiles: Bool = false,
         build: @escaping @Sendable () async throws -> AgentLayer
     ) async throws -> AgentLayer {
         let task: Task<AgentLayer, Error> = inProcess.withLock { inProcess in
             if let running = inProcess[key] { return running }
             // Reading, hashing and copying layer files blocks: off the cooperative pool.
             let task = Task<AgentLayer, Error>(executorPreference: BlockingExecutor.shared) {
-                if let cached = self.cached(key, format: format) { return cached }
+                let cached = self.cached(key, format: format)
+                if let cached, cached.files != nil || !needsFiles { return cached }
+                if cached != nil {
+                    self.logger.info("the cached agent layer \(key.hex) has no file list for the SBOM; building it again")
+                }
                 let built = try await build()
-                self.store(built, key: key)
+                self.store(built, key: key, replacing: cached != nil)
                 return built
             }
             inProcess[key] = task
@@ -104,9 +108,9 @@ public final class AgentLayerCache: Sendable {
     }
 
     /// Adds a freshly built layer, then evicts down to `maxBytes`. Failures only cost the cache.
-    func store(_ layer: AgentLayer, key: AgentLayerKey) {
-        // A remote layer's bytes live in a registry; one without its file list could not serve an SBOM.
-        guard layer.remote == nil, layer.files != nil else { return }
+    /// `replacing`: the entry there lacks what this one has (the file list).
+    func store(_ layer: AgentLayer, key: AgentLayerKey, replacing: Bool = false) {
+        guard layer.remote == nil else { return }  // its bytes live in the registry layer cache
         guard layer.size <= maxBytes else {
             logger.info("not caching the agent layer \(layer.digest.shortDescription): \(layer.size) bytes is more than --cache-max")
             return
@@ -125,6 +129,7 @@ public final class AgentLayerCache: Sendable {
             }
             try FileSystem.writeFileAtomically("\(staging)/entry.json", CacheRecord(layer: layer, key: key).bytes)
             try withDirectoryLock(LOCK_EX) {
+                if replacing { Self.remove("\(layersDirectory)/\(key.hex)") }
                 // An entry another process stored meanwhile wins: same key, same bytes.
                 if Glibc.rename(staging, "\(layersDirectory)/\(key.hex)") == 0 {
                     logger.info("cached the agent layer \(layer.digest.shortDescription) in \(layersDirectory)/\(key.hex)")
@@ -195,7 +200,7 @@ struct CacheRecord {
     let size: Int64
     let paths: Set<BytePath>
     let symlinks: [BytePath: String]
-    let files: [AgentLayerFile]
+    let files: [AgentLayerFile]?
 
     init(layer: AgentLayer, key: AgentLayerKey) {
         digest = layer.digest
@@ -203,7 +208,7 @@ struct CacheRecord {
         size = layer.size
         paths = layer.paths
         symlinks = layer.symlinks
-        files = layer.files ?? []
+        files = layer.files
         var object = JSONObject()
         object["key"] = .string(key.hex)
         object["digest"] = .string(digest.description)
@@ -211,8 +216,10 @@ struct CacheRecord {
         object["size"] = .integer(size)
         object["paths"] = .array(paths.sorted().map { .string($0.string) })
         object["symlinks"] = .object(JSONObject(symlinks.sorted { $0.key < $1.key }.map { ($0.key.string, .string($0.value)) }))
-        object["files"] = .array(
-            files.map { .array([.string($0.path), .string($0.checksums.sha256Hex), .string($0.checksums.sha1Hex)]) })
+        if let files {
+            object["files"] = .array(
+                files.map { .array([.string($0.path), .string($0.checksums.sha256Hex), .string($0.checksums.sha1Hex)]) })
+        }
         bytes = JSONValue.object(object).serialized()
     }
 
@@ -226,7 +233,7 @@ struct CacheRecord {
             let size = value["size"]?.int64Value, size > 0,
             let paths = value["paths"]?.arrayValue, paths.count <= Limits.agentEntries,
             let symlinks = value["symlinks"]?.objectValue,
-            let files = value["files"]?.arrayValue, files.count <= Limits.agentEntries
+            value["files"] == nil || (value["files"]?.arrayValue?.count ?? Int.max) <= Limits.agentEntries
         else {
             throw OCIError.malformed("the cache entry for \(key.hex)", "entry.json does not describe a layer with this key")
         }
@@ -249,7 +256,7 @@ struct CacheRecord {
             links[BytePath(path)] = target
         }
         self.symlinks = links
-        self.files = try files.map { value in
+        self.files = try value["files"]?.arrayValue?.map { value in
             guard let fields = value.arrayValue, fields.count == 3, let path = fields[0].stringValue, path.hasPrefix("/"),
                 let sha256 = fields[1].stringValue, Self.isHex(sha256, count: 64),
                 let sha1 = fields[2].stringValue, Self.isHex(sha1, count: 40)

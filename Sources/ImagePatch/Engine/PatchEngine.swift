@@ -214,12 +214,15 @@ public struct PatchEngine: Sendable {
                     // Cheapest first: this process and the cache directory (below), the registry layer cache,
                     // the target's own earlier patch, a build.
                     let buildNow: @Sendable () async throws -> AgentLayer = {
-                        let layer = try await builder.build(agent: patch.agentManifest, config: config, source: agent, format: format)
+                        let layer = try await builder.build(
+                            agent: patch.agentManifest, config: config, source: agent, format: format, recordingFiles: needsFileList)
                         logger.info("built the agent layer for \(patch.platform): \(layer.digest.shortDescription), \(layer.size) bytes")
                         await registryCache?.publish(layer, key: key)
                         return layer
                     }
                     let build: @Sendable () async throws -> AgentLayer = {
+                        // Layers known by digest only have no file list: an SBOM needs a build.
+                        if needsFileList { return try await buildNow() }
                         if let registryCache, let found = await registryCache.find(key, format: format) { return found }
                         if let targetRecords, let found = await targetRecords.find(key, format: format),
                             settings.explicitLauncher == nil || settings.explicitLauncher == found.recordedLauncher
@@ -230,7 +233,7 @@ public struct PatchEngine: Sendable {
                     }
                     var layer: AgentLayer
                     if let cache {
-                        layer = try await cache.layer(for: key, format: format, build: build)
+                        layer = try await cache.layer(for: key, format: format, needsFiles: needsFileList, build: build)
                     } else {
                         layer = try await build()
                     }

@@ -32,6 +32,13 @@ struct AttestationReferrersTests {
 
             let first = try await patch(["--sbom"])
             #expect(try await PatchedRegistryImage.read(reader, tag: "1").rootDigest == image.rootDigest)
+            // The first run cached its agent layers without a file list; this one rebuilt them with it,
+            // and the SBOM lists exactly the layer's files.
+            let (_, document) = try await fetchArtifact(
+                reader, subject: amd64, artifactType: AttestationTypes.spdx, layerType: AttestationTypes.spdx)
+            let layerFile = scratch.appending("amd64-agent-layer")
+            try await image.writeAgentLayer(amd64, to: layerFile)
+            try await Verifier.accepts(["spdx", try writeFile(document, "amd64.spdx.json", in: scratch), "--layer", layerFile])
             var spdx: [String: String] = [:]
             for (arch, subject) in image.platforms {
                 let referrers = try await FallbackReferrers.read(reader, subject: subject)

@@ -76,6 +76,13 @@ let package = Package(
             ]),
         // ECS task definitions (`taskdef`): the agent added at deploy time, sidecar or embedded.
         .target(name: "TaskDefinition", dependencies: ["IOFoundation", "ImagePatch", "OCI", "JSON"]),
+        // Kubernetes (`k8s inject`): taskdef's sidecar rewrite applied to pod specs in manifests.
+        .target(
+            name: "Kubernetes",
+            dependencies: [
+                "ImagePatch", "TaskDefinition", "OCI", "JSON", "IOFoundation",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.
         .target(
             name: "Fleet",
@@ -90,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "imagepatch",
             dependencies: [
-                "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet", "Attestation",
+                "IOFoundation", "ImagePatch", "TaskDefinition", "Kubernetes", "OCI", "Registry", "AllTransports", "Fleet", "Attestation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -119,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "ImagePatchTests",
             dependencies: [
-                "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "Tar", "AllTransports",
+                "IOFoundation", "ImagePatch", "TaskDefinition", "Kubernetes", "OCI", "JSON", "Hashing", "Tar", "AllTransports",
             ], swiftSettings: testLanguageMode),
         .testTarget(
             name: "RegistryTests", dependencies: ["IOFoundation", "Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"],

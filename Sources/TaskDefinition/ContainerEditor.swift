@@ -8,7 +8,7 @@ struct ContainerEditor {
     var container: JSONObject
 
     /// The label that opts a container out, as the Falcon sidecar injector honours it.
-    static let optOutLabel = "sensor.falcon-system.crowdstrike.com/injection"
+    static let optOutLabel = SidecarAgent.optOutLabel
 
     var name: String { container["name"]?.stringValue ?? "" }
     var image: String? { container["image"]?.stringValue }

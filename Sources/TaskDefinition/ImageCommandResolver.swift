@@ -84,13 +84,13 @@ public struct InspectingImageResolver: ImageCommandResolver {
 }
 
 /// Reads each (image, platform) once per run, however many containers share it.
-actor CachingResolver {
+public actor CachingResolver {
     private let base: any ImageCommandResolver
     private var cache: [String: ResolvedImage] = [:]
 
-    init(_ base: any ImageCommandResolver) { self.base = base }
+    public init(_ base: any ImageCommandResolver) { self.base = base }
 
-    func resolve(image: String, platform: Platform) async throws -> ResolvedImage {
+    public func resolve(image: String, platform: Platform) async throws -> ResolvedImage {
         let key = "\(image)\u{0}\(platform.normalized)"
         if let hit = cache[key] { return hit }
         let value = try await base.resolve(image: image, platform: platform)
@@ -99,7 +99,7 @@ actor CachingResolver {
     }
 
     /// The same, with failures reported as errors that name the container and why it was read.
-    func resolve(image: String, platform: Platform, container: String, purpose: String) async throws -> ResolvedImage {
+    public func resolve(image: String, platform: Platform, container: String, purpose: String) async throws -> ResolvedImage {
         do {
             return try await resolve(image: image, platform: platform)
         } catch let missing as InspectingImageResolver.PlatformMissing {

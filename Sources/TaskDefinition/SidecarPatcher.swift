@@ -27,28 +27,14 @@ public struct TaskPatchResult: Sendable {
 /// a task volume; lacework: exposes its own volume), and every application container waits for it,
 /// then starts through the agent's launcher. No image is rebuilt.
 public struct SidecarPatcher: Sendable {
-    let options: SidecarOptions
-    let sidecar: SidecarPreset
-    let agentImage: String
-    /// What the agent's settings give each application container.
-    let agentEnvironment: [(String, String)]
+    let agent: SidecarAgent
     let resolver: any ImageCommandResolver
+    var options: SidecarOptions { agent.options }
+    var sidecar: SidecarPreset { agent.sidecar }
+    var agentImage: String { agent.agentImage }
 
     public init(options: SidecarOptions, resolver: any ImageCommandResolver) throws {
-        let sidecar = try options.preset.sidecarPreset()
-        guard let agentImage = options.agentImage, !agentImage.isEmpty else {
-            throw TaskDefinitionError.invalidOption(
-                "--agent-image", "is required with --mode sidecar (the image the \(sidecar.containerName) container runs)")
-        }
-        guard !ImageName.isLocalTransport(agentImage) else {
-            throw TaskDefinitionError.invalidOption("--agent-image", "\(agentImage) is not a registry image ECS can pull")
-        }
-        let values = AgentSettingValues(flags: options.agentSettings, environment: options.env)
-        try options.preset.checkSettings(values, for: .taskSidecar)
-        agentEnvironment = try options.preset.definition.taskEnvironment(values, use: .taskSidecar).environment
-        self.options = options
-        self.sidecar = sidecar
-        self.agentImage = agentImage
+        agent = try SidecarAgent(options: options)
         self.resolver = resolver
     }
 
@@ -119,41 +105,25 @@ public struct SidecarPatcher: Sendable {
             try editor.takeVolumes(from: sidecar.containerName)
         }
         try editor.depend(on: sidecar.containerName, condition: sidecar.dependencyCondition)
-        for (key, value) in agentEnvironment + options.env { try editor.setEnvironment(key, value) }
-        for capability in options.preset.definition.linuxCapabilities { try editor.addCapability(capability) }
+        for (key, value) in agent.environment { try editor.setEnvironment(key, value) }
+        for capability in agent.capabilities { try editor.addCapability(capability) }
 
         if let entryPoint = try editor.strings("entryPoint") {
-            editor.setStrings("entryPoint", ContainerEditor.wrap(entryPoint, with: launcher, known: sidecar.knownLaunchers))
+            editor.setStrings("entryPoint", agent.wrap(entryPoint, with: launcher))
             return
         }
         // ECS would run the image's Entrypoint (and its Cmd when the task gives no command). Setting
         // entryPoint in the task drops the image's Cmd, so both are written out explicitly: the
         // launcher then wraps exactly what the image would have run.
-        guard let image = editor.image, !image.isEmpty else {
-            throw TaskDefinitionError.badField(field: "image of container \(name.debugDescription)", reason: "is missing")
-        }
-        let resolved = try await resolver.resolve(
-            image: image, platform: platform, container: name,
-            purpose: "to find its Entrypoint and Cmd (the container has no entryPoint)")
-        if let invalid = resolved.invalidCommand {
-            throw TaskDefinitionError.badImageConfig(container: name, image: image, field: invalid.field, reason: invalid.reason)
-        }
         let command = try editor.strings("command")
-        let imageEntrypoint = resolved.entrypoint ?? []
-        if imageEntrypoint.isEmpty && command == nil && (resolved.cmd ?? []).isEmpty {
-            throw TaskDefinitionError.nothingToRun(container: name, image: image)
-        }
-        if let agent = resolved.labels[PatchLabels.agent] {
-            notices.append("container \(name.debugDescription): its image \(image) already embeds \(agent); the agent would start twice")
-        }
-        editor.setStrings("entryPoint", launcher + imageEntrypoint)
-        var detail = "Entrypoint \(Self.text(resolved.entrypoint))"
-        if command == nil, let cmd = resolved.cmd, !cmd.isEmpty {
-            editor.setStrings("command", cmd)
-            detail += " and Cmd \(Self.text(cmd))"
-        }
+        let resolved = try await agent.imageCommand(
+            image: editor.image, args: command, container: name, launcher: launcher, platform: platform,
+            resolver: resolver, notices: &notices)
+        editor.setStrings("entryPoint", resolved.program)
+        if let args = resolved.args { editor.setStrings("command", args) }
         notices.append(
-            "container \(name.debugDescription) had no entryPoint: wrote its image's \(detail) (\(image), \(platform)) explicitly")
+            "container \(name.debugDescription) had no entryPoint: wrote its image's \(resolved.detail) (\(editor.image ?? ""), \(platform)) explicitly"
+        )
     }
 
     /// Our init container: created, or (second run) updated in place so user additions such as a

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import IOFoundation
+import ImagePatch
+import Kubernetes
+import Logging
+import OCI
+import TaskDefinition
+
+/// `imagepatch k8s inject`: manifests in, the same manifests with the agent injected into every pod
+/// spec out, as `istioctl kube-inject` does; for CI and GitOps repositories.
+struct K8sInjectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inject",
+        abstract: "Add the agent's init container, volume and launcher to the pod specs of Kubernetes manifests.",
+        discussion: """
+            Reads YAML (one or many documents) or JSON (an object or a List) from FILE or - (stdin) and writes the same \
+            format: the pod specs of Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, \
+            Jobs and CronJobs get the agent; other objects, and objects labelled or annotated \
+            \(PodInjector.optOutLabel)=disabled (or whose pod template is), are written back unchanged. A container \
+            without a command gets its image's Entrypoint and Cmd, read from the registry for the pod's \
+            kubernetes.io/arch (amd64 when the pod does not pin one). Injecting injected output changes nothing.
+            """)
+
+    @Argument(help: "The manifest file, or - for stdin (the default).")
+    var file: String?
+
+    @Option(name: .customLong("output"), help: "Write the result here (atomically) instead of stdout.")
+    var output: String?
+
+    @Option(help: ArgumentHelp("Agent preset: \(AgentRegistry.list(AgentRegistry.sidecarNames))."))
+    var preset: String = "falcon"
+
+    @Option(
+        name: [.customLong("agent-image"), .customLong("image"), .customLong("image", withSingleDash: true)],
+        help: "The agent image the init container runs (e.g. the Falcon container sensor in your registry).")
+    var agentImage: String?
+
+    @Option(name: [.customLong("cid"), .customLong("cid", withSingleDash: true)], help: "Falcon customer ID.")
+    var cid: String?
+
+    // Unconditional: the value itself starts with dashes (`-falconctl-opts "--tags=web"`).
+    @Option(
+        name: [.customLong("falconctl-opts"), .customLong("falconctl-opts", withSingleDash: true)],
+        parsing: .unconditional, help: "More falconctl options, appended to FALCONCTL_OPTS.")
+    var falconctlOpts: String?
+
+    @Option(
+        name: [.customLong("pulltoken"), .customLong("pulltoken", withSingleDash: true)],
+        help: "Same as --pull-token (the Falcon patching utility's spelling).")
+    var pulltoken: String?
+
+    @Option(help: "K=V added to every patched container's environment (repeatable).")
+    var env: [String] = []
+
+    @OptionGroup var registryFlags: RegistryFlags
+
+    @OptionGroup var timeoutFlag: TimeoutFlag
+
+    @Flag(name: .shortAndLong, help: "Quiet: no notices on stderr, only errors.")
+    var quiet = false
+
+    func run() async throws {
+        let logger = CommandSupport.makeLogger(verbose: false, quiet: quiet)
+        try await CommandSupport.run(timeout: timeoutFlag.timeout, afterTimeout: "; nothing was written") {
+            guard let preset = AgentPreset(rawValue: preset) else { throw AgentRegistry.unknownPreset(preset) }
+            var options = PodInjectionOptions()
+            options.preset = preset
+            options.agentImage = agentImage
+            options.agentSettings = ["cid": cid, "falconctl-opts": falconctlOpts].compactMapValues { $0 }
+            options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
+            let injector = ManifestInjector(injector: try PodInjector(options: options, resolver: try makeResolver(logger: logger)))
+            let (bytes, source) = try readInput()
+            let result = try await injector.inject(bytes, source: source)
+            result.notices.forEach { logger.notice("\($0)") }
+            try write(result.output)
+        }
+    }
+
+    /// Registry access for the images whose Entrypoint/Cmd must be read, with `patch`'s credentials;
+    /// `-pulltoken` is folded into `--pull-token`. Nothing connects until an image is read.
+    private func makeResolver(logger: Logger) throws -> any ImageCommandResolver {
+        var flags = registryFlags
+        if let pulltoken {
+            if let given = flags.pullToken, given != pulltoken {
+                throw PatchError.invalidOption("--pulltoken", "and --pull-token give different tokens; give one")
+            }
+            flags.pullToken = pulltoken
+        }
+        // --creds goes to the agent image's registry only: the manifests are input, not a list of hosts to trust.
+        let resolver = ReferenceResolver(registry: try flags.makeTransport(logger: logger, credsFor: [agentImage].compactMap { $0 }))
+        return InspectingImageResolver { image in
+            try await resolver.source(image.hasPrefix("docker://") ? image : "docker://" + image)
+        }
+    }
+
+    private func readInput() throws -> ([UInt8], String) {
+        if let file, file != "-" {
+            return (try TaskdefCommand.readFile(file, limit: ManifestInjector.maxBytes, what: "the manifests"), file)
+        }
+        if registryFlags.passwordStdin {
+            throw PatchError.invalidOption("--password-stdin", "cannot be used when the manifests come from stdin")
+        }
+        return (try StandardInput.readAll(limit: ManifestInjector.maxBytes, what: "the manifests on stdin"), "stdin")
+    }
+
+    /// stdout, or `--output` written under a temporary name and renamed: an error leaves no file.
+    private func write(_ bytes: [UInt8]) throws {
+        guard RunGate.commit() else { throw CancellationError() }
+        guard let output, output != "-" else {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        let writer = try AtomicFileWriter(path: output)
+        do {
+            try writer.write(bytes)
+            try writer.commit()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+}

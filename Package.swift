@@ -76,6 +76,13 @@ let package = Package(
             ]),
         // ECS task definitions (`taskdef`): the agent added at deploy time, sidecar or embedded.
         .target(name: "TaskDefinition", dependencies: ["IOFoundation", "ImagePatch", "OCI", "JSON"]),
+        // Kubernetes: pod injection (`k8s inject`) and the webhook's install manifests (`k8s install`).
+        .target(
+            name: "Kubernetes",
+            dependencies: [
+                "ImagePatch", "OCI", "JSON", "Hashing", "IOFoundation",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.
         .target(
             name: "Fleet",
@@ -91,6 +98,7 @@ let package = Package(
             name: "imagepatch",
             dependencies: [
                 "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "Registry", "AllTransports", "Fleet", "Attestation",
+                "Kubernetes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -119,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "ImagePatchTests",
             dependencies: [
-                "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "Tar", "AllTransports",
+                "IOFoundation", "ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "Tar", "AllTransports", "Kubernetes",
             ], swiftSettings: testLanguageMode),
         .testTarget(
             name: "RegistryTests", dependencies: ["IOFoundation", "Registry", "OCI", "HTTP", "JSON", "ImagePatchTestSupport"],

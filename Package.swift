@@ -76,11 +76,12 @@ let package = Package(
             ]),
         // ECS task definitions (`taskdef`): the agent added at deploy time, sidecar or embedded.
         .target(name: "TaskDefinition", dependencies: ["IOFoundation", "ImagePatch", "OCI", "JSON"]),
-        // Kubernetes (`k8s inject`): taskdef's sidecar rewrite applied to pod specs in manifests.
+        // Kubernetes: taskdef's sidecar rewrite applied to pod specs (`k8s inject`), and the webhook's
+        // install manifests (`k8s install`).
         .target(
             name: "Kubernetes",
             dependencies: [
-                "ImagePatch", "TaskDefinition", "OCI", "JSON", "IOFoundation",
+                "ImagePatch", "TaskDefinition", "OCI", "JSON", "Hashing", "IOFoundation",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Fleet files and plans: knows registries only through the FleetRegistry protocol.

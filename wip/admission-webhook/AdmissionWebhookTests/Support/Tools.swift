@@ -1,0 +1,93 @@
+import Foundation
+import Glibc
+
+/// What an outside tool (openssl, curl, python3) returned.
+struct ToolResult: Sendable, CustomStringConvertible {
+    let command: [String]
+    let exitCode: Int32
+    let stdout: String
+    let stderr: String
+    var description: String { "`\(command.joined(separator: " "))` exited \(exitCode)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
+}
+
+struct ToolFailed: Error, CustomStringConvertible {
+    let result: ToolResult
+    var description: String { "tool failed: \(result)" }
+}
+
+/// Runs the independent checkers: output goes to files (no pipe fills up) and the caller's thread is
+/// not blocked; the termination handler resumes it.
+enum Tools {
+    static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
+        let scratch = try TemporaryDirectory(label: "tool")
+        defer { scratch.remove() }
+        let outPath = scratch.file("stdout")
+        let errPath = scratch.file("stderr")
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.standardOutput = out
+        process.standardError = err
+        if let stdin {
+            let inPath = scratch.file("stdin")
+            try Data(stdin.utf8).write(to: URL(fileURLWithPath: inPath))
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume() }
+        }
+        try? out.close()
+        try? err.close()
+        return ToolResult(
+            command: [executable] + arguments, exitCode: process.isRunning ? -1 : process.terminationStatus,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    @discardableResult
+    static func check(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
+        let result = try await run(executable, arguments, stdin: stdin)
+        guard result.exitCode == 0 else { throw ToolFailed(result: result) }
+        return result
+    }
+
+    /// Runs a Python script (given on standard input) with arguments.
+    @discardableResult
+    static func python(_ script: String, _ arguments: [String] = []) async throws -> ToolResult {
+        try await check("python3", ["-"] + arguments, stdin: script)
+    }
+}
+
+/// A fresh directory for one test, removed by `remove()`.
+struct TemporaryDirectory: Sendable {
+    let path: String
+
+    init(label: String) throws {
+        let parent = NSTemporaryDirectory()
+        let base = parent.hasSuffix("/") ? String(parent.dropLast()) : parent
+        var template = Array("\(base)/imagepatch-webhook-\(label)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        path = String(cString: made)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: file(name)))
+    }
+
+    func read(_ name: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: file(name))))
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

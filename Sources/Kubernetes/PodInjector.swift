@@ -17,15 +17,26 @@ public struct PodInjector: Sendable {
     /// The kinds whose pod template is at `spec.template`.
     static let templateKinds: Set<String> = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"]
 
-    /// `resolver` reads the Entrypoint/Cmd of images whose containers give no `command`.
-    public init(options: PodInjectionOptions, resolver: any ImageCommandResolver) throws {
-        // Checked here first, in the command's terms (taskdef's own messages speak of --mode).
-        guard case .available(let sidecar) = options.preset.definition.sidecar else {
-            throw KubernetesError.noPodForm(preset: options.preset.rawValue)
+    /// The preset's init-container form, which pods need (a shared volume, not `volumesFrom`);
+    /// checked in Kubernetes' terms (taskdef's own messages speak of --mode). `k8s install` asks too.
+    public static func podForm(of preset: AgentPreset) throws -> SidecarPreset {
+        guard case .available(let sidecar) = preset.definition.sidecar else {
+            throw KubernetesError.noPodForm(preset: preset.rawValue)
         }
         guard sidecar.volumeName != nil, sidecar.mountPath != nil else {
-            throw KubernetesError.noPodVolume(preset: options.preset.rawValue)
+            throw KubernetesError.noPodVolume(preset: preset.rawValue)
         }
+        return sidecar
+    }
+
+    /// The presets that have a pod form, for the commands' help.
+    public static var podPresetNames: [String] {
+        AgentRegistry.all.compactMap { AgentPreset($0) }.filter { (try? podForm(of: $0)) != nil }.map(\.rawValue)
+    }
+
+    /// `resolver` reads the Entrypoint/Cmd of images whose containers give no `command`.
+    public init(options: PodInjectionOptions, resolver: any ImageCommandResolver) throws {
+        let sidecar = try Self.podForm(of: options.preset)
         guard let image = options.agentImage, !image.isEmpty else {
             throw KubernetesError.missingOption("--agent-image", "is required (the image the \(sidecar.containerName) init container runs)")
         }

@@ -29,7 +29,7 @@ struct K8sInjectCommand: AsyncParsableCommand {
     @Option(name: .customLong("output"), help: "Write the result here (atomically) instead of stdout.")
     var output: String?
 
-    @Option(help: ArgumentHelp("Agent preset: \(AgentRegistry.list(AgentRegistry.sidecarNames))."))
+    @Option(help: ArgumentHelp("Agent preset: \(AgentRegistry.list(PodInjector.podPresetNames))."))
     var preset: String = "falcon"
 
     @Option(

@@ -34,7 +34,7 @@ struct K8sInstallCommand: AsyncParsableCommand {
     @Option(help: "The webhook's replicas.")
     var replicas: Int = 2
 
-    @Option(help: ArgumentHelp("Agent preset the webhook injects: \(AgentRegistry.list(AgentRegistry.sidecarNames))."))
+    @Option(help: ArgumentHelp("Agent preset the webhook injects: \(AgentRegistry.list(PodInjector.podPresetNames))."))
     var preset: String = "falcon"
 
     @Option(name: .customLong("agent-image"), help: "The agent image the injected init container runs.")

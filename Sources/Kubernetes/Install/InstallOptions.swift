@@ -35,7 +35,7 @@ public struct InstallOptions: Sendable {
                 "--namespace", "kube-system is skipped by the webhook's namespaceSelector; use a namespace of its own")
         }
         try Self.checkImage(image, option: "--image")
-        _ = try preset.sidecarPreset()
+        _ = try PodInjector.podForm(of: preset)
         guard let agentImage, !agentImage.isEmpty else {
             throw PatchError.invalidOption("--agent-image", "is required (the image the injected init container runs)")
         }

@@ -374,7 +374,7 @@ struct InstallTests {
         "refused options name the flag",
         arguments: [
             (["--preset", "falcon"], "--cid is required with the falcon preset"),
-            (["--preset", "lacework", "--cid", ImagePatchCLI.cid], "--cid is only for the falcon preset"),
+            (["--preset", "lacework"], "--preset lacework delivers its agent by volumesFrom, which pods do not have"),
             (["--preset", "nope", "--cid", ImagePatchCLI.cid], "--preset"),
             (["--cid", ImagePatchCLI.cid, "--namespace", "Falcon_System"], "--namespace"),
             (["--cid", ImagePatchCLI.cid, "--namespace", "kube-system"], "--namespace"),

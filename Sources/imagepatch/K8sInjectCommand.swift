@@ -37,14 +37,7 @@ struct K8sInjectCommand: AsyncParsableCommand {
         help: "The agent image the init container runs (e.g. the Falcon container sensor in your registry).")
     var agentImage: String?
 
-    @Option(name: [.customLong("cid"), .customLong("cid", withSingleDash: true)], help: "Falcon customer ID.")
-    var cid: String?
-
-    // Unconditional: the value itself starts with dashes (`-falconctl-opts "--tags=web"`).
-    @Option(
-        name: [.customLong("falconctl-opts"), .customLong("falconctl-opts", withSingleDash: true)],
-        parsing: .unconditional, help: "More falconctl options, appended to FALCONCTL_OPTS.")
-    var falconctlOpts: String?
+    @OptionGroup var agentSettings: AgentSettingFlags
 
     @Option(
         name: [.customLong("pulltoken"), .customLong("pulltoken", withSingleDash: true)],
@@ -68,7 +61,7 @@ struct K8sInjectCommand: AsyncParsableCommand {
             var options = PodInjectionOptions()
             options.preset = preset
             options.agentImage = agentImage
-            options.agentSettings = ["cid": cid, "falconctl-opts": falconctlOpts].compactMapValues { $0 }
+            options.agentSettings = agentSettings.values
             options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
             let injector = ManifestInjector(injector: try PodInjector(options: options, resolver: try makeResolver(logger: logger)))
             let (bytes, source) = try readInput()

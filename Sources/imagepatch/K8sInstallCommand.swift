@@ -40,13 +40,7 @@ struct K8sInstallCommand: AsyncParsableCommand {
     @Option(name: .customLong("agent-image"), help: "The agent image the injected init container runs.")
     var agentImage: String?
 
-    @Option(name: [.customLong("cid"), .customLong("cid", withSingleDash: true)], help: "Falcon customer ID.")
-    var cid: String?
-
-    @Option(
-        name: [.customLong("falconctl-opts"), .customLong("falconctl-opts", withSingleDash: true)],
-        parsing: .unconditional, help: "More falconctl options, appended to FALCONCTL_OPTS.")
-    var falconctlOpts: String?
+    @OptionGroup var agentSettings: AgentSettingFlags
 
     func run() async throws {
         try await CommandSupport.run {
@@ -56,7 +50,7 @@ struct K8sInstallCommand: AsyncParsableCommand {
             options.image = image
             options.preset = presetValue
             options.agentImage = agentImage
-            options.agentSettings = ["cid": cid, "falconctl-opts": falconctlOpts].compactMapValues { $0 }
+            options.agentSettings = agentSettings.values
             options.certManager = certManager
             options.validityDays = certValidityDays
             options.replicas = replicas

@@ -55,14 +55,7 @@ struct TaskdefCommand: AsyncParsableCommand {
         help: "The agent image the sidecar runs (e.g. the Falcon container sensor in your registry).")
     var agentImage: String?
 
-    @Option(name: [.customLong("cid"), .customLong("cid", withSingleDash: true)], help: "Falcon customer ID.")
-    var cid: String?
-
-    // Unconditional: the value itself starts with dashes (`-falconctl-opts "--tags=web"`).
-    @Option(
-        name: [.customLong("falconctl-opts"), .customLong("falconctl-opts", withSingleDash: true)],
-        parsing: .unconditional, help: "More falconctl options, appended to FALCONCTL_OPTS.")
-    var falconctlOpts: String?
+    @OptionGroup var agentSettings: AgentSettingFlags
 
     @Option(
         name: [.customLong("secret-arn"), .customLong("secret-arn", withSingleDash: true)],
@@ -113,7 +106,7 @@ struct TaskdefCommand: AsyncParsableCommand {
                 var options = SidecarOptions()
                 options.preset = try parsePreset()
                 options.agentImage = agentImage
-                options.agentSettings = agentSettings
+                options.agentSettings = agentSettings.values
                 options.secretArn = secretArn
                 options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
                 result = try await SidecarPatcher(options: options, resolver: resolver).patch(document)
@@ -127,7 +120,7 @@ struct TaskdefCommand: AsyncParsableCommand {
                     try PatchResultFile(
                         bytes: try Self.readFile(path, limit: PatchResultFile.maxBytes, what: "the patch result"), file: path)
                 }
-                options.agentSettings = agentSettings
+                options.agentSettings = agentSettings.values
                 options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
                 options.launcher = try launcher.map(PatchCommand.parseLauncher)
                 result = try await EmbeddedPatcher(options: options, resolver: resolver).patch(document)
@@ -146,11 +139,6 @@ struct TaskdefCommand: AsyncParsableCommand {
     private func parsePreset() throws -> AgentPreset {
         guard let value = AgentPreset(rawValue: preset) else { throw AgentRegistry.unknownPreset(preset) }
         return value
-    }
-
-    /// The agent setting flags taskdef has, keyed by flag name as the presets declare them.
-    private var agentSettings: [String: String] {
-        ["cid": cid, "falconctl-opts": falconctlOpts].compactMapValues { $0 }
     }
 
     /// Registry access for images the patchers must read, with the registry issue's credentials;

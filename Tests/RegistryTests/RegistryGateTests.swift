@@ -176,8 +176,16 @@ struct RegistryGateTests {
         let told = try await transport.source("\(Self.host)/busy:1")
         let other = try await transport.source("\(Self.host)/other:1")
         let first = Task { try await told.rootManifest() }
-        try await Task.sleep(for: .milliseconds(10))
-        // Queued behind the first request's slot, before the 429 comes.
+        // Queued behind the first request's slot, before the 429 comes: so wait until the first holds
+        // the slot (a fixed sleep is not enough on a loaded machine, where the other request could
+        // then go first); the guard is long for the same reason.
+        let gate = transport.gate(for: told.name.registry)
+        let asked = ContinuousClock.now
+        while gate.inFlight == 0 && !http.sent.contains(where: { $0.url.contains("/v2/busy/") })
+            && ContinuousClock.now - asked < .seconds(300)
+        {
+            try await Task.sleep(for: .milliseconds(1))
+        }
         _ = try await other.rootManifest()
         _ = try await first.value
         let sent = http.sent

@@ -63,28 +63,14 @@ struct K8sInjectCommand: AsyncParsableCommand {
             options.agentImage = agentImage
             options.agentSettings = agentSettings.values
             options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
-            let injector = ManifestInjector(injector: try PodInjector(options: options, resolver: try makeResolver(logger: logger)))
+            let injector = ManifestInjector(
+                injector: try PodInjector(
+                    options: options,
+                    resolver: try registryFlags.deployTimeImageResolver(pulltoken: pulltoken, agentImage: agentImage, logger: logger)))
             let (bytes, source) = try readInput()
             let result = try await injector.inject(bytes, source: source)
             result.notices.forEach { logger.notice("\($0)") }
             try write(result.output)
-        }
-    }
-
-    /// Registry access for the images whose Entrypoint/Cmd must be read, with `patch`'s credentials;
-    /// `-pulltoken` is folded into `--pull-token`. Nothing connects until an image is read.
-    private func makeResolver(logger: Logger) throws -> any ImageCommandResolver {
-        var flags = registryFlags
-        if let pulltoken {
-            if let given = flags.pullToken, given != pulltoken {
-                throw PatchError.invalidOption("--pulltoken", "and --pull-token give different tokens; give one")
-            }
-            flags.pullToken = pulltoken
-        }
-        // --creds goes to the agent image's registry only: the manifests are input, not a list of hosts to trust.
-        let resolver = ReferenceResolver(registry: try flags.makeTransport(logger: logger, credsFor: [agentImage].compactMap { $0 }))
-        return InspectingImageResolver { image in
-            try await resolver.source(image.hasPrefix("docker://") ? image : "docker://" + image)
         }
     }
 

@@ -96,7 +96,7 @@ struct TaskdefCommand: AsyncParsableCommand {
         try await CommandSupport.run(timeout: timeoutFlag.timeout, afterTimeout: "; nothing was written") {
             let (bytes, source) = try readInput()
             let document = try TaskDefinitionDocument(bytes: bytes, source: source)
-            let resolver = try makeResolver(logger: logger)
+            let resolver = try registryFlags.deployTimeImageResolver(pulltoken: pulltoken, agentImage: agentImage, logger: logger)
             let result: TaskPatchResult
             switch mode {
             case "sidecar":
@@ -139,26 +139,6 @@ struct TaskdefCommand: AsyncParsableCommand {
     private func parsePreset() throws -> AgentPreset {
         guard let value = AgentPreset(rawValue: preset) else { throw AgentRegistry.unknownPreset(preset) }
         return value
-    }
-
-    /// Registry access for images the patchers must read, with the registry issue's credentials;
-    /// `-pulltoken` is folded into `--pull-token`. Nothing connects until an image is read.
-    private func makeResolver(logger: Logger) throws -> any ImageCommandResolver {
-        var flags = registryFlags
-        if let pulltoken {
-            if let given = flags.pullToken, given != pulltoken {
-                throw PatchError.invalidOption("--pulltoken", "and --pull-token give different tokens; give one")
-            }
-            flags.pullToken = pulltoken
-        }
-        // --creds goes to the agent image's registry only: the task definition names the other
-        // registries, and a task definition is input, not a list of hosts to trust.
-        let resolver = ReferenceResolver(registry: try flags.makeTransport(logger: logger, credsFor: [agentImage].compactMap { $0 }))
-        // Task definitions name registry images without a transport; say so, so that a name such as
-        // `host:5000/app` is never taken for anything else.
-        return InspectingImageResolver { image in
-            try await resolver.source(image.hasPrefix("docker://") ? image : "docker://" + image)
-        }
     }
 
     private func readInput() throws -> ([UInt8], String) {

@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, found with pkg-config and installed by scripts/setup.
@@ -95,10 +99,24 @@ let package = Package(
         .target(name: "AllTransports", dependencies: ["OCI", "Registry"]),
         // Signatures (cosign format), DSSE, in-toto/SLSA provenance, SBOMs and OCI 1.1 artifacts.
         .target(name: "Attestation", dependencies: ["JSON", "Hashing", "OCI"]),
+        // The Kubernetes mutating admission webhook (`k8s webhook`): HTTPS on Hummingbird, certificates reloaded
+        // from files; it knows the pod rewrite only through the PodMutating protocol.
+        .target(
+            name: "AdmissionWebhook",
+            dependencies: [
+                "JSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "imagepatch",
             dependencies: [
                 "IOFoundation", "ImagePatch", "TaskDefinition", "Kubernetes", "OCI", "Registry", "AllTransports", "Fleet", "Attestation",
+                "AdmissionWebhook", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -146,7 +164,12 @@ let package = Package(
         .testTarget(
             name: "FleetTests", dependencies: ["IOFoundation", "Fleet", "OCI", "JSON", "Registry"],
             swiftSettings: testLanguageMode),
-        .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Hashing", "OCI", "JSON"]),
+        // Running outside tools (openssl, curl, python3) and temporary directories, for the test targets that need them.
+        .target(name: "TestTools"),
+        .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Hashing", "OCI", "JSON", "TestTools"]),
+        .testTarget(
+            name: "AdmissionWebhookTests",
+            dependencies: ["AdmissionWebhook", "JSON", "TestTools", .product(name: "Logging", package: "swift-log")]),
     ],
     // Swift 6: the compiler checks the threading of every target.
     swiftLanguageModes: [.v6]

@@ -5,6 +5,6 @@ import ArgumentParser
 struct K8sCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "k8s",
-        abstract: "Kubernetes: inject the agent into pod specs (manifests), and install the admission webhook.",
-        subcommands: [K8sInjectCommand.self, K8sInstallCommand.self])
+        abstract: "Kubernetes: inject the agent into pod specs (manifests), or live as an admission webhook, and install it.",
+        subcommands: [K8sInjectCommand.self, K8sWebhookCommand.self, K8sInstallCommand.self])
 }

@@ -29,25 +29,7 @@ struct K8sInjectCommand: AsyncParsableCommand {
     @Option(name: .customLong("output"), help: "Write the result here (atomically) instead of stdout.")
     var output: String?
 
-    @Option(help: ArgumentHelp("Agent preset: \(AgentRegistry.list(PodInjector.podPresetNames))."))
-    var preset: String = "falcon"
-
-    @Option(
-        name: [.customLong("agent-image"), .customLong("image"), .customLong("image", withSingleDash: true)],
-        help: "The agent image the init container runs (e.g. the Falcon container sensor in your registry).")
-    var agentImage: String?
-
-    @OptionGroup var agentSettings: AgentSettingFlags
-
-    @Option(
-        name: [.customLong("pulltoken"), .customLong("pulltoken", withSingleDash: true)],
-        help: "Same as --pull-token (the Falcon patching utility's spelling).")
-    var pulltoken: String?
-
-    @Option(help: "K=V added to every patched container's environment (repeatable).")
-    var env: [String] = []
-
-    @OptionGroup var registryFlags: RegistryFlags
+    @OptionGroup var injection: PodInjectionFlags
 
     @OptionGroup var timeoutFlag: TimeoutFlag
 
@@ -57,16 +39,7 @@ struct K8sInjectCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = CommandSupport.makeLogger(verbose: false, quiet: quiet)
         try await CommandSupport.run(timeout: timeoutFlag.timeout, afterTimeout: "; nothing was written") {
-            guard let preset = AgentPreset(rawValue: preset) else { throw AgentRegistry.unknownPreset(preset) }
-            var options = PodInjectionOptions()
-            options.preset = preset
-            options.agentImage = agentImage
-            options.agentSettings = agentSettings.values
-            options.env = try env.map { try PatchCommand.keyValue($0, option: "--env") }
-            let injector = ManifestInjector(
-                injector: try PodInjector(
-                    options: options,
-                    resolver: try registryFlags.deployTimeImageResolver(pulltoken: pulltoken, agentImage: agentImage, logger: logger)))
+            let injector = ManifestInjector(injector: try injection.makeInjector(logger: logger))
             let (bytes, source) = try readInput()
             let result = try await injector.inject(bytes, source: source)
             result.notices.forEach { logger.notice("\($0)") }
@@ -78,7 +51,7 @@ struct K8sInjectCommand: AsyncParsableCommand {
         if let file, file != "-" {
             return (try TaskdefCommand.readFile(file, limit: ManifestInjector.maxBytes, what: "the manifests"), file)
         }
-        if registryFlags.passwordStdin {
+        if injection.registryFlags.passwordStdin {
             throw PatchError.invalidOption("--password-stdin", "cannot be used when the manifests come from stdin")
         }
         return (try StandardInput.readAll(limit: ManifestInjector.maxBytes, what: "the manifests on stdin"), "stdin")

@@ -3,6 +3,7 @@ import Foundation
 import Hashing
 import JSON
 import OCI
+import TestTools
 import Testing
 
 @Suite("Attestation: cosign simple-signing signatures")

@@ -2,6 +2,7 @@ import Attestation
 import Foundation
 import Hashing
 import OCI
+import TestTools
 import Testing
 
 @Suite("Attestation: DSSE envelopes")

@@ -1,5 +1,6 @@
 import Attestation
 import Foundation
+import TestTools
 import Testing
 
 @Suite("Attestation: base64 and timestamps")

@@ -1,6 +1,7 @@
 import Attestation
 import Foundation
 import Hashing
+import TestTools
 import Testing
 
 /// A key file names its own decryption work and can hold a public key that is not its own: both

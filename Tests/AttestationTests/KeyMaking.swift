@@ -1,4 +1,5 @@
 import Foundation
+import TestTools
 
 /// Key files made by tools we did not write: the openssl CLI, and pyca/cryptography with PyNaCl and
 /// hashlib's scrypt for cosign's format (made the way go-securesystemslib's `encrypted` package does).

@@ -1,6 +1,7 @@
 import Attestation
 import Foundation
 import OCI
+import TestTools
 import Testing
 
 @Suite("Attestation: in-toto statement with SLSA provenance")

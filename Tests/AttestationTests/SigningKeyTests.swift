@@ -1,6 +1,7 @@
 import Attestation
 import Foundation
 import Hashing
+import TestTools
 import Testing
 
 @Suite("Attestation: signing keys")

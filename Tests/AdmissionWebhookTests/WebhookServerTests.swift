@@ -1,6 +1,7 @@
 import AdmissionWebhook
 import Foundation
 import JSON
+import TestTools
 import Testing
 
 /// The webhook over real TLS on a loopback port: requests shaped as the API server sends them, answers

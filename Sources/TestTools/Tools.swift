@@ -1,24 +1,25 @@
+// Shared by the test targets that check output with outside tools (openssl, curl, python3).
 import Foundation
 import Glibc
 
 /// What an outside tool (openssl, curl, python3) returned.
-struct ToolResult: Sendable, CustomStringConvertible {
-    let command: [String]
-    let exitCode: Int32
-    let stdout: String
-    let stderr: String
-    var description: String { "`\(command.joined(separator: " "))` exited \(exitCode)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
+public struct ToolResult: Sendable, CustomStringConvertible {
+    public let command: [String]
+    public let exitCode: Int32
+    public let stdout: String
+    public let stderr: String
+    public var description: String { "`\(command.joined(separator: " "))` exited \(exitCode)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
 }
 
-struct ToolFailed: Error, CustomStringConvertible {
-    let result: ToolResult
-    var description: String { "tool failed: \(result)" }
+public struct ToolFailed: Error, CustomStringConvertible {
+    public let result: ToolResult
+    public var description: String { "tool failed: \(result)" }
 }
 
-/// Runs the independent checkers: output goes to files (no pipe fills up) and the caller's thread is
-/// not blocked; the termination handler resumes it.
-enum Tools {
-    static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
+/// Runs the independent checkers. Output goes to files (no pipe can fill up), and the caller's Swift
+/// concurrency thread is not blocked: the termination handler resumes it.
+public enum Tools {
+    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
         let scratch = try TemporaryDirectory(label: "tool")
         defer { scratch.remove() }
         let outPath = scratch.file("stdout")
@@ -52,7 +53,7 @@ enum Tools {
     }
 
     @discardableResult
-    static func check(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
+    public static func check(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
         let result = try await run(executable, arguments, stdin: stdin)
         guard result.exitCode == 0 else { throw ToolFailed(result: result) }
         return result
@@ -60,34 +61,38 @@ enum Tools {
 
     /// Runs a Python script (given on standard input) with arguments.
     @discardableResult
-    static func python(_ script: String, _ arguments: [String] = []) async throws -> ToolResult {
+    public static func python(_ script: String, _ arguments: [String] = []) async throws -> ToolResult {
         try await check("python3", ["-"] + arguments, stdin: script)
     }
 }
 
 /// A fresh directory for one test, removed by `remove()`.
-struct TemporaryDirectory: Sendable {
-    let path: String
+public struct TemporaryDirectory: Sendable {
+    public let path: String
 
-    init(label: String) throws {
+    public init(label: String) throws {
         let parent = NSTemporaryDirectory()
-        let base = parent.hasSuffix("/") ? String(parent.dropLast()) : parent
-        var template = Array("\(base)/imagepatch-webhook-\(label)-XXXXXX".utf8CString)
+        var template = Array("\(parent.hasSuffix("/") ? String(parent.dropLast()) : parent)/imagepatch-test-\(label)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         path = String(cString: made)
     }
 
-    func file(_ name: String) -> String { path + "/" + name }
+    public func file(_ name: String) -> String { path + "/" + name }
 
-    func write(_ name: String, _ bytes: [UInt8]) throws {
-        try Data(bytes).write(to: URL(fileURLWithPath: file(name)))
+    @discardableResult
+    public func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let target = file(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: target))
+        return target
     }
 
-    func read(_ name: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: URL(fileURLWithPath: file(name))))
-    }
+    public func read(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: file(name)))) }
 
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    public static func with<T>(_ label: String, _ body: (TemporaryDirectory) async throws -> T) async throws -> T {
+        let directory = try TemporaryDirectory(label: label)
+        defer { directory.remove() }
+        return try await body(directory)
     }
 }

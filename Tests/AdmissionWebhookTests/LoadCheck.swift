@@ -2,6 +2,7 @@ import AdmissionWebhook
 import Foundation
 import JSON
 import Synchronization
+import TestTools
 import Testing
 
 /// The injector's image lookups behind the cache, as the real one is meant to use it: a miss takes

@@ -1,7 +1,7 @@
 import AdmissionWebhook
 import ArgumentParser
 import ImagePatch
-import JSON
+import Kubernetes
 import Logging
 
 /// `imagepatch k8s webhook`: the mutating admission webhook `k8s install` deploys. It rewrites each
@@ -38,8 +38,15 @@ struct K8sWebhookCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Debug logs.")
     var verbose = false
 
-    // merge: the preset flags of `k8s inject` (--preset, --agent-image, --cid, …, registry flags) go here, as the
-    // same @OptionGroup, and makeMutator() builds the PodInjector from them.
+    @Option(name: .customLong("image-cache-size"), help: "How many images' Entrypoint and Cmd are kept between reviews.")
+    var imageCacheSize: Int = 1024
+
+    @Option(
+        name: .customLong("image-cache-ttl"),
+        help: "How long an image's Entrypoint and Cmd are kept; a moved tag is seen after this long at most.")
+    var imageCacheTTL: String = "5m"
+
+    @OptionGroup var injection: PodInjectionFlags
 
     func run() async throws {
         let level: Logger.Level = verbose ? .debug : .info
@@ -68,15 +75,14 @@ struct K8sWebhookCommand: AsyncParsableCommand {
         }
     }
 
-    /// merge: `PodInjector(…)` from the preset flags, with its image lookups cached per digest
-    /// (`BoundedTTLCache`), once the Kubernetes target is in; `extension PodInjector: PodMutating {}`.
+    /// The same injector as `k8s inject`'s, its image lookups kept between reviews.
     private func makeMutator(logger: Logger) throws -> any PodMutating {
-        logger.warning("no injector configured: pods are admitted unchanged")
-        return UnchangedPods()
+        guard imageCacheSize > 0 else { throw ValidationError("--image-cache-size must be at least 1") }
+        let timeToLive = try CommandLineNumbers.duration(imageCacheTTL, option: "--image-cache-ttl")
+        return try injection.makeInjector(logger: logger) {
+            CachedImageResolver($0, capacity: imageCacheSize, timeToLive: timeToLive)
+        }
     }
 }
 
-/// Admits every pod as it is: the stand-in until the webhook is given the injector.
-private struct UnchangedPods: PodMutating {
-    func injectPod(_ pod: JSONValue, namespaceLabels: [String: String]) async throws -> JSONValue { pod }
-}
+extension PodInjector: PodMutating {}

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TestTools
 import Testing
 
 /// `JSONPatch.diff`: the exact operations for the cases that matter, and, for many generated pairs of

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Logging
 import Synchronization
+import TestTools
 
 /// A webhook server on a loopback port of its own, for one test; `stop()` shuts it down.
 final class TestServer: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TestTools
 
 /// A CA and serving certificates made with the openssl command at test time, in a directory of the
 /// test's own: the webhook's view of what `k8s install` or cert-manager mounts.

@@ -34,7 +34,8 @@ public struct Credential: Sendable, CustomStringConvertible, CustomDebugStringCo
 }
 
 /// Where credentials come from, first match wins, as skopeo and docker look them up:
-/// `--creds`, `--authfile`, `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+/// `--creds`, `--authfile`, `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json` (else
+/// `/run/containers/UID/auth.json`),
 /// `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, and falconutil's `--pull-token`.
 /// Auth files may name credential helpers (`credHelpers`, `credsStore`), run with the
 /// `docker-credential-NAME get` protocol. Nothing matching means anonymous.
@@ -76,6 +77,9 @@ public struct CredentialStore: Sendable {
         if let file = environment["REGISTRY_AUTH_FILE"], !file.isEmpty { sources.append(.authFile(file)) }
         if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
             sources.append(.authFile("\(runtime)/containers/auth.json"))
+        } else {
+            // Where `login` writes (as podman does) when there is no XDG_RUNTIME_DIR.
+            sources.append(.authFile("/run/containers/\(getuid())/auth.json"))
         }
         if let dockerConfig = environment["DOCKER_CONFIG"], !dockerConfig.isEmpty {
             sources.append(.authFile("\(dockerConfig)/config.json"))

@@ -62,6 +62,15 @@ struct PatchCommand: AsyncParsableCommand {
     @Option(help: "CS_CONTAINER: the container name the sensor reports.")
     var container: String?
 
+    @Option(name: .customLong("container-group"), help: "CS_AZURE_CONTAINER_GROUP: the Azure container group (--cloud-service ACI).")
+    var containerGroup: String?
+
+    @Option(name: .customLong("resource-group"), help: "CS_AZURE_RESOURCE_GROUP: the Azure resource group (--cloud-service ACI or ACA).")
+    var resourceGroup: String?
+
+    @Option(help: "CS_AZURE_SUBSCRIPTION: the Azure subscription ID (--cloud-service ACI or ACA).")
+    var subscription: String?
+
     @Option(name: .customLong("image-pull-policy"), help: "Accepted for falconutil compatibility; has no effect.")
     var imagePullPolicy: String?
 
@@ -149,7 +158,8 @@ struct PatchCommand: AsyncParsableCommand {
         // Keyed by flag name, as the presets declare their settings (AgentRegistry.settingFlags).
         options.agentSettings = [
             "cid": cid, "falconctl-opts": falconctlOpts, "cloud-service": cloudService,
-            "container": container,
+            "container": container, "container-group": containerGroup, "resource-group": resourceGroup,
+            "subscription": subscription,
         ].compactMapValues { $0 }
         options.repatch = repatch
         options.dryRun = dryRun

@@ -108,7 +108,7 @@ struct FleetFileTests {
             ),
             (
                 "agent: a.example/x:1\ntarget: t\noptions: {cdi: x}\nimages:\n  - source: a.example/y:1",
-                "fleet.yaml: options.cdi: unknown option; the options are agent-root, cid, cloud-service, container, env, falconctl-opts, image-pull-policy, include, install-dir, label, launcher, max-agent-size, platform, preset, repatch"
+                "fleet.yaml: options.cdi: unknown option; the options are agent-root, cid, cloud-service, container, container-group, env, falconctl-opts, image-pull-policy, include, install-dir, label, launcher, max-agent-size, platform, preset, repatch, resource-group, subscription"
             ),
             (
                 "agent: a.example/x:1\ntarget: t\noptions: {--cid: x}\nimages:\n  - source: a.example/y:1",

@@ -21,7 +21,8 @@ public enum FleetOptions {
     public static let kinds: [String: Kind] = [
         "platform": .list, "preset": .text, "install-dir": .text, "agent-root": .text, "include": .list,
         "launcher": .launcher, "env": .list, "label": .list, "cid": .text, "falconctl-opts": .text,
-        "cloud-service": .text, "container": .text, "image-pull-policy": .text, "max-agent-size": .text,
+        "cloud-service": .text, "container": .text, "container-group": .text, "resource-group": .text, "subscription": .text,
+        "image-pull-policy": .text, "max-agent-size": .text,
         "repatch": .flag,
     ]
 

@@ -25,7 +25,28 @@ public struct Falcon: AgentDefinition {
     public static let cloudService = AgentSetting(.flag("cloud-service"), meaning: "CS_CLOUD_SERVICE")
     public static let container = AgentSetting(.flag("container"), meaning: "CS_CONTAINER, the container name the sensor reports")
 
-    public var settings: [AgentSetting] { [Self.cid, Self.falconctlOptions, Self.cloudService, Self.container] }
+    // falconutil's Azure flags. CrowdStrike's falconutil GitHub Action (CrowdStrike/falconutil-action,
+    // action.yml) documents container_group "for Azure Container Instances" and resource_group and
+    // subscription "for Azure Container Instances and Azure Container Apps", passed to falconutil as
+    // --container-group, --resource-group and --subscription; the images falconutil writes carry them
+    // as CS_AZURE_CONTAINER_GROUP, CS_AZURE_RESOURCE_GROUP and CS_AZURE_SUBSCRIPTION.
+    public static let containerGroup = AgentSetting(
+        .flag("container-group"), meaning: "CS_AZURE_CONTAINER_GROUP, the Azure container group (ACI)")
+    public static let resourceGroup = AgentSetting(
+        .flag("resource-group"), meaning: "CS_AZURE_RESOURCE_GROUP, the Azure resource group (ACI, ACA)")
+    public static let subscription = AgentSetting(
+        .flag("subscription"), meaning: "CS_AZURE_SUBSCRIPTION, the Azure subscription ID (ACI, ACA)")
+
+    /// Each Azure setting, its variable, and the cloud services it describes.
+    static let azureSettings: [(setting: AgentSetting, variable: String, services: [String])] = [
+        (containerGroup, "CS_AZURE_CONTAINER_GROUP", ["ACI"]),
+        (resourceGroup, "CS_AZURE_RESOURCE_GROUP", ["ACI", "ACA"]),
+        (subscription, "CS_AZURE_SUBSCRIPTION", ["ACI", "ACA"]),
+    ]
+
+    public var settings: [AgentSetting] {
+        [Self.cid, Self.falconctlOptions, Self.cloudService, Self.container] + Self.azureSettings.map(\.setting)
+    }
 
     public static let cloudServices = ["ECS_FARGATE", "ACA", "ACI", "CLOUDRUN"]
 
@@ -41,6 +62,17 @@ public struct Falcon: AgentDefinition {
             ("CS_CLOUD_SERVICE", service),
         ]
         if let container = values.value(Self.container) { env.append(("CS_CONTAINER", container)) }
+        for (setting, variable, services) in Self.azureSettings {
+            guard let value = values.value(setting) else { continue }
+            guard services.contains(service) else {
+                throw PatchError.invalidOption(
+                    setting.option,
+                    "describes Azure \(services.joined(separator: " and ")): give it with --cloud-service \(services.joined(separator: " or "))"
+                )
+            }
+            guard !value.isEmpty else { throw PatchError.invalidOption(setting.option, "is empty") }
+            env.append((variable, value))
+        }
         env.append(("__CS_FALCON_SENSOR_ROOT", installDirectory))
         return env
     }

@@ -39,6 +39,33 @@ struct AgentSettingsTests {
                 "FALCONCTL_OPTS=--cid=\(cid) --tags=web", "CS_CONTAINER=web", "__CS_FALCON_SENSOR_ROOT=/opt/CrowdStrike/rootfs",
                 "CS_CLOUD_SERVICE=CLOUDRUN", "TEAM=shop",
             ]),
+        // falconutil's Azure flags: ACI takes all three, ACA the resource group and subscription.
+        Case(
+            preset: "falcon", use: .image,
+            flags: [
+                "cid": cid, "cloud-service": "ACI", "container": "web", "container-group": "shop-cg", "resource-group": "shop-rg",
+                "subscription": "0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+            ],
+            environment: [
+                "FALCONCTL_OPTS=--cid=\(cid)", "CS_CLOUD_SERVICE=ACI", "CS_CONTAINER=web", "CS_AZURE_CONTAINER_GROUP=shop-cg",
+                "CS_AZURE_RESOURCE_GROUP=shop-rg", "CS_AZURE_SUBSCRIPTION=0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+                "__CS_FALCON_SENSOR_ROOT=/opt/CrowdStrike/rootfs",
+            ]),
+        Case(
+            preset: "falcon", use: .image, flags: ["cid": cid, "cloud-service": "ACA", "resource-group": "shop-rg"],
+            environment: [
+                "FALCONCTL_OPTS=--cid=\(cid)", "CS_CLOUD_SERVICE=ACA", "CS_AZURE_RESOURCE_GROUP=shop-rg",
+                "__CS_FALCON_SENSOR_ROOT=/opt/CrowdStrike/rootfs",
+            ]),
+        Case(
+            preset: "falcon", use: .image, flags: ["cid": cid, "cloud-service": "ACA", "container-group": "shop-cg"],
+            error: "--container-group describes Azure ACI: give it with --cloud-service ACI"),
+        Case(
+            preset: "falcon", use: .image, flags: ["cid": cid, "subscription": "0b1f6471-1bf0-4dda-aec3-cb9272f09590"],
+            error: "--subscription describes Azure ACI and ACA: give it with --cloud-service ACI or ACA"),
+        Case(
+            preset: "falcon", use: .image, flags: ["cid": cid, "cloud-service": "ACI", "resource-group": ""],
+            error: "--resource-group is empty"),
         // falcon, taskdef
         Case(preset: "falcon", use: .taskSidecar, error: "--cid is required with the falcon preset (your Falcon customer ID)"),
         Case(

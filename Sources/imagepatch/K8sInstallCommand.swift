@@ -42,6 +42,11 @@ struct K8sInstallCommand: AsyncParsableCommand {
 
     @OptionGroup var agentSettings: AgentSettingFlags
 
+    @Option(
+        name: .customLong("registry-auth-secret"),
+        help: "A kubernetes.io/dockerconfigjson Secret in the namespace, for reading images in private registries.")
+    var registryAuthSecret: String?
+
     func run() async throws {
         try await CommandSupport.run {
             guard let presetValue = AgentPreset(rawValue: preset) else { throw AgentRegistry.unknownPreset(preset) }
@@ -54,6 +59,7 @@ struct K8sInstallCommand: AsyncParsableCommand {
             options.certManager = certManager
             options.validityDays = certValidityDays
             options.replicas = replicas
+            options.registryAuthSecret = registryAuthSecret
             let text = try WebhookManifests(options: options).yaml()
             FileHandle.standardOutput.write(Data(text.utf8))
         }

@@ -19,6 +19,9 @@ public struct InstallOptions: Sendable {
     public var validityDays = 3650
     /// The webhook's replicas.
     public var replicas = 2
+    /// A `kubernetes.io/dockerconfigjson` Secret in the webhook's namespace with the credentials for
+    /// reading the Entrypoint/Cmd of images in private registries; mounted and given as `--authfile`.
+    public var registryAuthSecret: String?
 
     public init() {}
 
@@ -44,6 +47,10 @@ public struct InstallOptions: Sendable {
         guard (1...36_500).contains(validityDays) else {
             throw PatchError.invalidOption("--cert-validity-days", "\(validityDays) is not between 1 and 36500")
         }
+        if let registryAuthSecret, !Self.isDNSSubdomain(registryAuthSecret) {
+            throw PatchError.invalidOption(
+                "--registry-auth-secret", "\(registryAuthSecret.debugDescription) is not a Secret name (DNS labels joined by dots)")
+        }
         guard (1...100).contains(replicas) else { throw PatchError.invalidOption("--replicas", "\(replicas) is not between 1 and 100") }
     }
 
@@ -58,6 +65,10 @@ public struct InstallOptions: Sendable {
             throw PatchError.invalidOption(
                 option, "\(image.debugDescription) is not a registry image the kubelet can pull (give it without a transport)")
         }
+    }
+
+    static func isDNSSubdomain(_ text: String) -> Bool {
+        text.utf8.count <= 253 && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNSLabel(String($0)) }
     }
 
     static func isDNSLabel(_ text: String) -> Bool {

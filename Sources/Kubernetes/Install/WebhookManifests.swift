@@ -191,7 +191,11 @@ public struct WebhookManifests: Sendable {
     var webhookArguments: [String] {
         ["k8s", "webhook", "--listen", "0.0.0.0:\(Self.containerPort)", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key"]
             + options.webhookPresetArguments
+            + (options.registryAuthSecret == nil ? [] : ["--authfile", Self.registryAuthDirectory + "/config.json"])
     }
+
+    /// Where `--registry-auth-secret`'s Docker config is mounted.
+    static let registryAuthDirectory = "/registry-auth"
 
     func deployment() -> JSONValue {
         var podLabels = selectorLabels.objectValue ?? JSONObject()
@@ -236,10 +240,19 @@ public struct WebhookManifests: Sendable {
             ),
             (
                 "volumeMounts",
-                .array([
-                    object([("name", .string("tls")), ("mountPath", .string("/tls")), ("readOnly", .bool(true))]),
-                    object([("name", .string("tmp")), ("mountPath", .string("/tmp"))]),
-                ])
+                .array(
+                    [
+                        object([("name", .string("tls")), ("mountPath", .string("/tls")), ("readOnly", .bool(true))]),
+                        object([("name", .string("tmp")), ("mountPath", .string("/tmp"))]),
+                    ]
+                        + (options.registryAuthSecret == nil
+                            ? []
+                            : [
+                                object([
+                                    ("name", .string("registry-auth")), ("mountPath", .string(Self.registryAuthDirectory)),
+                                    ("readOnly", .bool(true)),
+                                ])
+                            ]))
             ),
         ])
         let podSpec = object([
@@ -255,14 +268,15 @@ public struct WebhookManifests: Sendable {
             ("containers", .array([container])),
             (
                 "volumes",
-                .array([
-                    // Secret volumes follow the Secret's updates, so a rotated certificate reaches the webhook.
-                    object([
-                        ("name", .string("tls")),
-                        ("secret", object([("secretName", .string(Self.tlsSecretName)), ("defaultMode", .integer(0o440))])),
-                    ]),
-                    object([("name", .string("tmp")), ("emptyDir", object([("sizeLimit", .string("64Mi"))]))]),
-                ])
+                .array(
+                    [
+                        // Secret volumes follow the Secret's updates, so a rotated certificate reaches the webhook.
+                        object([
+                            ("name", .string("tls")),
+                            ("secret", object([("secretName", .string(Self.tlsSecretName)), ("defaultMode", .integer(0o440))])),
+                        ]),
+                        object([("name", .string("tmp")), ("emptyDir", object([("sizeLimit", .string("64Mi"))]))]),
+                    ] + registryAuthVolume)
             ),
         ])
         return object(
@@ -277,6 +291,18 @@ public struct WebhookManifests: Sendable {
                     ])
                 ),
             ])
+    }
+
+    /// The `--registry-auth-secret` Secret's `.dockerconfigjson` as `config.json`, readable by the webhook's group only.
+    var registryAuthVolume: [JSONValue] {
+        guard let secret = options.registryAuthSecret else { return [] }
+        let item = object([("key", .string(".dockerconfigjson")), ("path", .string("config.json"))])
+        return [
+            object([
+                ("name", .string("registry-auth")),
+                ("secret", object([("secretName", .string(secret)), ("items", .array([item])), ("defaultMode", .integer(0o440))])),
+            ])
+        ]
     }
 
     /// Pod CREATE only, never for kube-system, the webhook's namespace, or a namespace or pod labelled

@@ -99,6 +99,30 @@ struct InstallTests {
         }
     }
 
+    @Test("--registry-auth-secret mounts the Docker config and gives it to the webhook as --authfile; the Deployment still validates")
+    func registryAuthSecret() async throws {
+        var options = Self.options()
+        options.registryAuthSecret = "ecr-pull"
+        let deployment = try Self.only("Deployment", in: try WebhookManifests(options: options).objects())
+        let spec = try #require(deployment["spec"]?["template"]?["spec"])
+        let container = try #require(spec["containers"]?.arrayValue?.first)
+        let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(Array(args.suffix(2)) == ["--authfile", "/registry-auth/config.json"])
+        let mount = container["volumeMounts"]?.arrayValue?.first { $0["name"]?.stringValue == "registry-auth" }
+        #expect(mount?["mountPath"]?.stringValue == "/registry-auth" && mount?["readOnly"] == .bool(true))
+        let volume = spec["volumes"]?.arrayValue?.first { $0["name"]?.stringValue == "registry-auth" }
+        #expect(volume?["secret"]?["secretName"]?.stringValue == "ecr-pull")
+        #expect(volume?["secret"]?["items"]?.arrayValue?.first?["key"]?.stringValue == ".dockerconfigjson")
+        try await TempDirectory.with("k8s-install-auth") { directory in
+            let path = directory.appending("deployment.json")
+            try Data(deployment.serialized()).write(to: URL(fileURLWithPath: path))
+            let result = try await ProcessRunner.run("kubernetes-validate", ["--strict", path])
+            #expect(result.succeeded && !result.stdoutText.contains("WARN"), "\(result)")
+        }
+        options.registryAuthSecret = "Not_A_Name"
+        #expect(throws: (any Error).self) { try WebhookManifests(options: options).objects() }
+    }
+
     @Test("the order kubectl apply needs: namespace first, webhook configuration last")
     func order() throws {
         #expect(

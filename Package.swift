@@ -121,6 +121,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // scripts/package's image builder: a root directory as a one-layer OCI image, written through
+        // the OCI module's own oci-archive:/oci: destinations. A build tool, not shipped.
+        .executableTarget(
+            name: "imagepatch-image",
+            dependencies: [
+                "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipEncoding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
         // Fuzzing (scripts/fuzz): the harnesses are a library, so the normal test suite replays the
         // committed corpora through them; the executable is libFuzzer's driver only in a fuzz build.
         .target(
@@ -170,6 +179,9 @@ let package = Package(
         .testTarget(
             name: "AdmissionWebhookTests",
             dependencies: ["AdmissionWebhook", "JSON", "TestTools", .product(name: "Logging", package: "swift-log")]),
+        // scripts/package's .deb and image, built from the debug binary and checked with dpkg-deb,
+        // umoci, skopeo and a chroot run.
+        .testTarget(name: "PackageTests", dependencies: ["TestTools"], swiftSettings: testLanguageMode),
     ],
     // Swift 6: the compiler checks the threading of every target.
     swiftLanguageModes: [.v6]

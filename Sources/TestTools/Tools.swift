@@ -16,10 +16,20 @@ public struct ToolFailed: Error, CustomStringConvertible {
     public var description: String { "tool failed: \(result)" }
 }
 
+public struct ToolMissing: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String { "\(name) is not installed (scripts/setup installs the test tools)" }
+}
+
 /// Runs the independent checkers. Output goes to files (no pipe can fill up), and the caller's Swift
 /// concurrency thread is not blocked: the termination handler resumes it.
 public enum Tools {
-    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
+    /// - Parameters:
+    ///   - environment: set on top of this process's environment (or of an empty one, with `clearEnvironment`).
+    public static func run(
+        _ executable: String, _ arguments: [String] = [], stdin: String? = nil, environment: [String: String] = [:],
+        clearEnvironment: Bool = false
+    ) async throws -> ToolResult {
         let scratch = try TemporaryDirectory(label: "tool")
         defer { scratch.remove() }
         let outPath = scratch.file("stdout")
@@ -27,8 +37,11 @@ public enum Tools {
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
+        process.executableURL = URL(fileURLWithPath: try resolve(executable))
+        process.arguments = arguments
+        var variables = clearEnvironment ? [:] : ProcessInfo.processInfo.environment
+        for (key, value) in environment { variables[key] = value }
+        process.environment = variables
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardOutput = out
@@ -53,10 +66,24 @@ public enum Tools {
     }
 
     @discardableResult
-    public static func check(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> ToolResult {
-        let result = try await run(executable, arguments, stdin: stdin)
+    public static func check(
+        _ executable: String, _ arguments: [String] = [], stdin: String? = nil, environment: [String: String] = [:],
+        clearEnvironment: Bool = false
+    ) async throws -> ToolResult {
+        let result = try await run(executable, arguments, stdin: stdin, environment: environment, clearEnvironment: clearEnvironment)
         guard result.exitCode == 0 else { throw ToolFailed(result: result) }
         return result
+    }
+
+    /// A bare name from PATH or the sbin directories (chroot, unshare); a path as it is.
+    public static func resolve(_ name: String) throws -> String {
+        if name.contains("/") { return name }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for directory in path.split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+        where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
+        }
+        throw ToolMissing(name: name)
     }
 
     /// Runs a Python script (given on standard input) with arguments.

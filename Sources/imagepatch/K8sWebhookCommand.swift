@@ -52,27 +52,26 @@ struct K8sWebhookCommand: AsyncParsableCommand {
         let level: Logger.Level = verbose ? .debug : .info
         LoggingSystem.bootstrap { label in JSONLinesLogHandler(label: label, logLevel: level) }
         let logger = Logger(label: "imagepatch.webhook")
-        let (host, port) = try parseListen()
-        var configuration = WebhookConfiguration(host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey)
-        configuration.reviewTimeout = try CommandLineNumbers.duration(reviewTimeout, option: "--review-timeout")
-        configuration.certificateCheckInterval = try CommandLineNumbers.duration(certCheckInterval, option: "--cert-check-interval")
-        let server: WebhookServer
+        // Not CommandSupport.run: its SIGTERM handler exits at once, and the server shuts down gracefully
+        // instead. A bad flag or file, or a port it cannot bind, still ends in the one error line.
         do {
-            server = try WebhookServer(configuration: configuration, mutator: try makeMutator(logger: logger), logger: logger)
-        } catch let error as CertificateReloader.LoadError {
-            throw ValidationError(error.description)
+            let (host, port) = try parseListen()
+            var configuration = WebhookConfiguration(host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey)
+            configuration.reviewTimeout = try CommandLineNumbers.duration(reviewTimeout, option: "--review-timeout")
+            configuration.certificateCheckInterval = try CommandLineNumbers.duration(
+                certCheckInterval, option: "--cert-check-interval")
+            let server = try WebhookServer(configuration: configuration, mutator: try makeMutator(logger: logger), logger: logger)
+            try await server.run()
+        } catch {
+            StderrOutput.write("imagepatch: error: ", String(describing: error))
+            throw ExitCode(1)
         }
-        // Not CommandSupport.run: its SIGTERM handler exits at once, and the server shuts down gracefully instead.
-        try await server.run()
         logger.info("stopped")
     }
 
     private func parseListen() throws -> (String, Int) {
-        do {
-            return try WebhookConfiguration.parseListenAddress(listen)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        // Its error names the flag and the value already.
+        try WebhookConfiguration.parseListenAddress(listen)
     }
 
     /// The same injector as `k8s inject`'s, its image lookups kept between reviews.

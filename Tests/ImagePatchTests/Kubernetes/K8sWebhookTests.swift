@@ -63,6 +63,24 @@ struct K8sWebhookTests {
         }
     }
 
+    @Test(
+        "a bad flag, file or address ends in one error line before anything listens",
+        arguments: [
+            (
+                ["--tls-cert", "/nonexistent/tls.crt", "--tls-key", "/nonexistent/tls.key"],
+                "cannot read the TLS certificate file /nonexistent/tls.crt"
+            ),
+            (["--tls-cert", "/nonexistent/tls.crt", "--tls-key", "/nonexistent/tls.key", "--listen", "1.2.3"], "--listen 1.2.3"),
+            (["--tls-cert", "/nonexistent/tls.crt", "--tls-key", "/nonexistent/tls.key", "--image-cache-ttl", "5x"], "--image-cache-ttl"),
+        ])
+    func badStart(_ arguments: [String], _ message: String) async throws {
+        let run = try await ProcessRunner.run(
+            try RepositoryPaths.binary(), ["k8s", "webhook", "--agent-image", K8sInject.agentImage, "--cid", K8sInject.cid] + arguments)
+        #expect(run.exitCode == 1, "\(run)")
+        #expect(run.stderrLines.count == 1 && run.stderrLines[0].hasPrefix("imagepatch: error: "), "\(run)")
+        #expect(run.stderrText.contains(message), "\(run)")
+    }
+
     /// argv: answer.json pod.json expected.json uid. Applies the answer's patch to the pod with
     /// `jsonpatch` and prints "same" when the result equals `k8s inject`'s output.
     static let applyPatch = """

@@ -1,6 +1,6 @@
 import Foundation
-import TestTools
 import Glibc
+import TestTools
 import Testing
 
 /// The oci-archive image of imagepatch: read by skopeo, unpacked by umoci, and run the way a runtime

@@ -19,18 +19,24 @@ enum CommandSupport {
     /// Runs a command's body. `timeout` is `--timeout`'s text; `afterTimeout` ends the error line
     /// when it passes, and must be true of a run stopped before its commit (see `RunGate`): blobs and
     /// platform manifests (by digest) may already be in the target then, but no tag has moved.
+    /// `progress` (with the command's `--verbose`) starts the progress display the body gives the
+    /// engine (`progressObserver`); it is stopped, its bars erased, before the run's error line.
     static func run(
-        timeout: String? = nil, afterTimeout: String = "",
+        timeout: String? = nil, afterTimeout: String = "", progress: ProgressFlags? = nil, verbose: Bool = false,
         _ body: () async throws -> Void
     ) async throws {
         installInterruptHandlers()
         do {
             if let timeout { try armDeadline(timeout, afterTimeout: afterTimeout) }
+            if let progress { ProgressDisplay.start(try progress.mode(verbose: verbose)) }
             // Archives, files and layers are read, unpacked and written by blocking calls: off the pool.
             try await BlockingExecutor.run { try await body() }
+            ProgressDisplay.stop()
         } catch let error as ExitCode {
+            ProgressDisplay.stop()
             throw error
         } catch {
+            ProgressDisplay.stop()
             StderrOutput.write("imagepatch: error: ", String(describing: error))
             throw ExitCode(1)
         }
@@ -38,14 +44,18 @@ enum CommandSupport {
         if !RunGate.commit() { StderrOutput.waitForExit() }
     }
 
+    /// The progress display `run` started, for `PatchOptions.progress`; nil with `--progress none`.
+    static var progressObserver: (any PatchProgressObserver)? { ProgressDisplay.current }
+
+    /// Lines on stdout (results) go around the progress bars, which may share the terminal.
     static func printJSON(_ bytes: [UInt8]) {
-        print(String(decoding: bytes, as: UTF8.self))
+        StderrOutput.pausingLive { print(String(decoding: bytes, as: UTF8.self)) }
     }
 
     /// A line of human output on stdout, every control character in it escaped (so a line that
     /// means to hold a tab escapes its untrusted fields with `TerminalText.escaped` instead).
     static func printLine(_ text: String) {
-        print(TerminalText.escaped(text))
+        StderrOutput.pausingLive { print(TerminalText.escaped(text)) }
     }
 
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

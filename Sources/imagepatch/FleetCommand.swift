@@ -46,9 +46,11 @@ struct FleetPlanCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log every step.")
     var verbose = false
 
+    @OptionGroup var progressFlags: ProgressFlags
+
     func run() async throws {
-        let logger = CommandSupport.makeLogger(verbose: verbose)
-        try await CommandSupport.run(timeout: timeoutFlag.timeout) {
+        let logger = CommandSupport.makeLogger(verbose: verbose, quiet: progressFlags.isQuiet)
+        try await CommandSupport.run(timeout: timeoutFlag.timeout, progress: progressFlags, verbose: verbose) {
             guard (1...32).contains(jobs) else { throw PatchError.invalidOption("--jobs", "must be between 1 and 32") }
             if let tagsPageSize, !(1...10_000).contains(tagsPageSize) {
                 throw PatchError.invalidOption("--tags-page-size", "must be between 1 and 10000")

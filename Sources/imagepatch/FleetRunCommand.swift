@@ -45,10 +45,15 @@ struct FleetRunCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log every step.")
     var verbose = false
 
+    @OptionGroup var progressFlags: ProgressFlags
+
     func run() async throws {
-        let logger = CommandSupport.makeLogger(verbose: verbose)
+        let logger = CommandSupport.makeLogger(verbose: verbose, quiet: progressFlags.isQuiet)
         var anyFailed = false
-        try await CommandSupport.run(timeout: timeoutFlag.timeout, afterTimeout: "; items not reported did not move their tags") {
+        try await CommandSupport.run(
+            timeout: timeoutFlag.timeout, afterTimeout: "; items not reported did not move their tags", progress: progressFlags,
+            verbose: verbose
+        ) {
             guard (1...32).contains(jobs) else { throw PatchError.invalidOption("--jobs", "must be between 1 and 32") }
             let selection = try FleetShard(shard: shard, environment: ProcessInfo.processInfo.environment)
             let cache = try cacheFlags.makeCache(logger: logger)
@@ -79,7 +84,10 @@ struct FleetRunCommand: AsyncParsableCommand {
                     guard next < items.count else { return }
                     let work = items[next]
                     next += 1
-                    group.addTask { await Self.patch(work, engine: engine, resolver: resolver, attach: attach) }
+                    group.addTask {
+                        await Self.patch(
+                            work, engine: engine, resolver: resolver, attach: attach, progress: CommandSupport.progressObserver)
+                    }
                 }
                 for _ in 0..<jobs { start() }
                 for try await result in group {
@@ -110,7 +118,8 @@ struct FleetRunCommand: AsyncParsableCommand {
 
     /// One item, as `imagepatch patch` would run it: its options go through patch's own parser.
     static func patch(
-        _ item: FleetPlanItem, engine: PatchEngine, resolver: ReferenceResolver, attach: AttachOptions = AttachOptions()
+        _ item: FleetPlanItem, engine: PatchEngine, resolver: ReferenceResolver, attach: AttachOptions = AttachOptions(),
+        progress: (any PatchProgressObserver)? = nil
     ) async -> FleetResult {
         let started = ContinuousClock.now
         func seconds() -> Double {
@@ -138,6 +147,7 @@ struct FleetRunCommand: AsyncParsableCommand {
         do {
             var options = try command.makeOptions()
             options.attach = attach
+            options.progress = progress
             let destination = try await resolver.destination(item.target)
             let result = try await engine.patch(
                 source: try await resolver.source(item.source),

@@ -21,9 +21,11 @@ struct InspectCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-archive-size"), help: ArgumentHelp(ReferenceResolver.maxArchiveSizeHelp, valueName: "size"))
     var maxArchiveSize: String?
 
+    @OptionGroup var progressFlags: ProgressFlags
+
     func run() async throws {
-        let logger = CommandSupport.makeLogger(verbose: false)
-        try await CommandSupport.run(timeout: timeoutFlag.timeout) {
+        let logger = CommandSupport.makeLogger(verbose: false, quiet: progressFlags.isQuiet)
+        try await CommandSupport.run(timeout: timeoutFlag.timeout, progress: progressFlags) {
             let resolver = try ReferenceResolver(
                 registry: try registryFlags.makeTransport(logger: logger, credsFor: [reference]),
                 maxArchiveSize: maxArchiveSize)

@@ -109,10 +109,15 @@ struct PatchCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Log every step.")
     var verbose = false
 
+    @OptionGroup var progressFlags: ProgressFlags
+
     func run() async throws {
-        let logger = CommandSupport.makeLogger(verbose: verbose)
-        try await CommandSupport.run(timeout: timeoutFlag.timeout, afterTimeout: "; no tag of the target was changed") {
-            let options = try makeOptions()
+        let logger = CommandSupport.makeLogger(verbose: verbose, quiet: progressFlags.isQuiet)
+        try await CommandSupport.run(
+            timeout: timeoutFlag.timeout, afterTimeout: "; no tag of the target was changed", progress: progressFlags, verbose: verbose
+        ) {
+            var options = try makeOptions()
+            options.progress = CommandSupport.progressObserver
             let resolver = try ReferenceResolver(
                 registry: try registryFlags.makeTransport(logger: logger, credsFor: [target, source, agent]),
                 maxArchiveSize: maxArchiveSize)

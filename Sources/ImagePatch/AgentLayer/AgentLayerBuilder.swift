@@ -131,10 +131,11 @@ public struct AgentLayerBuilder: Sendable {
     /// `agent` is the agent image's manifest for one platform; `source` serves its blobs. `format`
     /// says how to compress the layer and how to label it. `recordingFiles` also hashes every
     /// regular file on its way into the tar, for an SBOM (SHA-256 and SHA-1 of the whole agent: a
-    /// fifth of a build's time, so only when asked).
+    /// fifth of a build's time, so only when asked). `progress` counts the agent's blobs as they are
+    /// read and the layer's bytes as they are written.
     public func build(
         agent manifest: ImageManifest, config: ImageConfig, source: any ImageSource,
-        format: LayerFormat, recordingFiles: Bool = false
+        format: LayerFormat, recordingFiles: Bool = false, progress: AgentLayerProgress? = nil
     ) async throws -> AgentLayer {
         try settings.validate()
         let diffIDs = config.diffIDs
@@ -152,8 +153,9 @@ public struct AgentLayerBuilder: Sendable {
             do { expected = try Digest(parsing: diffIDs[index]) } catch {
                 throw OCIError.malformed("the config of the agent image \(source.reference)", "diff_ids[\(index)]: \(error)")
             }
+            let blob = try await Self.open(layer, of: source, countingInto: progress)
             let stream = try LayerStream(
-                blob: try await source.openBlob(layer), mediaType: layer.mediaType,
+                blob: blob, mediaType: layer.mediaType,
                 place: place, budget: budget)
             try union.apply(layer: index, stream: stream, place: place)
             try stream.finish(expectedDiffID: expected)
@@ -168,11 +170,24 @@ public struct AgentLayerBuilder: Sendable {
                 agent: source.reference, root: "/" + settings.agentRoot,
                 includes: settings.includes ?? [])
         }
-        return try write(entries, union: union, format: format, recordingFiles: recordingFiles)
+        return try write(entries, union: union, format: format, recordingFiles: recordingFiles, progress: progress)
+    }
+
+    /// An agent blob, its bytes counted into `progress` as they arrive: while a registry downloads
+    /// it (before the reader is handed over), else as the reader is read.
+    private static func open(_ layer: Descriptor, of source: any ImageSource, countingInto progress: AgentLayerProgress?) async throws
+        -> ByteReader
+    {
+        guard let progress else { return try await source.openBlob(layer) }
+        let before = progress.bytesIn
+        let blob = try await DownloadMeter.$current.withValue({ progress.setIn(before + $0) }) { try await source.openBlob(layer) }
+        guard progress.bytesIn == before else { return blob }
+        return CountingReader(blob) { progress.advanceIn(by: $0) }
     }
 
     private func write(
-        _ entries: [AgentTreeSelection.Entry], union: UnionFilesystem, format: LayerFormat, recordingFiles: Bool
+        _ entries: [AgentTreeSelection.Entry], union: UnionFilesystem, format: LayerFormat, recordingFiles: Bool,
+        progress: AgentLayerProgress?
     ) throws -> AgentLayer {
         let storage = try TemporaryDirectory(prefix: "imagepatch-agent-layer")
         let output = try AtomicFileWriter(path: "\(storage.path)/\(format.compression.fileName)")
@@ -184,6 +199,7 @@ public struct AgentLayerBuilder: Sendable {
             compressedHasher.update(chunk)
             size += Int64(chunk.count)
             try output.write(chunk)
+            progress?.advanceOut(by: chunk.count)
         }
         let tar = try TarWriter { chunk in
             tarHasher.update(chunk)

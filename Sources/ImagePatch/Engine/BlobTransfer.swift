@@ -7,7 +7,10 @@ struct BlobTransfer: Sendable {
     let descriptor: Descriptor
     let origin: BlobOrigin
 
-    static func run(_ transfers: [BlobTransfer], to destination: any ImageDestination, jobs: Int, logger: Logger) async throws {
+    static func run(
+        _ transfers: [BlobTransfer], to destination: any ImageDestination, jobs: Int, logger: Logger,
+        progress: (any PatchProgressObserver)? = nil
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var pending = transfers[...]
             func startNext() {
@@ -19,7 +22,14 @@ struct BlobTransfer: Sendable {
                         return
                     }
                     let started = ContinuousClock.now
-                    try await destination.putBlob(transfer.descriptor, from: transfer.origin)
+                    if let progress {
+                        let counted = BlobProgress(descriptor: transfer.descriptor)
+                        progress.blobStarted(counted)
+                        defer { progress.blobFinished(counted) }
+                        try await destination.putBlob(transfer.descriptor, from: transfer.origin.counted(into: counted))
+                    } else {
+                        try await destination.putBlob(transfer.descriptor, from: transfer.origin)
+                    }
                     let seconds = max((ContinuousClock.now - started) / .milliseconds(1), 1) / 1000
                     let rate = Double(transfer.descriptor.size) / seconds / 1_048_576
                     logger.info("stored \(blob) in \(String(format: "%.2f", seconds)) s, \(String(format: "%.1f", rate)) MiB/s")

@@ -95,7 +95,7 @@ public struct PatchEngine: Sendable {
         let records = destination.blobSource.map { TargetLayerRecords(target: $0, logger: logger) }
         let agents = try await prepareAgents(
             plan, formats: formats, agent: agent, settings: settings, targetRecords: records,
-            needsFileList: !options.attach.sbomFormats.isEmpty && !options.dryRun)
+            needsFileList: !options.attach.sbomFormats.isEmpty && !options.dryRun, progress: options.progress)
         var outputs: [PlatformOutput] = []
         for (patch, format) in zip(plan.platforms, formats) {
             let prepared = agents[patch.agent.digest]!
@@ -125,7 +125,7 @@ public struct PatchEngine: Sendable {
         } else if options.dryRun {
             planned = try await dryRunPlan(outputs, source: source, destination: destination)
         } else {
-            try await write(outputs, root: root, source: source, to: destination, jobs: options.jobs)
+            try await write(outputs, root: root, source: source, to: destination, jobs: options.jobs, progress: options.progress)
         }
         var result = PatchResult(
             source: source.reference, agent: agent.reference, target: destination.reference,
@@ -196,7 +196,7 @@ public struct PatchEngine: Sendable {
     /// Each is labelled for the first platform that uses it; `rewrite` relabels it for the others.
     private func prepareAgents(
         _ plan: PatchPlan, formats: [LayerFormat], agent: any ImageSource, settings: ResolvedSettings,
-        targetRecords: TargetLayerRecords?, needsFileList: Bool
+        targetRecords: TargetLayerRecords?, needsFileList: Bool, progress: (any PatchProgressObserver)?
     ) async throws -> [Digest: PreparedAgent] {
         var unique: [Digest: (patch: PlatformPatch, format: LayerFormat)] = [:]
         for (patch, format) in zip(plan.platforms, formats) where unique[patch.agent.digest] == nil {
@@ -214,8 +214,11 @@ public struct PatchEngine: Sendable {
                     // Cheapest first: this process and the cache directory (below), the registry layer cache,
                     // the target's own earlier patch, a build.
                     let buildNow: @Sendable () async throws -> AgentLayer = {
-                        let layer = try await builder.build(
-                            agent: patch.agentManifest, config: config, source: agent, format: format, recordingFiles: needsFileList)
+                        let layer = try await Self.building(patch, reportingTo: progress) { counted in
+                            try await builder.build(
+                                agent: patch.agentManifest, config: config, source: agent, format: format, recordingFiles: needsFileList,
+                                progress: counted)
+                        }
                         logger.info("built the agent layer for \(patch.platform): \(layer.digest.shortDescription), \(layer.size) bytes")
                         await registryCache?.publish(layer, key: key)
                         return layer
@@ -321,9 +324,9 @@ public struct PatchEngine: Sendable {
     /// Blobs, then each platform manifest, then the root: the tag moves last.
     private func write(
         _ outputs: [PlatformOutput], root: ManifestBlob, source: any ImageSource,
-        to destination: any ImageDestination, jobs: Int
+        to destination: any ImageDestination, jobs: Int, progress: (any PatchProgressObserver)?
     ) async throws {
-        try await BlobTransfer.run(transfers(outputs, source: source), to: destination, jobs: jobs, logger: logger)
+        try await BlobTransfer.run(transfers(outputs, source: source), to: destination, jobs: jobs, logger: logger, progress: progress)
         if let written = destination.blobSource {
             for output in outputs where output.layer.remote == nil { layerLocations.record(written, for: output.layer.digest) }
         }

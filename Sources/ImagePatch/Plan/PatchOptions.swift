@@ -25,6 +25,8 @@ public struct PatchOptions: Sendable {
     public var compression: LayerCompression = .gzip  // `--compression`: the agent layer's
     /// Signatures, SBOMs and provenance to publish beside the image (registry targets).
     public var attach = AttachOptions()
+    /// Told of blob transfers and agent layer builds as they go (a progress display); nil counts nothing.
+    public var progress: (any PatchProgressObserver)?
 
     public init() {}
 }

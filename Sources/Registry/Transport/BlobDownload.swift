@@ -20,6 +20,8 @@ final class BlobDownload: BlobDownloadTarget {
     private var file: AtomicFileWriter?
     private var hasher: DigestHasher
     private var count: Int64 = 0
+    /// Told the bytes received as they come, when the caller asked (a progress display).
+    private let meter = DownloadMeter.current
 
     init(descriptor: Descriptor, what: String) throws {
         self.descriptor = descriptor
@@ -47,6 +49,7 @@ final class BlobDownload: BlobDownloadTarget {
             }
             hasher.update(chunk)
             try writer.write(chunk)
+            meter?(count)
         }
     }
 

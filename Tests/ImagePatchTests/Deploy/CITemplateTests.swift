@@ -101,7 +101,7 @@ struct CITemplateTests {
         var flags = Set<String>()
         for line in text.split(separator: "\n") where line.contains("imagepatch patch") || line.contains("args: --") {
             for word in line.split(separator: " ") where word.hasPrefix("--") && word.count > 2 {
-                flags.insert(String(word.prefix { $0 != "=" }))
+                flags.insert(String(word.prefix { $0 == "-" || $0.isLetter || $0.isNumber }))
             }
         }
         let help = try await ProcessRunner.run(try RepositoryPaths.binary(), ["patch", "--help"])

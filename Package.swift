@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "imagepatch-image",
             dependencies: [
-                "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipEncoding",
+                "IOFoundation", "OCI", "JSON", "Hashing", "Tar", "GzipEncoding", "ImagePatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import IOFoundation
+import ImagePatch
 import JSON
 import OCI
 
@@ -41,7 +42,7 @@ struct ImagePatchImageCommand: AsyncParsableCommand {
         let scratch = try TemporaryDirectory(prefix: "imagepatch-image")
         let layer = try RootfsLayer.write(
             root: root, to: "\(scratch.path)/layer.tar.gz", owners: try Self.owners(owner), modificationTime: epoch)
-        let time = JSONValue.string(Self.rfc3339(epoch))
+        let time = JSONValue.string(Timestamp.rfc3339(epoch))
 
         var containerConfig: [(String, JSONValue)] = []
         if let user { containerConfig.append(("User", .string(user))) }
@@ -105,22 +106,9 @@ struct ImagePatchImageCommand: AsyncParsableCommand {
 
     private static func sourceDateEpoch() throws -> Int64 {
         guard let text = getenv("SOURCE_DATE_EPOCH").map({ String(cString: $0) }), !text.isEmpty else { return 0 }
-        guard let seconds = Int64(text), (0...253_402_300_799).contains(seconds) else {
+        guard let seconds = Int64(text), Timestamp.validSeconds.contains(seconds) else {
             throw ValidationError("SOURCE_DATE_EPOCH \(text.debugDescription) is not a number of seconds")
         }
         return seconds
-    }
-
-    /// RFC 3339 UTC, as image configs write `created`.
-    private static func rfc3339(_ seconds: Int64) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
     }
 }

@@ -8,7 +8,7 @@ public enum Timestamp {
     public static let validSeconds: ClosedRange<Int64> = 0...253_402_300_799
 
     /// `seconds` is clamped to `validSeconds` (callers check it first, with an error naming the source).
-    static func rfc3339(_ seconds: Int64) -> String {
+    public static func rfc3339(_ seconds: Int64) -> String {
         var time = time_t(min(max(seconds, validSeconds.lowerBound), validSeconds.upperBound))
         var parts = tm()
         gmtime_r(&time, &parts)

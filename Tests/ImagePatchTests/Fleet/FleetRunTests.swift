@@ -104,8 +104,9 @@ struct FleetRunTests {
         let registry = try await SharedRegistry.shared.plain()
         let proxy = try await FaultProxy.start(in: registry)
         defer { proxy.stop() }
-        // Every manifest push held for 1 s, so that items take seconds and the kill lands halfway.
-        try await proxy.arm([["match": ["method": "PUT", "path_regex": "/manifests/"], "action": "delay", "seconds": 1, "times": -1]])
+        // Every manifest push held for 2 s, so that items take seconds and the kill lands halfway even when
+        // a loaded machine takes seconds to notice the second item done.
+        try await proxy.arm([["match": ["method": "PUT", "path_regex": "/manifests/"], "action": "delay", "seconds": 2, "times": -1]])
         try await TempDirectory.with("fleet-killed") { tmp in
             let plan = try await Self.plan(host: proxy.host, count: 6, in: tmp)
             let cache = try TempDirectory(label: "fleet-killed-cache")

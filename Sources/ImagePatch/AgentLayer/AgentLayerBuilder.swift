@@ -180,7 +180,9 @@ public struct AgentLayerBuilder: Sendable {
     {
         guard let progress else { return try await source.openBlob(layer) }
         let before = progress.bytesIn
-        let blob = try await DownloadMeter.$current.withValue({ progress.setIn(before + $0) }) { try await source.openBlob(layer) }
+        let blob = try await DownloadMeter.counting(layer.digest.description, into: { progress.setIn(before + $0) }) {
+            try await source.openBlob(layer)
+        }
         guard progress.bytesIn == before else { return blob }
         return CountingReader(blob) { progress.advanceIn(by: $0) }
     }

@@ -102,7 +102,9 @@ extension BlobOrigin {
             source: source,
             open: {
                 progress.restart()
-                let reader = try await DownloadMeter.$current.withValue({ progress.set($0) }) { try await open() }
+                let reader = try await DownloadMeter.counting(progress.descriptor.digest.description, into: { progress.set($0) }) {
+                    try await open()
+                }
                 return CountingReader(reader, restartingOnFirstRead: progress.bytesDone > 0 ? progress : nil) { progress.advance(by: $0) }
             },
             stream: {

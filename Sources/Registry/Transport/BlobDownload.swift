@@ -21,12 +21,13 @@ final class BlobDownload: BlobDownloadTarget {
     private var hasher: DigestHasher
     private var count: Int64 = 0
     /// Told the bytes received as they come, when the caller asked (a progress display).
-    private let meter = DownloadMeter.current
+    private let meter: DownloadMeter.Meter?
 
     init(descriptor: Descriptor, what: String) throws {
         self.descriptor = descriptor
         self.what = what
         hasher = DigestHasher(descriptor.digest.algorithm)
+        meter = DownloadMeter.meter(for: descriptor.digest.description)
     }
 
     var received: Int64 { count }

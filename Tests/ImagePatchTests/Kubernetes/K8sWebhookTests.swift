@@ -150,7 +150,12 @@ private struct RunningWebhook {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
         try process.run()
         let webhook = RunningWebhook(process: process, port: port, caFile: caFile, logFile: logFile)
-        try await webhook.waitUntilHealthy()
+        do {
+            try await webhook.waitUntilHealthy()
+        } catch {
+            webhook.stop()  // a webhook that never became healthy must not outlive the test
+            throw error
+        }
         return webhook
     }
 

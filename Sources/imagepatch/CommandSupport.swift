@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import Glibc
 import IOFoundation
 import ImagePatch
@@ -48,6 +49,25 @@ enum CommandSupport {
     static var progressObserver: (any PatchProgressObserver)? { ProgressDisplay.current }
 
     /// Lines on stdout (results) go around the progress bars, which may share the terminal.
+    /// A command's result on stdout, or in `output` written under a temporary name and renamed: an
+    /// error leaves no file. From here on --timeout no longer stops the run, so the output is never
+    /// cut short.
+    static func writeOutput(_ bytes: [UInt8], to output: String?) throws {
+        guard RunGate.commit() else { throw CancellationError() }
+        guard let output, output != "-" else {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        let writer = try AtomicFileWriter(path: output)
+        do {
+            try writer.write(bytes)
+            try writer.commit()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
     static func printJSON(_ bytes: [UInt8]) {
         StderrOutput.pausingLive { print(String(decoding: bytes, as: UTF8.self)) }
     }

@@ -43,7 +43,7 @@ struct K8sInjectCommand: AsyncParsableCommand {
             let (bytes, source) = try readInput()
             let result = try await injector.inject(bytes, source: source)
             result.notices.forEach { logger.notice("\($0)") }
-            try write(result.output)
+            try CommandSupport.writeOutput(result.output, to: output)
         }
     }
 
@@ -55,22 +55,5 @@ struct K8sInjectCommand: AsyncParsableCommand {
             throw PatchError.invalidOption("--password-stdin", "cannot be used when the manifests come from stdin")
         }
         return (try StandardInput.readAll(limit: ManifestInjector.maxBytes, what: "the manifests on stdin"), "stdin")
-    }
-
-    /// stdout, or `--output` written under a temporary name and renamed: an error leaves no file.
-    private func write(_ bytes: [UInt8]) throws {
-        guard RunGate.commit() else { throw CancellationError() }
-        guard let output, output != "-" else {
-            FileHandle.standardOutput.write(Data(bytes))
-            return
-        }
-        let writer = try AtomicFileWriter(path: output)
-        do {
-            try writer.write(bytes)
-            try writer.commit()
-        } catch {
-            writer.abandon()
-            throw error
-        }
     }
 }

@@ -128,7 +128,7 @@ struct TaskdefCommand: AsyncParsableCommand {
                 throw PatchError.invalidOption("--mode", "\(mode.debugDescription) is not sidecar or embedded")
             }
             result.notices.forEach { logger.notice("\($0)") }
-            try write(result.document.serialized())
+            try CommandSupport.writeOutput(result.document.serialized(), to: output)
         }
     }
 
@@ -166,23 +166,5 @@ struct TaskdefCommand: AsyncParsableCommand {
         let reader = try FileReader(path: path, what: what)
         guard reader.size <= Int64(limit) else { throw OCIError.tooLarge(what: "\(what) \(path)", limit: Int64(limit)) }
         return try reader.readAll(limit: limit, what: "\(what) \(path)")
-    }
-
-    /// stdout, or `--output` written under a temporary name and renamed: an error leaves no file.
-    private func write(_ bytes: [UInt8]) throws {
-        // From here on --timeout no longer stops the run, so the output is never cut short.
-        guard RunGate.commit() else { throw CancellationError() }
-        guard let output, output != "-" else {
-            FileHandle.standardOutput.write(Data(bytes))
-            return
-        }
-        let writer = try AtomicFileWriter(path: output)
-        do {
-            try writer.write(bytes)
-            try writer.commit()
-        } catch {
-            writer.abandon()
-            throw error
-        }
     }
 }
